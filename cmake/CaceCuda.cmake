@@ -1,0 +1,26 @@
+# Decides CACE_WITH_CUDA from CACE_CUDA (AUTO, ON, OFF). AUTO builds the CUDA backend when nvcc and
+# cuBLAS are found; without them the library is complete and links a stub that answers
+# "built without CUDA" under the same names.
+set(CACE_WITH_CUDA OFF)
+if(NOT CACE_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  find_package(CUDAToolkit QUIET)
+  if(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND AND TARGET CUDA::cublas)
+    set(CACE_WITH_CUDA ON)
+  elseif(CACE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "CACE_CUDA=ON but nvcc or cuBLAS was not found")
+  endif()
+endif()
+if(CACE_WITH_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)  # Hopper (H100/H200): the one architecture that matters here
+  endif()
+  enable_language(CUDA)
+  message(STATUS "cace: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, sm_${CMAKE_CUDA_ARCHITECTURES})")
+else()
+  message(STATUS "cace: CUDA backend OFF (stub answers 'built without CUDA')")
+endif()

@@ -1,0 +1,18 @@
+# `find_package(cace)` for hosts: exports every component and the umbrella target cace::cace.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+get_property(_cace_components GLOBAL PROPERTY CACE_COMPONENTS)
+install(TARGETS cace ${_cace_components} EXPORT caceTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/cace DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT caceTargets NAMESPACE cace:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cace)
+configure_package_config_file(cmake/caceConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/caceConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cace)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/caceConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/caceConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/caceConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cace)

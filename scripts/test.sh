@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command of README.md (and of CI): installs what is missing, builds cace (the CUDA backend
+# too where the toolkit is found, for sm_90 only), runs every test, then builds and runs the tests
+# again under AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCACE_CUDA=AUTO
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure -j"$jobs"
+
+cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCACE_CUDA=OFF -DCACE_SANITIZE=address,undefined \
+      -DCACE_BUILD_BENCHMARKS=OFF -DCACE_BUILD_EXAMPLES=OFF
+cmake --build build/sanitize -j"$jobs"
+ctest --test-dir build/sanitize --output-on-failure -j"$jobs"

@@ -1,0 +1,103 @@
+// ContextScorer: turns what is known about one resident model into a keep-value. The CACE policy
+// evicts the candidates with the lowest keep-values first.
+#ifndef CACE_CONTEXT_SCORER_H_
+#define CACE_CONTEXT_SCORER_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "cace/types.h"
+
+namespace cace {
+
+// Everything a scorer may use about one candidate, gathered by the policy at decision time.
+struct ModelContext {
+  ModelHandle model = 0;
+  std::uint64_t bytes = 0;               // freed by evicting it
+  Seconds load_seconds = 0.0;            // measured cost of loading it again
+  Seconds idle_seconds = 0.0;            // since its last use
+  PerKind<std::uint32_t> window_counts{};  // requests per kind in the usage window
+  Seconds window_seconds = 1.0;
+  double predicted_demand = 0.0;         // expected requests in the next horizon
+  Seconds horizon_seconds = 1.0;
+  PerKind<double> expected_output_tokens{};  // per kind, learned from finished requests
+  int queued_requests = 0;               // requests for it in the queue of upcoming requests
+  int first_queue_position = -1;         // position of its first queued request; -1 if none
+  int queue_window = 0;                  // size of that queue window
+};
+
+class ContextScorer {
+ public:
+  virtual ~ContextScorer() = default;
+  virtual std::string_view name() const = 0;
+  // Higher means more worth keeping. Must be finite and deterministic.
+  virtual double KeepValue(const ModelContext& context) const = 0;
+};
+
+// The named weights of the CACE scorer; the defaults are the ones every benchmark reports.
+struct CaceWeights {
+  // How much each kind's requests suffer from a reload: a completion is waited on keystroke by
+  // keystroke (1), a chat reply is read as it streams (0.5), reasoning is judged end to end (0.25).
+  PerKind<double> latency_sensitivity = {1.0, 0.5, 0.25};
+  // A reload costs a request relatively less when its output runs long: sensitivity is divided by
+  // (1 + expected_output_tokens / output_scale). Infinity switches the factor off.
+  double output_scale = 256.0;
+  // Exponent on the reload cost (0 switches the factor off).
+  double load_exponent = 1.0;
+  // Exponent on the bytes freed: GDSF's "per byte" normalisation (0 switches it off).
+  double size_exponent = 1.0;
+  // Weights of the three demand signals, in expected requests over the horizon.
+  double frequency_weight = 1.0;  // windowed use rate, scaled to the horizon
+  double demand_weight = 1.0;     // predicted demand (inter-arrival based)
+  double queue_weight = 2.0;      // requests already queued for it: certain demand
+  // Demand floor, so that a model with no recent use still ranks by its reload cost.
+  double base_demand = 0.05;
+  // Prior weight of each kind in the mix before the window has seen the model.
+  double kind_prior = 0.1;
+};
+
+// keep = demand x reload_cost^load_exponent x sensitivity / GiB^size_exponent
+//   demand      = base_demand + frequency_weight * window_total * horizon / window
+//                 + demand_weight * predicted_demand + queue_weight * queued_requests
+//   sensitivity = sum_k mix_k * latency_sensitivity_k / (1 + expected_output_k / output_scale)
+//   mix_k       = (window_counts_k + kind_prior) / sum_j (window_counts_j + kind_prior)
+// That is the expected latency that evicting the model would add to the work predicted for it,
+// weighted by how much that work's users feel latency, per byte it frees: the model whose loss
+// costs least per byte goes first.
+class CaceScorer final : public ContextScorer {
+ public:
+  explicit CaceScorer(CaceWeights weights = {}) : weights_(weights) {}
+  std::string_view name() const override { return "cace"; }
+  double KeepValue(const ModelContext& context) const override;
+  const CaceWeights& weights() const { return weights_; }
+  void set_weights(const CaceWeights& weights) { weights_ = weights; }
+
+ private:
+  CaceWeights weights_;
+};
+
+struct PaperWeights {
+  double output_weight = 0.001;  // w1, per output token: 1,000 expected tokens weigh as one term
+};
+
+// The formula that summaries of the CACE paper give, score = 1/(1+ln t) + 1/(1+l/100) + i/w + w1*o,
+// read as an EVICTION priority (highest evicted first), which is the reading under which three of
+// its four terms point the sensible way as written: a cheap load (small l), a far next use (i/w
+// near 1; 1 when the model is not in the window) and a long expected output o (less latency
+// sensitive) all favour eviction. The recency term as written would evict the most recently used
+// model first, so it is taken with its sense reversed: 1 - 1/(1+ln(1+t)), rising with idle time t.
+// t and l are in seconds; o is the mean expected output over the kinds that used the model.
+// KeepValue returns the negated priority.
+class PaperScorer final : public ContextScorer {
+ public:
+  explicit PaperScorer(PaperWeights weights = {}) : weights_(weights) {}
+  std::string_view name() const override { return "paper"; }
+  double KeepValue(const ModelContext& context) const override;
+
+ private:
+  PaperWeights weights_;
+};
+
+}  // namespace cace
+
+#endif  // CACE_CONTEXT_SCORER_H_

@@ -1,0 +1,62 @@
+#include "cace/context_scorer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cace {
+
+namespace {
+constexpr double kBytesPerGiB = 1024.0 * 1024.0 * 1024.0;
+
+// x^e without a pow() call for the exponents the defaults and the ablations use (a decision scores
+// every candidate, so this sits on the hot path).
+double Power(double x, double e) {
+  if (e == 1.0) return x;
+  if (e == 0.0) return 1.0;
+  return std::pow(x, e);
+}
+}  // namespace
+
+double CaceScorer::KeepValue(const ModelContext& c) const {
+  const CaceWeights& w = weights_;
+  double window_total = 0.0;
+  for (std::uint32_t count : c.window_counts) window_total += count;
+
+  double sensitivity = 0.0;
+  const double mix_norm = window_total + kTaskKindCount * w.kind_prior;
+  for (int k = 0; k < kTaskKindCount; ++k) {
+    const double mix = (c.window_counts[k] + w.kind_prior) / mix_norm;
+    sensitivity += mix * w.latency_sensitivity[k] / (1.0 + c.expected_output_tokens[k] / w.output_scale);
+  }
+
+  const double demand = w.base_demand +
+                        w.frequency_weight * window_total * c.horizon_seconds / c.window_seconds +
+                        w.demand_weight * c.predicted_demand + w.queue_weight * c.queued_requests;
+  const double cost = Power(std::max(c.load_seconds, 1e-6), w.load_exponent);
+  const double size = Power(std::max(static_cast<double>(c.bytes), 1.0) / kBytesPerGiB, w.size_exponent);
+  return demand * cost * sensitivity / size;
+}
+
+double PaperScorer::KeepValue(const ModelContext& c) const {
+  const double recency = 1.0 - 1.0 / (1.0 + std::log1p(std::max(c.idle_seconds, 0.0)));
+  const double load = 1.0 / (1.0 + c.load_seconds / 100.0);
+  const double upcoming = (c.first_queue_position < 0 || c.queue_window <= 0)
+                              ? 1.0
+                              : static_cast<double>(c.first_queue_position) / c.queue_window;
+  double uses = 0.0, output = 0.0;
+  for (int k = 0; k < kTaskKindCount; ++k) {
+    uses += c.window_counts[k];
+    output += c.window_counts[k] * c.expected_output_tokens[k];
+  }
+  // Mean expected output over the kinds that used it; with no recent use, the plain mean.
+  if (uses > 0) {
+    output /= uses;
+  } else {
+    output = 0.0;
+    for (double o : c.expected_output_tokens) output += o / kTaskKindCount;
+  }
+  const double eviction_priority = recency + load + upcoming + weights_.output_weight * output;
+  return -eviction_priority;
+}
+
+}  // namespace cace

@@ -1,0 +1,58 @@
+// What every backend (CPU, CUDA) offers the generation loop: per-sequence KV caches on its own
+// memory, and one forward pass over a batch of sequences, each bringing any number of new tokens
+// (a whole prompt at prefill, one token at decode), so prefill and decode of several sequences of
+// the same model can share one pass.
+#ifndef CACE_LIB_RUNTIME_BACKEND_H_
+#define CACE_LIB_RUNTIME_BACKEND_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cace/memory_pool.h"
+#include "lib/runtime/kv_cache.h"
+#include "lib/runtime/model_weights.h"
+
+namespace cace {
+
+struct SequenceStep {
+  KvCache* cache = nullptr;              // the sequence; tokens[0] goes at position cache->length()
+  std::span<const std::int32_t> tokens;  // at least one
+};
+
+enum class LogitsMode : std::uint8_t {
+  kLast,  // one row of vocab_size logits per step: after its last token
+  kAll,   // one row per token, steps in order
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string_view name() const = 0;
+  virtual const LlamaShape& shape() const = 0;
+
+  // An empty cache for one sequence of up to `capacity` tokens, from `pool` when it is not null
+  // (it must be on this backend's kind of memory), else from memory the backend allocates.
+  virtual absl::StatusOr<std::unique_ptr<KvCache>> NewSequence(std::int64_t capacity, MemoryPool* pool) = 0;
+
+  // Runs every step's tokens through the model, appends their keys and values to the step's cache
+  // and replaces *logits with the rows `mode` asks for. Steps must name distinct caches made by
+  // this backend with room for their tokens; on any error no cache changes.
+  virtual absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) = 0;
+};
+
+// The checks every backend's Forward makes before touching anything: non-empty steps, distinct
+// caches of `owner`, token ids in [0, vocab), room in the cache and within max_positions.
+absl::Status ValidateSteps(const LlamaShape& shape, const void* owner, std::span<const SequenceStep> steps);
+
+// The number of new tokens over all steps.
+std::int64_t TotalTokens(std::span<const SequenceStep> steps);
+
+}  // namespace cace
+
+#endif  // CACE_LIB_RUNTIME_BACKEND_H_

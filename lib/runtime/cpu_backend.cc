@@ -1,0 +1,198 @@
+#include "lib/runtime/cpu_backend.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "lib/runtime/kernels_math.h"
+
+namespace cace {
+namespace {
+
+void AddBias(float* y, const float* bias, std::int64_t n_tokens, std::int64_t width) {
+  if (bias == nullptr) return;
+  for (std::int64_t t = 0; t < n_tokens; ++t) kmath::AddRow(y + t * width, bias, static_cast<int>(width));
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, int threads)
+    : weights_(std::move(weights)), pool_(threads), matmul_(&pool_) {}
+
+absl::StatusOr<std::unique_ptr<CpuBackend>> CpuBackend::Create(std::shared_ptr<const ModelWeights> weights,
+                                                               CpuBackendOptions options) {
+  if (weights == nullptr) return absl::InvalidArgumentError("cpu backend: no weights given");
+  if (absl::Status st = ValidateWeights(*weights); !st.ok()) return st;
+  return std::unique_ptr<CpuBackend>(new CpuBackend(std::move(weights), options.threads));
+}
+
+absl::StatusOr<std::unique_ptr<KvCache>> CpuBackend::NewSequence(std::int64_t capacity, MemoryPool* pool) {
+  const LlamaShape& s = shape();
+  if (capacity <= 0 || capacity > s.max_positions) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu backend: sequence capacity ", capacity, " is not in 1..", s.max_positions));
+  }
+  const KvLayout layout{s.n_layers, capacity, s.kv_dim()};
+  std::unique_ptr<KvCache> cache;
+  if (pool != nullptr) {
+    absl::StatusOr<std::unique_ptr<KvCache>> made = KvCache::FromPool(pool, MemoryKind::kHost, layout, "kv:cpu");
+    if (!made.ok()) return made.status();
+    cache = *std::move(made);
+  } else {
+    void* base = std::calloc(layout.Bytes() / sizeof(float), sizeof(float));
+    if (base == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("cpu backend: cannot allocate ", layout.Bytes(), " bytes of KV cache"));
+    }
+    cache = KvCache::FromBuffer(base, layout, [](void* p) { std::free(p); });
+  }
+  cache->set_owner_tag(this);
+  return cache;
+}
+
+absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) {
+  if (absl::Status st = ValidateSteps(shape(), this, steps); !st.ok()) return st;
+  for (const SequenceStep& step : steps) {
+    if (absl::Status st = step.cache->Refresh(); !st.ok()) return st;
+  }
+  const ModelWeights& w = *weights_;
+  const LlamaShape& s = w.shape;
+  const std::int64_t n = TotalTokens(steps);
+  const auto sz = [](std::int64_t a, std::int64_t b) { return static_cast<std::size_t>(a * b); };
+  x_.resize(sz(n, s.dim));
+  xb_.resize(sz(n, s.dim));
+  xb2_.resize(sz(n, s.dim));
+  q_.resize(sz(n, s.q_dim()));
+  k_.resize(sz(n, s.kv_dim()));
+  v_.resize(sz(n, s.kv_dim()));
+  att_.resize(sz(n, s.q_dim()));
+  hb_.resize(sz(n, s.ffn_dim));
+  hb2_.resize(sz(n, s.ffn_dim));
+  token_cache_.clear();
+  token_pos_.clear();
+
+  // Embedding: x[t] = embedding row of token t.
+  for (const SequenceStep& step : steps) {
+    for (std::size_t i = 0; i < step.tokens.size(); ++i) {
+      const std::int64_t t = static_cast<std::int64_t>(token_cache_.size());
+      DequantizeRow(w.embedding, step.tokens[i], x_.data() + t * s.dim);
+      token_cache_.push_back(step.cache);
+      token_pos_.push_back(step.cache->length() + static_cast<std::int64_t>(i));
+    }
+  }
+
+  // Rotary cos/sin of each token's position, the same in every layer and head.
+  const std::int64_t half = s.head_dim / 2;
+  rope_cos_.resize(sz(n, half));
+  rope_sin_.resize(sz(n, half));
+  for (std::int64_t i = 0; i < n; ++i) {
+    kmath::RopeTable(static_cast<int>(token_pos_[static_cast<std::size_t>(i)]), static_cast<int>(s.head_dim),
+                     s.rope_theta, rope_cos_.data() + i * half, rope_sin_.data() + i * half);
+  }
+
+  for (std::int64_t l = 0; l < s.n_layers; ++l) {
+    AttentionLayer(w.layers[static_cast<std::size_t>(l)], l, n);
+    MlpLayer(w.layers[static_cast<std::size_t>(l)], n);
+  }
+
+  // Which rows of the residual stream produce logits.
+  std::vector<std::int64_t> rows;
+  std::int64_t t = 0;
+  for (const SequenceStep& step : steps) {
+    const std::int64_t len = static_cast<std::int64_t>(step.tokens.size());
+    if (mode == LogitsMode::kAll) {
+      for (std::int64_t i = 0; i < len; ++i) rows.push_back(t + i);
+    } else {
+      rows.push_back(t + len - 1);
+    }
+    t += len;
+  }
+  const std::int64_t n_out = static_cast<std::int64_t>(rows.size());
+  for (std::int64_t i = 0; i < n_out; ++i) {
+    kmath::RmsNormRow(x_.data() + rows[static_cast<std::size_t>(i)] * s.dim, w.final_norm, static_cast<int>(s.dim),
+                      s.rms_eps, xb_.data() + i * s.dim);
+  }
+  logits->resize(sz(n_out, s.vocab_size));
+  matmul_.Multiply(w.lm_head, xb_.data(), n_out, logits->data());
+
+  for (const SequenceStep& step : steps) step.cache->Advance(static_cast<std::int64_t>(step.tokens.size()));
+  return absl::OkStatus();
+}
+
+void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::int64_t n) {
+  const LlamaShape& s = shape();
+  const int dim = static_cast<int>(s.dim);
+  const int hd = static_cast<int>(s.head_dim);
+  const std::int64_t q_dim = s.q_dim();
+  const std::int64_t kv_dim = s.kv_dim();
+
+  for (std::int64_t t = 0; t < n; ++t) {
+    kmath::RmsNormRow(x_.data() + t * dim, layer.attn_norm, dim, s.rms_eps, xb_.data() + t * dim);
+  }
+  matmul_.Multiply(layer.wq, xb_.data(), n, q_.data());
+  matmul_.Multiply(layer.wk, xb_.data(), n, k_.data());
+  matmul_.Multiply(layer.wv, xb_.data(), n, v_.data());
+  AddBias(q_.data(), layer.bq, n, q_dim);
+  AddBias(k_.data(), layer.bk, n, kv_dim);
+  AddBias(v_.data(), layer.bv, n, kv_dim);
+
+  // Rotate queries and keys by their positions, then store keys and values in the caches.
+  for (std::int64_t t = 0; t < n; ++t) {
+    const std::int64_t pos = token_pos_[static_cast<std::size_t>(t)];
+    const float* cos_v = rope_cos_.data() + t * (hd / 2);
+    const float* sin_v = rope_sin_.data() + t * (hd / 2);
+    for (std::int64_t h = 0; h < s.n_heads; ++h) {
+      kmath::RopeHead(q_.data() + t * q_dim + h * hd, hd, cos_v, sin_v, s.rope_style);
+    }
+    for (std::int64_t h = 0; h < s.n_kv_heads; ++h) {
+      kmath::RopeHead(k_.data() + t * kv_dim + h * hd, hd, cos_v, sin_v, s.rope_style);
+    }
+    KvCache* cache = token_cache_[static_cast<std::size_t>(t)];
+    std::memcpy(cache->keys(l) + pos * kv_dim, k_.data() + t * kv_dim, sizeof(float) * static_cast<std::size_t>(kv_dim));
+    std::memcpy(cache->values(l) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<std::size_t>(kv_dim));
+  }
+
+  // Causal attention of each (token, query head) over positions 0..pos of its own sequence; query
+  // head h reads key/value head h / (n_heads / n_kv_heads).
+  const std::int64_t group = s.n_heads / s.n_kv_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  pool_.ParallelFor(n * s.n_heads, [&](std::int64_t begin, std::int64_t end, int) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::int64_t t = item / s.n_heads;
+      const std::int64_t h = item % s.n_heads;
+      const std::int64_t kv_off = (h / group) * hd;
+      const std::int64_t pos = token_pos_[static_cast<std::size_t>(t)];
+      const KvCache* cache = token_cache_[static_cast<std::size_t>(t)];
+      const float* q = q_.data() + t * q_dim + h * hd;
+      float* out = att_.data() + t * q_dim + h * hd;
+      for (int i = 0; i < hd; ++i) out[i] = 0.0f;
+      kmath::SoftmaxState state = kmath::SoftmaxInit();
+      for (std::int64_t p = 0; p <= pos; ++p) {
+        const float score = kmath::DotF32(q, cache->keys(l) + p * kv_dim + kv_off, hd) * scale;
+        float weight;
+        const float rescale = kmath::SoftmaxPush(&state, score, &weight);
+        kmath::AttendAccumulate(out, cache->values(l) + p * kv_dim + kv_off, hd, rescale, weight);
+      }
+      kmath::AttendFinish(out, hd, state);
+    }
+  });
+
+  matmul_.Multiply(layer.wo, att_.data(), n, xb2_.data());
+  for (std::int64_t t = 0; t < n; ++t) kmath::AddRow(x_.data() + t * dim, xb2_.data() + t * dim, dim);
+}
+
+void CpuBackend::MlpLayer(const LayerWeights& layer, std::int64_t n) {
+  const LlamaShape& s = shape();
+  const int dim = static_cast<int>(s.dim);
+  const int ffn = static_cast<int>(s.ffn_dim);
+  for (std::int64_t t = 0; t < n; ++t) {
+    kmath::RmsNormRow(x_.data() + t * dim, layer.ffn_norm, dim, s.rms_eps, xb_.data() + t * dim);
+  }
+  matmul_.Multiply(layer.w_gate, xb_.data(), n, hb_.data());
+  matmul_.Multiply(layer.w_up, xb_.data(), n, hb2_.data());
+  for (std::int64_t t = 0; t < n; ++t) kmath::SiluMulRow(hb_.data() + t * ffn, hb2_.data() + t * ffn, ffn);
+  matmul_.Multiply(layer.w_down, hb_.data(), n, xb2_.data());
+  for (std::int64_t t = 0; t < n; ++t) kmath::AddRow(x_.data() + t * dim, xb2_.data() + t * dim, dim);
+}
+
+}  // namespace cace

@@ -1,0 +1,61 @@
+// The CPU backend: the Llama forward pass in F32 over weights of any directly read type,
+// multi-threaded over matrix rows and attention heads.
+#ifndef CACE_LIB_RUNTIME_CPU_BACKEND_H_
+#define CACE_LIB_RUNTIME_CPU_BACKEND_H_
+
+#include <memory>
+#include <vector>
+
+#include "lib/runtime/backend.h"
+#include "lib/runtime/cpu_matmul.h"
+#include "lib/runtime/model_weights.h"
+#include "lib/runtime/thread_pool.h"
+
+namespace cace {
+
+struct CpuBackendOptions {
+  int threads = 0;  // 0: one per hardware thread
+};
+
+// One Forward at a time (it reuses its activation buffers).
+class CpuBackend final : public Backend {
+ public:
+  // Validates the weights; they stay shared with the caller (a registry may hold them too).
+  static absl::StatusOr<std::unique_ptr<CpuBackend>> Create(std::shared_ptr<const ModelWeights> weights,
+                                                            CpuBackendOptions options = {});
+
+  std::string_view name() const override { return "cpu"; }
+  const LlamaShape& shape() const override { return weights_->shape; }
+  absl::StatusOr<std::unique_ptr<KvCache>> NewSequence(std::int64_t capacity, MemoryPool* pool) override;
+  absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) override;
+
+ private:
+  CpuBackend(std::shared_ptr<const ModelWeights> weights, int threads);
+
+  void AttentionLayer(const LayerWeights& layer, std::int64_t layer_index, std::int64_t n);
+  void MlpLayer(const LayerWeights& layer, std::int64_t n);
+
+  std::shared_ptr<const ModelWeights> weights_;
+  ThreadPool pool_;
+  CpuMatmul matmul_;
+
+  // Per-token bookkeeping of the current batch: which cache, which position.
+  std::vector<KvCache*> token_cache_;
+  std::vector<std::int64_t> token_pos_;
+  std::vector<float> rope_cos_;  // [n][head_dim / 2] rotary table of each token's position
+  std::vector<float> rope_sin_;  // [n][head_dim / 2]
+  // Activations of the current batch, n = tokens in the batch.
+  std::vector<float> x_;    // [n][dim]     residual stream
+  std::vector<float> xb_;   // [n][dim]     normalised input of a sub-layer
+  std::vector<float> xb2_;  // [n][dim]     output of a sub-layer, before the residual add
+  std::vector<float> q_;    // [n][q_dim]   queries
+  std::vector<float> k_;    // [n][kv_dim]  keys of the new tokens
+  std::vector<float> v_;    // [n][kv_dim]  values of the new tokens
+  std::vector<float> att_;  // [n][q_dim]   attention output per head
+  std::vector<float> hb_;   // [n][ffn_dim] gate, then silu(gate) * up
+  std::vector<float> hb2_;  // [n][ffn_dim] up
+};
+
+}  // namespace cace
+
+#endif  // CACE_LIB_RUNTIME_CPU_BACKEND_H_

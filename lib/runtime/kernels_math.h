@@ -1,0 +1,224 @@
+// The arithmetic of every transformer kernel, one row or one pair at a time, shared by the CPU
+// backend and the CUDA kernels (nvcc includes this header: it uses only <cstdint> and builtins, no
+// Abseil, no std containers). Everything computes in F32; weights stored as F16, BF16, Q8_0 or Q4_K
+// are widened inside the dot product.
+#ifndef CACE_LIB_RUNTIME_KERNELS_MATH_H_
+#define CACE_LIB_RUNTIME_KERNELS_MATH_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "lib/loader/quant_blocks.h"  // block layouts of the quantized types, and CACE_HD
+
+namespace cace::kmath {
+
+using quant::Bf16ToFloat;
+using quant::HalfToFloat;
+using quant::LoadU16;
+
+// ---- dot products of one weight row segment with F32 activations --------------------------------
+// Eight partial sums so that the compiler can keep them in vector registers without reassociating.
+
+CACE_HD inline float DotF32(const float* w, const float* x, int n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += w[i + j] * x[i + j];
+  }
+  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) sum += w[i] * x[i];
+  return sum;
+}
+
+CACE_HD inline float DotF16(const std::uint16_t* w, const float* x, int n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += HalfToFloat(w[i + j]) * x[i + j];
+  }
+  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) sum += HalfToFloat(w[i]) * x[i];
+  return sum;
+}
+
+CACE_HD inline float DotBf16(const std::uint16_t* w, const float* x, int n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += Bf16ToFloat(w[i + j]) * x[i + j];
+  }
+  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) sum += Bf16ToFloat(w[i]) * x[i];
+  return sum;
+}
+
+// One Q8_0 block (34 bytes) with 32 activations.
+CACE_HD inline float DotQ8_0Block(const std::uint8_t* block, const float* x) {
+  const float d = HalfToFloat(LoadU16(block));
+  const std::int8_t* q = reinterpret_cast<const std::int8_t*>(block + 2);
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < quant::kQ8_0BlockValues; i += 8) {
+    for (int j = 0; j < 8; ++j) acc[j] += static_cast<float>(q[i + j]) * x[i + j];
+  }
+  return d * (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+}
+
+// One Q4_K block (144 bytes) with 256 activations. Each 64-weight chunk uses 32 bytes of q: the
+// low nibbles are sub-block 2c, the high nibbles sub-block 2c+1.
+CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {
+  const float d = HalfToFloat(LoadU16(block));
+  const float dmin = HalfToFloat(LoadU16(block + 2));
+  const std::uint8_t* packed = block + 4;
+  const std::uint8_t* q = block + 16;
+  float sum = 0.0f;
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    int sc_lo, m_lo, sc_hi, m_hi;
+    quant::Q4KScaleMin(2 * chunk, packed, &sc_lo, &m_lo);
+    quant::Q4KScaleMin(2 * chunk + 1, packed, &sc_hi, &m_hi);
+    const float* x_lo = x + chunk * 64;
+    const float* x_hi = x_lo + 32;
+    float qx_lo = 0, qx_hi = 0, sx_lo = 0, sx_hi = 0;
+    for (int i = 0; i < 32; ++i) {
+      const std::uint8_t byte = q[chunk * 32 + i];
+      qx_lo += static_cast<float>(byte & 0x0F) * x_lo[i];
+      qx_hi += static_cast<float>(byte >> 4) * x_hi[i];
+      sx_lo += x_lo[i];
+      sx_hi += x_hi[i];
+    }
+    sum += d * (static_cast<float>(sc_lo) * qx_lo + static_cast<float>(sc_hi) * qx_hi) -
+           dmin * (static_cast<float>(m_lo) * sx_lo + static_cast<float>(m_hi) * sx_hi);
+  }
+  return sum;
+}
+
+// ---- RMSNorm --------------------------------------------------------------------------------------
+
+// 1 / sqrt(mean(x^2) + eps) of one row of n values.
+CACE_HD inline float RmsInvScale(const float* x, int n, float eps) {
+  float ss = 0.0f;
+  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  return 1.0f / sqrtf(ss / static_cast<float>(n) + eps);
+}
+
+// out[i] = x[i] * inv_scale * weight[i]; out may alias x.
+CACE_HD inline void RmsNormApply(const float* x, const float* weight, float inv_scale, int n, float* out) {
+  for (int i = 0; i < n; ++i) out[i] = x[i] * inv_scale * weight[i];
+}
+
+CACE_HD inline void RmsNormRow(const float* x, const float* weight, int n, float eps, float* out) {
+  RmsNormApply(x, weight, RmsInvScale(x, n, eps), n, out);
+}
+
+// ---- rotary position embedding -----------------------------------------------------------------
+
+// The angle of pair i (0 <= i < rot_dim/2) at position pos: pos * theta^(-2i/rot_dim), in F32 as
+// Hugging Face computes it (inv_freq in F32, then position times inv_freq), so that the angles agree.
+CACE_HD inline float RopeAngle(int pos, int pair, int rot_dim, float theta) {
+  const float inv_freq =
+      1.0f / powf(theta, static_cast<float>(2 * pair) / static_cast<float>(rot_dim));
+  return static_cast<float>(pos) * inv_freq;
+}
+
+// Rotates the pair (a, b) by angle: (a cos - b sin, a sin + b cos).
+CACE_HD inline void RopeRotatePair(float* a, float* b, float cos_v, float sin_v) {
+  const float x0 = *a;
+  const float x1 = *b;
+  *a = x0 * cos_v - x1 * sin_v;
+  *b = x0 * sin_v + x1 * cos_v;
+}
+
+// Which elements of a head form pair i: Hugging Face checkpoints pair i with i + head_dim/2
+// ("rotate half", GGUF's NEOX order); llama.cpp's Llama GGUFs permute q and k so pairs are adjacent.
+enum class RopeStyle : int { kHalf = 0, kInterleaved = 1 };
+
+CACE_HD inline void RopePairIndex(RopeStyle style, int pair, int head_dim, int* first, int* second) {
+  if (style == RopeStyle::kHalf) {
+    *first = pair;
+    *second = pair + head_dim / 2;
+  } else {
+    *first = 2 * pair;
+    *second = 2 * pair + 1;
+  }
+}
+
+// cos and sin of every pair's angle at position pos (head_dim / 2 of each): shared by all heads.
+CACE_HD inline void RopeTable(int pos, int head_dim, float theta, float* cos_out, float* sin_out) {
+  for (int p = 0; p < head_dim / 2; ++p) {
+    const float angle = RopeAngle(pos, p, head_dim, theta);
+    cos_out[p] = cosf(angle);
+    sin_out[p] = sinf(angle);
+  }
+}
+
+// Rotates one head vector of head_dim values by a table from RopeTable.
+CACE_HD inline void RopeHead(float* head, int head_dim, const float* cos_v, const float* sin_v, RopeStyle style) {
+  for (int p = 0; p < head_dim / 2; ++p) {
+    int i0, i1;
+    RopePairIndex(style, p, head_dim, &i0, &i1);
+    RopeRotatePair(&head[i0], &head[i1], cos_v[p], sin_v[p]);
+  }
+}
+
+// ---- softmax pieces (attention is computed as an online softmax over key positions) --------------
+
+// Running state of a softmax-weighted sum: the largest score seen, and the sum of exp(score - max).
+struct SoftmaxState {
+  float max;
+  float sum;
+};
+
+CACE_HD inline SoftmaxState SoftmaxInit() { return SoftmaxState{-INFINITY, 0.0f}; }
+
+// Adds one score; returns the factor by which the accumulated weighted values must be rescaled, and
+// writes the weight of the new element to *weight.
+CACE_HD inline float SoftmaxPush(SoftmaxState* s, float score, float* weight) {
+  const float new_max = score > s->max ? score : s->max;
+  const float rescale = expf(s->max - new_max);
+  *weight = expf(score - new_max);
+  s->sum = s->sum * rescale + *weight;
+  s->max = new_max;
+  return rescale;
+}
+
+// acc[i] = acc[i] * rescale + weight * v[i]: folds one value row into a softmax-weighted sum.
+CACE_HD inline void AttendAccumulate(float* acc, const float* v, int n, float rescale, float weight) {
+  for (int i = 0; i < n; ++i) acc[i] = acc[i] * rescale + weight * v[i];
+}
+
+// Divides the weighted sum by the softmax denominator.
+CACE_HD inline void AttendFinish(float* acc, int n, const SoftmaxState& s) {
+  const float inv = 1.0f / s.sum;
+  for (int i = 0; i < n; ++i) acc[i] *= inv;
+}
+
+// In-place softmax of one row (for logits and tests).
+CACE_HD inline void SoftmaxRow(float* x, int n) {
+  float m = -INFINITY;
+  for (int i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = expf(x[i] - m);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+// ---- SwiGLU and residual -----------------------------------------------------------------------
+
+CACE_HD inline float Silu(float x) { return x / (1.0f + expf(-x)); }
+
+// gate[i] = silu(gate[i]) * up[i]
+CACE_HD inline void SiluMulRow(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) gate[i] = Silu(gate[i]) * up[i];
+}
+
+// x[i] += delta[i]
+CACE_HD inline void AddRow(float* x, const float* delta, int n) {
+  for (int i = 0; i < n; ++i) x[i] += delta[i];
+}
+
+}  // namespace cace::kmath
+
+#endif  // CACE_LIB_RUNTIME_KERNELS_MATH_H_

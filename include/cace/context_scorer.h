@@ -66,14 +66,18 @@ struct CaceWeights {
 // costs least per byte goes first.
 class CaceScorer final : public ContextScorer {
  public:
-  explicit CaceScorer(CaceWeights weights = {}) : weights_(weights) {}
+  explicit CaceScorer(CaceWeights weights = {}) { set_weights(weights); }
   std::string_view name() const override { return "cace"; }
   double KeepValue(const ModelContext& context) const override;
   const CaceWeights& weights() const { return weights_; }
-  void set_weights(const CaceWeights& weights) { weights_ = weights; }
+  void set_weights(const CaceWeights& weights) {
+    weights_ = weights;
+    inverse_output_scale_ = 1.0 / weights.output_scale;  // 0 when the scale is infinite
+  }
 
  private:
   CaceWeights weights_;
+  double inverse_output_scale_ = 0.0;
 };
 
 struct PaperWeights {

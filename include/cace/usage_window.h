@@ -18,6 +18,13 @@ struct UsageWindowOptions {
   double gap_smoothing = 0.2;  // weight of a new inter-arrival gap in its running mean
 };
 
+// One model's usage as of a given time: what a decision reads, computed in one pass.
+struct UsageReading {
+  PerKind<std::uint32_t> counts{};  // requests per kind in the window
+  std::uint32_t total = 0;
+  double predicted_demand = 0.0;    // expected requests in the horizon
+};
+
 class UsageWindow {
  public:
   explicit UsageWindow(UsageWindowOptions options = {});
@@ -28,9 +35,10 @@ class UsageWindow {
   // bucket; a late record is counted in the newest bucket.
   void Record(ModelHandle model, TaskKind kind, Seconds now);
 
-  // Requests per kind in the window ending at `now`.
+  // Requests per kind in the window ending at `now`. O(1): the ring keeps cumulative counts.
   PerKind<std::uint32_t> Counts(ModelHandle model, Seconds now) const;
   std::uint32_t TotalCount(ModelHandle model, Seconds now) const;
+  UsageReading Read(ModelHandle model, Seconds now) const;
 
   // Smoothed mean gap between this model's requests; 0 until two were seen.
   Seconds MeanInterArrival(ModelHandle model) const;
@@ -42,19 +50,22 @@ class UsageWindow {
 
  private:
   struct ModelUsage {
-    std::int64_t head_bucket = -1;  // absolute index of the newest bucket in the ring
-    PerKind<std::uint32_t> total{};  // sum over the ring
+    std::int64_t head_bucket = -1;  // absolute index of the newest bucket with a record
     Seconds last_arrival = -1.0;
     Seconds mean_gap = 0.0;
   };
   std::int64_t BucketOf(Seconds t) const;
-  PerKind<std::uint32_t>& Slot(ModelHandle model, std::int64_t bucket);
-  const PerKind<std::uint32_t>& Slot(ModelHandle model, std::int64_t bucket) const;
+  std::size_t SlotIndex(ModelHandle model, std::int64_t bucket) const;
+  double Predict(const ModelUsage& usage, std::uint32_t window_total, Seconds now) const;
 
   UsageWindowOptions options_;
   Seconds bucket_seconds_;
-  std::vector<ModelUsage> usage_;                 // indexed by model handle
-  std::vector<PerKind<std::uint32_t>> ring_;      // models x buckets
+  std::int64_t slots_;  // >= buckets + 1: the cumulative count just before the window is kept too
+  std::vector<ModelUsage> usage_;  // indexed by model handle
+  // Per model, `slots_` cumulative counts per kind: the slot of bucket b holds the requests counted
+  // up to the end of b, for b in [head - buckets, head]. A window count is then one subtraction
+  // (unsigned, so wrap-around after 2^32 requests stays exact).
+  std::vector<PerKind<std::uint32_t>> cumulative_;
 };
 
 }  // namespace cace

@@ -48,9 +48,10 @@ ModelContext CacePolicy::ContextOf(const Candidate& candidate, const EvictionReq
   context.bytes = candidate.bytes;
   context.load_seconds = candidate.load_seconds;
   context.idle_seconds = std::max(0.0, request.now - candidate.last_use);
-  context.window_counts = usage_.Counts(candidate.model, request.now);
+  const UsageReading usage = usage_.Read(candidate.model, request.now);
+  context.window_counts = usage.counts;
   context.window_seconds = usage_.options().window;
-  context.predicted_demand = usage_.PredictedDemand(candidate.model, request.now);
+  context.predicted_demand = usage.predicted_demand;
   context.horizon_seconds = usage_.options().horizon;
   for (TaskKind kind : kAllTaskKinds) {
     context.expected_output_tokens[KindIndex(kind)] = output_lengths_.Expected(candidate.model, kind);

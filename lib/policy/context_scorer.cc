@@ -22,19 +22,30 @@ double CaceScorer::KeepValue(const ModelContext& c) const {
   double window_total = 0.0;
   for (std::uint32_t count : c.window_counts) window_total += count;
 
-  double sensitivity = 0.0;
-  const double mix_norm = window_total + kTaskKindCount * w.kind_prior;
+  // The formula in the header, rearranged so that a decision over many candidates pays for one
+  // division each: sum_k a_k / d_k = (sum_k a_k * prod_{j != k} d_j) / prod_j d_j.
+  PerKind<double> dilution;  // 1 + expected output / output_scale, per kind
   for (int k = 0; k < kTaskKindCount; ++k) {
-    const double mix = (c.window_counts[k] + w.kind_prior) / mix_norm;
-    sensitivity += mix * w.latency_sensitivity[k] / (1.0 + c.expected_output_tokens[k] / w.output_scale);
+    dilution[k] = 1.0 + c.expected_output_tokens[k] * inverse_output_scale_;
   }
+  static_assert(kTaskKindCount == 3);
+  const double d01 = dilution[0] * dilution[1], d02 = dilution[0] * dilution[2],
+               d12 = dilution[1] * dilution[2];
+  const double sensitivity_numerator =
+      (c.window_counts[0] + w.kind_prior) * w.latency_sensitivity[0] * d12 +
+      (c.window_counts[1] + w.kind_prior) * w.latency_sensitivity[1] * d02 +
+      (c.window_counts[2] + w.kind_prior) * w.latency_sensitivity[2] * d01;
+  const double mix_norm = window_total + kTaskKindCount * w.kind_prior;
 
-  const double demand = w.base_demand +
-                        w.frequency_weight * window_total * c.horizon_seconds / c.window_seconds +
-                        w.demand_weight * c.predicted_demand + w.queue_weight * c.queued_requests;
+  // demand * window_seconds, so the window's division joins the one below.
+  const double demand_times_window =
+      (w.base_demand + w.demand_weight * c.predicted_demand + w.queue_weight * c.queued_requests) *
+          c.window_seconds +
+      w.frequency_weight * window_total * c.horizon_seconds;
   const double cost = Power(std::max(c.load_seconds, 1e-6), w.load_exponent);
   const double size = Power(std::max(static_cast<double>(c.bytes), 1.0) / kBytesPerGiB, w.size_exponent);
-  return demand * cost * sensitivity / size;
+  return demand_times_window * cost * sensitivity_numerator /
+         (c.window_seconds * dilution[0] * d12 * mix_norm * size);
 }
 
 double PaperScorer::KeepValue(const ModelContext& c) const {

@@ -1,13 +1,16 @@
 #include "cace/usage_window.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace cace {
 
 UsageWindow::UsageWindow(UsageWindowOptions options)
     : options_(options),
-      bucket_seconds_(options.window / std::max(1, options.buckets)) {
+      bucket_seconds_(options.window / std::max(1, options.buckets)),
+      // buckets + 1 slots, rounded up to a power of two so that a slot is a mask, not a modulo.
+      slots_(static_cast<std::int64_t>(std::bit_ceil(static_cast<std::uint64_t>(std::max(1, options.buckets) + 1)))) {
   options_.buckets = std::max(1, options_.buckets);
 }
 
@@ -15,35 +18,29 @@ std::int64_t UsageWindow::BucketOf(Seconds t) const {
   return static_cast<std::int64_t>(std::floor(t / bucket_seconds_));
 }
 
-PerKind<std::uint32_t>& UsageWindow::Slot(ModelHandle model, std::int64_t bucket) {
-  const std::int64_t n = options_.buckets;
-  return ring_[static_cast<std::size_t>(model) * static_cast<std::size_t>(n) +
-               static_cast<std::size_t>(((bucket % n) + n) % n)];
-}
-
-const PerKind<std::uint32_t>& UsageWindow::Slot(ModelHandle model, std::int64_t bucket) const {
-  return const_cast<UsageWindow*>(this)->Slot(model, bucket);
+std::size_t UsageWindow::SlotIndex(ModelHandle model, std::int64_t bucket) const {
+  return static_cast<std::size_t>(model) * static_cast<std::size_t>(slots_) +
+         (static_cast<std::uint64_t>(bucket) & static_cast<std::uint64_t>(slots_ - 1));
 }
 
 void UsageWindow::Record(ModelHandle model, TaskKind kind, Seconds now) {
   if (model >= usage_.size()) {
     usage_.resize(model + 1);
-    ring_.resize(usage_.size() * static_cast<std::size_t>(options_.buckets));
+    cumulative_.resize(usage_.size() * static_cast<std::size_t>(slots_));
   }
   ModelUsage& u = usage_[model];
   const std::int64_t bucket = BucketOf(now);
   if (bucket > u.head_bucket) {
-    // Clear the buckets the head moves over; at most the whole ring.
-    const std::int64_t steps = std::min<std::int64_t>(bucket - u.head_bucket, options_.buckets);
-    for (std::int64_t b = bucket - steps + 1; b <= bucket; ++b) {
-      PerKind<std::uint32_t>& slot = Slot(model, b);
-      for (int k = 0; k < kTaskKindCount; ++k) u.total[k] -= slot[k];
-      slot = {};
-    }
+    // Buckets the head moves over had no requests: they carry the head's cumulative count.
+    const PerKind<std::uint32_t> carried =
+        u.head_bucket < 0 ? PerKind<std::uint32_t>{} : cumulative_[SlotIndex(model, u.head_bucket)];
+    // Before the first record the whole ring starts at zero.
+    const std::int64_t first = u.head_bucket < 0 ? bucket - slots_ + 1
+                                                 : std::max(u.head_bucket + 1, bucket - slots_ + 1);
+    for (std::int64_t b = first; b <= bucket; ++b) cumulative_[SlotIndex(model, b)] = carried;
     u.head_bucket = bucket;
   }
-  ++Slot(model, u.head_bucket)[KindIndex(kind)];
-  ++u.total[KindIndex(kind)];
+  ++cumulative_[SlotIndex(model, u.head_bucket)][KindIndex(kind)];
 
   if (u.last_arrival >= 0 && now >= u.last_arrival) {
     // Requests of one burst can share a timestamp; a floor keeps the rate finite.
@@ -58,38 +55,46 @@ void UsageWindow::Record(ModelHandle model, TaskKind kind, Seconds now) {
 PerKind<std::uint32_t> UsageWindow::Counts(ModelHandle model, Seconds now) const {
   if (model >= usage_.size() || usage_[model].head_bucket < 0) return {};
   const ModelUsage& u = usage_[model];
-  const std::int64_t lag = BucketOf(now) - u.head_bucket;
-  if (lag >= options_.buckets) return {};
-  PerKind<std::uint32_t> counts = u.total;
-  // The oldest `lag` buckets of the ring have slid out of the window ending now.
-  for (std::int64_t b = u.head_bucket - options_.buckets + 1;
-       b < u.head_bucket - options_.buckets + 1 + std::max<std::int64_t>(lag, 0); ++b) {
-    const PerKind<std::uint32_t>& slot = Slot(model, b);
-    for (int k = 0; k < kTaskKindCount; ++k) counts[k] -= slot[k];
-  }
+  // The window ending now covers buckets (now_bucket - buckets, now_bucket].
+  const std::int64_t before_window = std::min(BucketOf(now), u.head_bucket + options_.buckets) -
+                                     options_.buckets;
+  if (before_window >= u.head_bucket) return {};
+  const PerKind<std::uint32_t>& head = cumulative_[SlotIndex(model, u.head_bucket)];
+  const PerKind<std::uint32_t>& base =
+      cumulative_[SlotIndex(model, std::max(before_window, u.head_bucket - options_.buckets))];
+  PerKind<std::uint32_t> counts;
+  for (int k = 0; k < kTaskKindCount; ++k) counts[k] = head[k] - base[k];
   return counts;
 }
 
 std::uint32_t UsageWindow::TotalCount(ModelHandle model, Seconds now) const {
-  PerKind<std::uint32_t> counts = Counts(model, now);
-  std::uint32_t total = 0;
-  for (std::uint32_t c : counts) total += c;
-  return total;
+  return Read(model, now).total;
 }
 
 Seconds UsageWindow::MeanInterArrival(ModelHandle model) const {
   return model < usage_.size() ? usage_[model].mean_gap : 0.0;
 }
 
-double UsageWindow::PredictedDemand(ModelHandle model, Seconds now) const {
-  if (model >= usage_.size()) return 0.0;
-  const ModelUsage& u = usage_[model];
-  const double windowed_rate = TotalCount(model, now) / options_.window;
+double UsageWindow::Predict(const ModelUsage& u, std::uint32_t window_total, Seconds now) const {
+  const double windowed_rate = window_total / options_.window;
   if (u.mean_gap <= 0) return windowed_rate * options_.horizon;
-  double gap_rate = 1.0 / u.mean_gap;
-  const Seconds idle = now - u.last_arrival;
-  if (idle > u.mean_gap) gap_rate *= u.mean_gap / idle;
+  // 1/mean_gap while the stream keeps its pace; once idle for longer than the usual gap,
+  // (1/mean_gap) * (mean_gap/idle) = 1/idle.
+  const double gap_rate = 1.0 / std::max(u.mean_gap, now - u.last_arrival);
   return 0.5 * (windowed_rate + gap_rate) * options_.horizon;
+}
+
+UsageReading UsageWindow::Read(ModelHandle model, Seconds now) const {
+  UsageReading reading;
+  if (model >= usage_.size()) return reading;
+  reading.counts = Counts(model, now);
+  for (std::uint32_t c : reading.counts) reading.total += c;
+  reading.predicted_demand = Predict(usage_[model], reading.total, now);
+  return reading;
+}
+
+double UsageWindow::PredictedDemand(ModelHandle model, Seconds now) const {
+  return Read(model, now).predicted_demand;
 }
 
 }  // namespace cace

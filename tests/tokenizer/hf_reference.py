@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Checks cace's tokenizer against Hugging Face `tokenizers` on a corpus of code, unicode and
+whitespace edge cases.
+
+Reference tokenizers, each saved as a tokenizer.json that cace loads through its own
+tokenizer.json reader (cace_tokenize --vocab FILE --batch):
+  * byte-level BPEs trained here on a fixed code corpus, one per pre-tokenizer family (GPT-2,
+    StarCoder, DeepSeek-Coder, Llama 3, Qwen2), with FIM and end-of-text special tokens;
+  * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of ../shared/tokenizers, read from
+    their GGUF files with the `gguf` package and given their model's pre-tokenizer.
+For every text the ids must equal Hugging Face's, and cace's decode of them must give the text
+back.
+
+`tokenizers` (and `gguf`) come from PyPI: installed with pip into --work when missing. Without
+`tokenizers` the test exits 77 (CTest SKIP_RETURN_CODE) saying why; without `gguf` only the
+real-vocabulary part is skipped, and says so.
+"""
+import argparse
+import importlib
+import json
+import os
+import random
+import subprocess
+import sys
+
+SKIP = 77
+
+# --- Reference packages -------------------------------------------------------------------------
+
+
+def ensure_module(module, requirement, target):
+    """Imports `module`, pip-installing `requirement` into `target` first when it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pass
+    os.makedirs(target, exist_ok=True)
+    if target not in sys.path:
+        sys.path.insert(0, target)
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pass
+    print(f"installing {requirement} with pip into {target}", flush=True)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--target", target, requirement],
+            capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"pip could not run: {e}")
+        return None
+    if proc.returncode != 0:
+        print(f"pip install {requirement} failed:\n{proc.stderr.strip()[-2000:]}")
+        return None
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        print(f"{module} still cannot be imported after pip install: {e}")
+        return None
+
+
+# --- Corpus ---------------------------------------------------------------------------------------
+
+CODE = [
+    'def fibonacci(n: int) -> int:\n    """Return the n-th Fibonacci number."""\n'
+    '    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n',
+    '#include <vector>\n\nint main(int argc, char** argv) {\n\tstd::vector<int> v{1, 2, 3};\n'
+    '\tfor (auto& x : v) x *= 2;  // double\n\treturn v.size() == 3 ? 0 : 1;\n}\n',
+    'fn main() {\n    let s: String = "héllo, wörld".to_string();\n    println!("{s:?} {}", s.len());\n}\n',
+    'const add = (a, b) => a + b;\nexport default async function handler(req, res) {\n'
+    '  const { id } = req.query;\n  res.status(200).json({ id, ok: true });\n}\n',
+    'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Printf("%d items\\n", 42)\n}\n',
+    'SELECT u.id, COUNT(*) AS n FROM users u JOIN orders o ON o.user_id = u.id\n'
+    'WHERE o.created_at >= \'2024-01-01\' GROUP BY u.id HAVING n > 10;\n',
+    '#!/usr/bin/env bash\nset -euo pipefail\nfor f in *.txt; do\n  echo "${f%.txt}" >> out.log\ndone\n',
+    '<div class="card">\n  <p>Price: &euro;9.99 &mdash; <b>50%</b> off!</p>\n</div>\n',
+    'x=1;y=22;z=333;w=4444;v=55555;u=666666\nif(x<=y&&y>=z||!w){return-1;}\n',
+    '    \n\t\n  \t  mixed indentation\n\t\t\tdeep\n',
+    '// TODO(user): fix the O(n^2) loop\nfor (i = 0; i < n; i++) { sum += a[i] * b[i]; }\n',
+    "I'm sure it's fine, they've said we'll see; you'd know. DON'T SHOUT, IT'S LOUD'RE\n",
+    'class Foo(Bar, metaclass=ABCMeta):\n    @abstractmethod\n    def __call__(self, *args, **kw): ...\n',
+    'matrix = [[1.0e-3, -2.5E+10], [0x1F, 0b1010], [0o777, 1_000_000]]\n',
+    '{"name": "cace", "version": "0.1.0", "tags": ["llm", "cache"], "n": null}\n',
+    'λx. x + 1 ≠ ∑ᵢ xᵢ² ≤ ∞; α→β ⇒ γ; ∀ε>0 ∃δ>0\n',
+]
+
+UNICODE = [
+    'Führer straße naïve café résumé Ångström',
+    '你好，世界！这是一个测试。東京は日本の首都です。',
+    '안녕하세요 세계',
+    'Привет, мир! Съешь же ещё этих мягких французских булок.',
+    'مرحبا بالعالم — שלום עולם',
+    'ក្នុងការប្រកួត នមស្តេ दुनिया',
+    '😀 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈 🇯🇵 ✅ ❤️',
+    'e\u0301 a\u0308 n\u0303 (combining marks) \u200b\u200d\ufeff zero-width',
+    'ｆｕｌｌｗｉｄｔｈ　ＡＢＣ　１２３',
+    '½ ⅓ ¾ ² ³ ① Ⅻ ٣ ๓ ໓',
+    '\U0001d573\U0001d586\U0001d599 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐍈',
+    'Ⓐⓑⓒ ™ © ® ° ± × ÷ € £ ¥ ₹',
+]
+
+WHITESPACE = [
+    '', ' ', '  ', '   ', '\t', '\n', '\n\n', '\r\n', '\r\n\r\n', ' \n', '\n ', ' \t \n ',
+    'a  b', 'a   b', 'a \n b', 'trailing   ', '   leading', 'a\u00a0b', 'a\u3000b', 'a\u2003b',
+    'x\x0by\x0cz', 'tab\there', '\t\tdef', 'line\n\n\n\nbreaks', 'a \r\n\t b',
+    '    return x\n', '\n    \n    ', ' ' * 17 + 'x', '\t' * 9,
+]
+
+FIM = [
+    '<fim_prefix>def add(a, b):\n    <fim_suffix>\n    return c<fim_middle>',
+    '<|fim_prefix|>int f() {<|fim_suffix|>}<|fim_middle|>',
+    '<｜fim▁begin｜>x = <｜fim▁hole｜>\n<｜fim▁end｜>',
+    'text<|endoftext|>more<|endoftext|><|endoftext|>',
+    '<fim_pre<fim_prefix',  # almost-special: plain text
+]
+
+
+def random_texts(count, seed):
+    """Mixtures of characters from every class the pre-tokenizers tell apart."""
+    pools = [
+        'abcXYZ', '0123456789', ' ', '  ', '\t', '\n', '\r\n', "'s", "'RE", '.,;:!?', '()[]{}<>',
+        '+-*/=%^&|~$#@`"\\_', 'éüßñ', 'λΩж', '中文字', '한국', 'ក្ន', '😀👍🏽', '\u0301', '٣½',
+        '\u00a0', '\u3000', '\u2028', 'ｆ１',
+    ]
+    rng = random.Random(seed)
+    return [''.join(rng.choice(pools) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+def vocab_test_texts(shared):
+    path = os.path.join(shared, 'tokenizers', 'ggml-vocab-gpt-2.gguf.inp')
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding='utf-8') as f:
+        return f.read().split('\n__ggml_vocab_test__\n')[:-1]
+
+
+def corpus(shared):
+    texts = CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(shared) + random_texts(300, 5)
+    # Whole files as one text too: longer inputs, many pieces.
+    texts.append(''.join(CODE))
+    return texts
+
+
+# --- Reference tokenizers -------------------------------------------------------------------------
+
+LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
+                r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_REGEX = LLAMA3_REGEX.replace(r'\p{N}{1,3}', r'\p{N}')
+
+
+def pre_tokenizers(tk):
+    P = tk.pre_tokenizers
+    no_regex = P.ByteLevel(add_prefix_space=False, use_regex=False)
+    return {
+        'gpt-2': P.ByteLevel(add_prefix_space=False, use_regex=True),
+        'starcoder': P.Sequence([P.Digits(individual_digits=True),
+                                 P.ByteLevel(add_prefix_space=False, use_regex=True)]),
+        'deepseek-coder': P.Sequence([
+            P.Split(tk.Regex('[\r\n]'), 'isolated'),
+            P.Split(tk.Regex(r'\s?\p{L}+'), 'isolated'),
+            P.Split(tk.Regex(r'\s?\p{P}+'), 'isolated'),
+            P.Split(tk.Regex('[一-龥ࠀ-一가-퟿]+'), 'isolated'),
+            P.Digits(individual_digits=True),
+            no_regex]),
+        'llama3': P.Sequence([P.Split(tk.Regex(LLAMA3_REGEX), 'isolated'), no_regex]),
+        'qwen2': P.Sequence([P.Split(tk.Regex(QWEN2_REGEX), 'isolated'), no_regex]),
+    }
+
+
+SPECIALS = ['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<|fim_prefix|>',
+            '<|fim_suffix|>', '<|fim_middle|>']
+
+
+def trained_tokenizers(tk):
+    """A small byte-level BPE per pre-tokenizer, trained on a fixed corpus (deterministic)."""
+    training = (CODE * 20) + UNICODE * 5 + random_texts(200, 11)
+    for name, pre in pre_tokenizers(tk).items():
+        tok = tk.Tokenizer(tk.models.BPE())
+        tok.pre_tokenizer = pre
+        tok.decoder = tk.decoders.ByteLevel()
+        trainer = tk.trainers.BpeTrainer(
+            vocab_size=1200, initial_alphabet=tk.pre_tokenizers.ByteLevel.alphabet(),
+            special_tokens=SPECIALS, show_progress=False)
+        tok.train_from_iterator(training, trainer)
+        # A user-defined (not special) added token, matched in text like DeepSeek-Coder's.
+        tok.add_tokens([tk.AddedToken('<|user_marker|>', special=False, normalized=False)])
+        yield f'trained-{name}', tok
+
+
+def gguf_tokenizers(tk, gguf, shared):
+    """The real vocabularies of ../shared/tokenizers as Hugging Face tokenizers."""
+    pres = pre_tokenizers(tk)
+    for name in ['deepseek-coder', 'starcoder', 'gpt-2']:
+        path = os.path.join(shared, 'tokenizers', f'ggml-vocab-{name}.gguf')
+        reader = gguf.GGUFReader(path)
+
+        def field(key):
+            f = reader.fields[key]
+            return [bytes(f.parts[i]) for i in f.data]
+
+        tokens = [t.decode('utf-8') for t in field('tokenizer.ggml.tokens')]
+        types = [int(reader.fields['tokenizer.ggml.token_type'].parts[i][0])
+                 for i in reader.fields['tokenizer.ggml.token_type'].data]
+        merges = [tuple(m.decode('utf-8').split(' ', 1)) for m in field('tokenizer.ggml.merges')]
+        vocab = {t: i for i, t in enumerate(tokens)}
+        tok = tk.Tokenizer(tk.models.BPE(vocab=vocab, merges=merges))
+        tok.pre_tokenizer = pres[name]
+        tok.decoder = tk.decoders.ByteLevel()
+        # Control tokens are special; user-defined ones are plain added tokens.
+        tok.add_special_tokens([tk.AddedToken(tokens[i], special=True, normalized=False)
+                                for i, t in enumerate(types) if t == 3])
+        tok.add_tokens([tk.AddedToken(tokens[i], special=False, normalized=False)
+                        for i, t in enumerate(types) if t == 4])
+        yield f'gguf-{name}', tok
+
+
+# --- Comparison -----------------------------------------------------------------------------------
+
+
+def run_cace(cli, tokenizer_json, texts):
+    proc = subprocess.run([cli, '--vocab', tokenizer_json, '--batch'],
+                          input=json.dumps(texts).encode('utf-8'), capture_output=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f'cace_tokenize failed on {tokenizer_json}: '
+                           f'{proc.stderr.decode("utf-8", "replace")}')
+    return json.loads(proc.stdout.decode('utf-8'))
+
+
+def compare(name, tok, texts, cli, work):
+    folder = os.path.join(work, name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, 'tokenizer.json')
+    tok.save(path)
+    results = run_cace(cli, path, texts)
+    specials = [t.content for t in tok.get_added_tokens_decoder().values() if t.special]
+    id_fail, text_fail = [], []
+    for text, got in zip(texts, results):
+        want = tok.encode(text, add_special_tokens=False).ids
+        if got['ids'] != want:
+            id_fail.append((text, want, got['ids']))
+        # Control tokens are skipped when decoding, so only texts without them come back whole.
+        if not any(s in text for s in specials) and got['decoded'] != text:
+            text_fail.append((text, got['decoded']))
+    print(f'{name}: {len(texts) - len(id_fail)}/{len(texts)} texts give Hugging Face\'s ids; '
+          f'{len(text_fail)} decode mismatches')
+    for text, want, got in id_fail[:5]:
+        print(f'  ids differ for {text!r}:\n    hf   {want}\n    cace {got}')
+    for text, decoded in text_fail[:5]:
+        print(f'  decode differs for {text!r}: {decoded!r}')
+    return not id_fail and not text_fail
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--cli', required=True, help='path of cace_tokenize')
+    ap.add_argument('--shared', required=True, help='the shared/ folder')
+    ap.add_argument('--work', required=True, help='scratch folder (also holds pip installs)')
+    args = ap.parse_args()
+
+    packages = os.path.join(args.work, 'site-packages')
+    tk = ensure_module('tokenizers', 'tokenizers>=0.15', packages)
+    if tk is None:
+        print('SKIP: the Hugging Face `tokenizers` package is not installed and pip could not '
+              'install it (no PyPI access?); the reference comparison did not run.')
+        return SKIP
+    print(f'Hugging Face tokenizers {tk.__version__}')
+    texts = corpus(args.shared)
+    ok = True
+    for name, tok in trained_tokenizers(tk):
+        ok &= compare(name, tok, texts, args.cli, args.work)
+    gguf = ensure_module('gguf', 'gguf>=0.10', packages)
+    if gguf is None:
+        print('SKIP (part): the `gguf` package is not available, so the real vocabularies were '
+              'not compared with Hugging Face; the trained ones above were.')
+    else:
+        for name, tok in gguf_tokenizers(tk, gguf, args.shared):
+            ok &= compare(name, tok, texts, args.cli, args.work)
+    print('all match' if ok else 'MISMATCHES (see above)')
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -94,16 +94,24 @@ CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {
 
 // ---- RMSNorm --------------------------------------------------------------------------------------
 
-// 1 / sqrt(mean(x^2) + eps) of one row of n values.
+// 1 / sqrt(mean(x^2) + eps) from the sum of squares of a row of n values (the GPU reduces the sum
+// across threads, the CPU in one loop).
+CACE_HD inline float RmsInvFromSumSquares(float sum_squares, int n, float eps) {
+  return 1.0f / sqrtf(sum_squares / static_cast<float>(n) + eps);
+}
+
 CACE_HD inline float RmsInvScale(const float* x, int n, float eps) {
   float ss = 0.0f;
   for (int i = 0; i < n; ++i) ss += x[i] * x[i];
-  return 1.0f / sqrtf(ss / static_cast<float>(n) + eps);
+  return RmsInvFromSumSquares(ss, n, eps);
 }
+
+// One normalised element: x * inv_scale * weight.
+CACE_HD inline float RmsNormElement(float x, float weight, float inv_scale) { return x * inv_scale * weight; }
 
 // out[i] = x[i] * inv_scale * weight[i]; out may alias x.
 CACE_HD inline void RmsNormApply(const float* x, const float* weight, float inv_scale, int n, float* out) {
-  for (int i = 0; i < n; ++i) out[i] = x[i] * inv_scale * weight[i];
+  for (int i = 0; i < n; ++i) out[i] = RmsNormElement(x[i], weight[i], inv_scale);
 }
 
 CACE_HD inline void RmsNormRow(const float* x, const float* weight, int n, float eps, float* out) {

@@ -1,0 +1,289 @@
+// Host side of the CUDA backend: owns the device copies of the weights, the activation buffers and
+// the cuBLAS handle, and turns every CUDA and cuBLAS error into an absl::Status.
+#include "cuda/cuda_backend.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cuda/runtime_kernels.h"
+#include "lib/loader/quant_blocks.h"
+#include "lib/runtime/cpu_matmul.h"
+
+namespace cace {
+namespace {
+
+absl::Status CudaStatus(cudaError_t err, const char* what) {
+  if (err == cudaSuccess) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("cuda backend: ", what, ": ", cudaGetErrorString(err)));
+}
+
+absl::Status CublasStatus(cublasStatus_t st, const char* what) {
+  if (st == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("cuda backend: ", what, ": ", cublasGetStatusString(st)));
+}
+
+#define CACE_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    if (absl::Status st_ = (expr); !st_.ok()) return st_; \
+  } while (0)
+
+// A device allocation that grows on demand and is freed with its owner.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() { cudaFree(ptr_); }
+
+  absl::Status Reserve(std::size_t bytes) {
+    if (bytes <= bytes_) return absl::OkStatus();
+    cudaFree(ptr_);
+    ptr_ = nullptr;
+    bytes_ = 0;
+    CACE_RETURN_IF_ERROR(CudaStatus(cudaMalloc(&ptr_, bytes), "cudaMalloc"));
+    bytes_ = bytes;
+    return absl::OkStatus();
+  }
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+struct DeviceLayer {
+  float *attn_norm, *ffn_norm, *bq = nullptr, *bk = nullptr, *bv = nullptr;
+  std::uint16_t *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;  // BF16, row-major [out][in]
+};
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(std::shared_ptr<const ModelWeights> weights, int device) : weights_(std::move(weights)), device_(device) {}
+  ~CudaBackend() override {
+    cudaSetDevice(device_);
+    if (cublas_) cublasDestroy(cublas_);
+    if (stream_) cudaStreamDestroy(stream_);
+    for (void* p : allocations_) cudaFree(p);
+  }
+
+  absl::Status Init() {
+    CACE_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice"));
+    CACE_RETURN_IF_ERROR(CudaStatus(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"));
+    CACE_RETURN_IF_ERROR(CublasStatus(cublasCreate(&cublas_), "cublasCreate"));
+    CACE_RETURN_IF_ERROR(CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream"));
+    const ModelWeights& w = *weights_;
+    CACE_RETURN_IF_ERROR(UploadMatrix(w.embedding, &embedding_));
+    CACE_RETURN_IF_ERROR(UploadMatrix(w.lm_head, &lm_head_));
+    CACE_RETURN_IF_ERROR(UploadVector(w.final_norm, w.shape.dim, &final_norm_));
+    for (const LayerWeights& l : w.layers) {
+      DeviceLayer d;
+      CACE_RETURN_IF_ERROR(UploadVector(l.attn_norm, w.shape.dim, &d.attn_norm));
+      CACE_RETURN_IF_ERROR(UploadVector(l.ffn_norm, w.shape.dim, &d.ffn_norm));
+      if (l.bq) {
+        CACE_RETURN_IF_ERROR(UploadVector(l.bq, w.shape.q_dim(), &d.bq));
+        CACE_RETURN_IF_ERROR(UploadVector(l.bk, w.shape.kv_dim(), &d.bk));
+        CACE_RETURN_IF_ERROR(UploadVector(l.bv, w.shape.kv_dim(), &d.bv));
+      }
+      for (auto [src, dst] : {std::pair{&l.wq, &d.wq}, {&l.wk, &d.wk}, {&l.wv, &d.wv}, {&l.wo, &d.wo},
+                              {&l.w_gate, &d.w_gate}, {&l.w_up, &d.w_up}, {&l.w_down, &d.w_down}}) {
+        CACE_RETURN_IF_ERROR(UploadMatrix(*src, dst));
+      }
+      layers_.push_back(d);
+    }
+    return CudaStatus(cudaStreamSynchronize(stream_), "upload");
+  }
+
+  std::string_view name() const override { return "cuda"; }
+  const LlamaShape& shape() const override { return weights_->shape; }
+
+  absl::StatusOr<std::unique_ptr<KvCache>> NewSequence(std::int64_t capacity, MemoryPool* pool) override {
+    const LlamaShape& s = shape();
+    if (capacity <= 0 || capacity > s.max_positions) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cuda backend: sequence capacity ", capacity, " is not in 1..", s.max_positions));
+    }
+    const KvLayout layout{s.n_layers, capacity, s.kv_dim()};
+    std::unique_ptr<KvCache> cache;
+    if (pool != nullptr) {
+      auto made = KvCache::FromPool(pool, MemoryKind::kDevice, layout, "kv:cuda");
+      if (!made.ok()) return made.status();
+      cache = *std::move(made);
+    } else {
+      CACE_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice"));
+      void* base = nullptr;
+      CACE_RETURN_IF_ERROR(CudaStatus(cudaMalloc(&base, layout.Bytes()), "cudaMalloc of a KV cache"));
+      const int device = device_;
+      cache = KvCache::FromBuffer(base, layout, [device](void* p) {
+        cudaSetDevice(device);
+        cudaFree(p);
+      });
+    }
+    cache->set_owner_tag(this);
+    return cache;
+  }
+
+  absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) override;
+
+ private:
+  template <typename T>
+  absl::Status Alloc(std::size_t count, T** out) {
+    void* p = nullptr;
+    CACE_RETURN_IF_ERROR(CudaStatus(cudaMalloc(&p, count * sizeof(T)), "cudaMalloc of weights"));
+    allocations_.push_back(p);
+    *out = static_cast<T*>(p);
+    return absl::OkStatus();
+  }
+
+  // Any stored type -> BF16 on the device, one row at a time through F32.
+  absl::Status UploadMatrix(const WeightMatrix& m, std::uint16_t** out) {
+    const std::size_t rows = static_cast<std::size_t>(m.rows), cols = static_cast<std::size_t>(m.cols);
+    CACE_RETURN_IF_ERROR(Alloc(rows * cols, out));
+    std::vector<float> row(cols);
+    std::vector<std::uint16_t> host(rows * cols);
+    for (std::size_t r = 0; r < rows; ++r) {
+      DequantizeRow(m, static_cast<std::int64_t>(r), row.data());
+      for (std::size_t c = 0; c < cols; ++c) host[r * cols + c] = quant::FloatToBf16(row[c]);
+    }
+    return CudaStatus(cudaMemcpy(*out, host.data(), host.size() * 2, cudaMemcpyHostToDevice), "upload of a matrix");
+  }
+
+  absl::Status UploadVector(const float* v, std::int64_t n, float** out) {
+    CACE_RETURN_IF_ERROR(Alloc(static_cast<std::size_t>(n), out));
+    return CudaStatus(cudaMemcpy(*out, v, static_cast<std::size_t>(n) * sizeof(float), cudaMemcpyHostToDevice),
+                      "upload of a vector");
+  }
+
+  // y[n][rows] = x[n][cols] . W[rows][cols]^T with x converted to BF16 first.
+  absl::Status Gemm(const std::uint16_t* w, std::int64_t rows, std::int64_t cols, const float* x, std::int64_t n,
+                    float* y) {
+    CACE_RETURN_IF_ERROR(CudaStatus(cuda::ToBf16(x, n * cols, x_bf16_.as<std::uint16_t>(), stream_), "ToBf16"));
+    const float alpha = 1.0f, beta = 0.0f;
+    // Column-major view: W is [cols x rows] (lda = cols), x is [cols x n]; C = W^T x is [rows x n].
+    return CublasStatus(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rows), static_cast<int>(n),
+                                     static_cast<int>(cols), &alpha, w, CUDA_R_16BF, static_cast<int>(cols),
+                                     x_bf16_.as<std::uint16_t>(), CUDA_R_16BF, static_cast<int>(cols), &beta, y,
+                                     CUDA_R_32F, static_cast<int>(rows), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                        "cublasGemmEx");
+  }
+
+  absl::Status Layer(const DeviceLayer& l, int layer, int n);
+
+  std::shared_ptr<const ModelWeights> weights_;
+  int device_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  std::vector<void*> allocations_;
+  std::uint16_t* embedding_ = nullptr;
+  std::uint16_t* lm_head_ = nullptr;
+  float* final_norm_ = nullptr;
+  std::vector<DeviceLayer> layers_;
+  // Activations, sized for the largest batch seen (n tokens).
+  DeviceBuffer tokens_, slots_, rows_, x_, xb_, xb2_, q_, k_, v_, att_, hb_, hb2_, x_bf16_, logits_;
+};
+
+absl::Status CudaBackend::Layer(const DeviceLayer& l, int layer, int n) {
+  const LlamaShape& s = shape();
+  const int dim = static_cast<int>(s.dim), q_dim = static_cast<int>(s.q_dim()), kv_dim = static_cast<int>(s.kv_dim());
+  const int ffn = static_cast<int>(s.ffn_dim), hd = static_cast<int>(s.head_dim);
+  const auto* slots = slots_.as<cuda::TokenSlot>();
+  // Attention sub-layer.
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), nullptr, l.attn_norm, n, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
+  CACE_RETURN_IF_ERROR(Gemm(l.wq, q_dim, dim, xb_.as<float>(), n, q_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(l.wk, kv_dim, dim, xb_.as<float>(), n, k_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(l.wv, kv_dim, dim, xb_.as<float>(), n, v_.as<float>()));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(q_.as<float>(), l.bq, n, q_dim, stream_), "AddBias"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(k_.as<float>(), l.bk, n, kv_dim, stream_), "AddBias"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(v_.as<float>(), l.bv, n, kv_dim, stream_), "AddBias"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::Rope(q_.as<float>(), k_.as<float>(), slots, n, static_cast<int>(s.n_heads),
+                                             static_cast<int>(s.n_kv_heads), hd, s.rope_theta,
+                                             static_cast<int>(s.rope_style), stream_), "Rope"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::StoreKv(k_.as<float>(), v_.as<float>(), slots, n, layer, kv_dim, stream_), "StoreKv"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::Attention(q_.as<float>(), slots, n, layer, static_cast<int>(s.n_heads),
+                                                  static_cast<int>(s.n_kv_heads), hd, att_.as<float>(), stream_), "Attention"));
+  CACE_RETURN_IF_ERROR(Gemm(l.wo, dim, q_dim, att_.as<float>(), n, xb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::Add(x_.as<float>(), xb2_.as<float>(), std::int64_t{n} * dim, stream_), "Add"));
+  // MLP sub-layer.
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), nullptr, l.ffn_norm, n, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
+  CACE_RETURN_IF_ERROR(Gemm(l.w_gate, ffn, dim, xb_.as<float>(), n, hb_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(l.w_up, ffn, dim, xb_.as<float>(), n, hb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::SiluMul(hb_.as<float>(), hb2_.as<float>(), std::int64_t{n} * ffn, stream_), "SiluMul"));
+  CACE_RETURN_IF_ERROR(Gemm(l.w_down, dim, ffn, hb_.as<float>(), n, xb2_.as<float>()));
+  return CudaStatus(cuda::Add(x_.as<float>(), xb2_.as<float>(), std::int64_t{n} * dim, stream_), "Add");
+}
+
+absl::Status CudaBackend::Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) {
+  CACE_RETURN_IF_ERROR(ValidateSteps(shape(), this, steps));
+  for (const SequenceStep& step : steps) CACE_RETURN_IF_ERROR(step.cache->Refresh());
+  CACE_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice"));
+  const LlamaShape& s = shape();
+  const std::int64_t n = TotalTokens(steps);
+
+  // Per-token inputs (ids, cache slots) and the rows that produce logits.
+  std::vector<std::int32_t> tokens, rows;
+  std::vector<cuda::TokenSlot> slots;
+  for (const SequenceStep& step : steps) {
+    for (std::size_t i = 0; i < step.tokens.size(); ++i) {
+      if (mode == LogitsMode::kAll || i + 1 == step.tokens.size()) rows.push_back(static_cast<std::int32_t>(tokens.size()));
+      tokens.push_back(step.tokens[i]);
+      slots.push_back({step.cache->keys(0), step.cache->capacity(),
+                       static_cast<std::int32_t>(step.cache->length() + static_cast<std::int64_t>(i))});
+    }
+  }
+  const std::size_t un = static_cast<std::size_t>(n), f = sizeof(float);
+  const std::size_t widest = static_cast<std::size_t>(std::max({s.dim, s.q_dim(), s.ffn_dim}));
+  CACE_RETURN_IF_ERROR(tokens_.Reserve(un * 4));
+  CACE_RETURN_IF_ERROR(slots_.Reserve(un * sizeof(cuda::TokenSlot)));
+  CACE_RETURN_IF_ERROR(rows_.Reserve(un * 4));
+  for (auto [buf, width] : {std::pair{&x_, s.dim}, {&xb_, s.dim}, {&xb2_, s.dim}, {&q_, s.q_dim()}, {&k_, s.kv_dim()},
+                            {&v_, s.kv_dim()}, {&att_, s.q_dim()}, {&hb_, s.ffn_dim}, {&hb2_, s.ffn_dim}}) {
+    CACE_RETURN_IF_ERROR(buf->Reserve(un * static_cast<std::size_t>(width) * f));
+  }
+  CACE_RETURN_IF_ERROR(x_bf16_.Reserve(un * widest * 2));
+  CACE_RETURN_IF_ERROR(logits_.Reserve(rows.size() * static_cast<std::size_t>(s.vocab_size) * f));
+  CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(tokens_.as<void>(), tokens.data(), un * 4, cudaMemcpyHostToDevice, stream_), "copy of tokens"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(slots_.as<void>(), slots.data(), un * sizeof(cuda::TokenSlot), cudaMemcpyHostToDevice, stream_), "copy of slots"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(rows_.as<void>(), rows.data(), rows.size() * 4, cudaMemcpyHostToDevice, stream_), "copy of rows"));
+
+  const int dim = static_cast<int>(s.dim);
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::Embedding(embedding_, tokens_.as<std::int32_t>(), static_cast<int>(n), dim, x_.as<float>(), stream_), "Embedding"));
+  for (std::size_t l = 0; l < layers_.size(); ++l) CACE_RETURN_IF_ERROR(Layer(layers_[l], static_cast<int>(l), static_cast<int>(n)));
+  const int n_out = static_cast<int>(rows.size());
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), rows_.as<std::int32_t>(), final_norm_, n_out, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
+  CACE_RETURN_IF_ERROR(Gemm(lm_head_, s.vocab_size, s.dim, xb_.as<float>(), n_out, logits_.as<float>()));
+  logits->resize(rows.size() * static_cast<std::size_t>(s.vocab_size));
+  CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(logits->data(), logits_.as<void>(), logits->size() * f, cudaMemcpyDeviceToHost, stream_), "copy of logits"));
+  CACE_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream_), "forward"));
+  for (const SequenceStep& step : steps) step.cache->Advance(static_cast<std::int64_t>(step.tokens.size()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(std::shared_ptr<const ModelWeights> weights,
+                                                           CudaBackendOptions options) {
+  if (weights == nullptr) return absl::InvalidArgumentError("cuda backend: no weights given");
+  CACE_RETURN_IF_ERROR(ValidateWeights(*weights));
+  int count = 0;
+  if (cudaError_t err = cudaGetDeviceCount(&count); err != cudaSuccess || count == 0) {
+    return absl::UnavailableError(absl::StrCat("cuda backend: no CUDA device (",
+                                               err == cudaSuccess ? "none found" : cudaGetErrorString(err), ")"));
+  }
+  if (options.device < 0 || options.device >= count) {
+    return absl::InvalidArgumentError(absl::StrCat("cuda backend: device ", options.device, " of ", count));
+  }
+  if (weights->shape.head_dim > 256) {
+    return absl::InvalidArgumentError("cuda backend: head_dim above 256 is not supported by the attention kernel");
+  }
+  auto backend = std::make_unique<CudaBackend>(std::move(weights), options.device);
+  CACE_RETURN_IF_ERROR(backend->Init());
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+}  // namespace cace

@@ -7,7 +7,9 @@ tokenizer.json reader (cace_tokenize --vocab FILE --batch):
   * byte-level BPEs trained here on a fixed code corpus, one per pre-tokenizer family (GPT-2,
     StarCoder, DeepSeek-Coder, Llama 3, Qwen2), with FIM and end-of-text special tokens;
   * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of ../shared/tokenizers, read from
-    their GGUF files with the `gguf` package and given their model's pre-tokenizer.
+    their GGUF files with the `gguf` package and given their model's pre-tokenizer;
+  * the Llama SentencePiece vocabulary as Hugging Face's Llama tokenizer; cace reads it once from
+    the GGUF (scores) and once from the tokenizer.json (ranked merges).
 For every text the ids must equal Hugging Face's, and cace's decode of them must give the text
 back.
 
@@ -106,6 +108,9 @@ WHITESPACE = [
     'a  b', 'a   b', 'a \n b', 'trailing   ', '   leading', 'a\u00a0b', 'a\u3000b', 'a\u2003b',
     'x\x0by\x0cz', 'tab\there', '\t\tdef', 'line\n\n\n\nbreaks', 'a \r\n\t b',
     '    return x\n', '\n    \n    ', ' ' * 17 + 'x', '\t' * 9,
+    # Characters where Unicode properties and language libraries disagree on "space".
+    'a\x1cb\x1dc\x1ed\x1fe', 'a\x85b', 'a \x85 b', 'a\u180eb', 'a\u200bb', 'a\u2028\u2029b',
+    'a\u205f\u202fb \u1680c',
 ]
 
 FIM = [
@@ -216,6 +221,46 @@ def gguf_tokenizers(tk, gguf, shared):
         yield f'gguf-{name}', tok
 
 
+def spm_tokenizer(tk, gguf, shared):
+    """The Llama SentencePiece vocabulary as Hugging Face's Llama tokenizer (BPE with byte
+    fallback, ▁ for spaces), its merges ranked by the score of the piece they make, as
+    Hugging Face's SentencePiece converter does."""
+    path = os.path.join(shared, 'tokenizers', 'ggml-vocab-llama-spm.gguf')
+    reader = gguf.GGUFReader(path)
+    f = reader.fields['tokenizer.ggml.tokens']
+    tokens = [bytes(f.parts[i]).decode('utf-8') for i in f.data]
+    f = reader.fields['tokenizer.ggml.scores']
+    scores = [float(f.parts[i][0]) for i in f.data]
+    f = reader.fields['tokenizer.ggml.token_type']
+    types = [int(f.parts[i][0]) for i in f.data]
+    vocab = {t: i for i, t in enumerate(tokens)}
+    normal = {t for t, k in zip(tokens, types) if k == 1}
+    merges = []
+    for t in tokens:  # in id order, so that the (stable) sort below is deterministic
+        if t not in normal:
+            continue
+        for cut in range(1, len(t)):
+            left, right = t[:cut], t[cut:]
+            if left in normal and right in normal:
+                merges.append((scores[vocab[t]], len(left), left, right))
+    merges.sort(key=lambda m: (-m[0], m[1]))
+    model = tk.models.BPE(vocab=vocab, merges=[(m[2], m[3]) for m in merges],
+                          byte_fallback=True, fuse_unk=True, unk_token='<unk>')
+    tok = tk.Tokenizer(model)
+    n = tk.normalizers
+    tok.normalizer = n.Sequence([n.Prepend('\u2581'), n.Replace(' ', '\u2581')])
+    d = tk.decoders
+    tok.decoder = d.Sequence([d.Replace('\u2581', ' '), d.ByteFallback(), d.Fuse(),
+                              d.Strip(' ', 1, 0)])
+    tok.add_special_tokens([tk.AddedToken(t, special=True, normalized=False)
+                            for t, k in zip(tokens, types) if k in (2, 3)])
+    # Llama's runs of ▁ all score -1e9: sentencepiece (and cace) merge equal scores leftmost
+    # first, which no fixed merge order reproduces for long runs of spaces.
+    lowest = min(scores[vocab[t]] for t in normal)
+    ties = {vocab[t] for t in normal if scores[vocab[t]] == lowest}
+    return tok, path, ties
+
+
 # --- Comparison -----------------------------------------------------------------------------------
 
 
@@ -229,23 +274,38 @@ def run_cace(cli, tokenizer_json, texts):
     return json.loads(proc.stdout.decode('utf-8'))
 
 
-def compare(name, tok, texts, cli, work):
+def compare(name, tok, texts, cli, work, cace_vocab=None, ties=frozenset()):
+    """cace reads `cace_vocab` when given, else the tokenizer.json saved from `tok`. A difference
+    only in how pieces of equal score (`ties`) split the same text is counted apart, not failed."""
     folder = os.path.join(work, name)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, 'tokenizer.json')
     tok.save(path)
-    results = run_cace(cli, path, texts)
+    results = run_cace(cli, cace_vocab or path, texts)
     specials = [t.content for t in tok.get_added_tokens_decoder().values() if t.special]
-    id_fail, text_fail = [], []
+    spm = '\u2581' in ''.join(tok.get_vocab())
+    id_fail, text_fail, tie_split = [], [], []
     for text, got in zip(texts, results):
         want = tok.encode(text, add_special_tokens=False).ids
         if got['ids'] != want:
-            id_fail.append((text, want, got['ids']))
-        # Control tokens are skipped when decoding, so only texts without them come back whole.
-        if not any(s in text for s in specials) and got['decoded'] != text:
+            same_text = tok.decode(want) == tok.decode(got['ids'])
+            if ties and same_text and ([i for i in want if i not in ties] ==
+                                       [i for i in got['ids'] if i not in ties]):
+                tie_split.append((text, want, got['ids']))
+            else:
+                id_fail.append((text, want, got['ids']))
+        # Control tokens are skipped when decoding, so only texts without them come back whole;
+        # SentencePiece reads a ▁ written in the text as a space.
+        if any(s in text for s in specials) or (spm and '\u2581' in text):
+            continue
+        if got['decoded'] != text:
             text_fail.append((text, got['decoded']))
-    print(f'{name}: {len(texts) - len(id_fail)}/{len(texts)} texts give Hugging Face\'s ids; '
-          f'{len(text_fail)} decode mismatches')
+    matched = len(texts) - len(id_fail) - len(tie_split)
+    print(f'{name}: {matched}/{len(texts)} texts give Hugging Face\'s ids'
+          + (f', {len(tie_split)} split runs of equal-score pieces differently' if ties else '')
+          + f'; {len(text_fail)} decode mismatches')
+    for text, want, got in tie_split[:3]:
+        print(f'  equal-score split of {text!r}: hf {want}, cace {got}')
     for text, want, got in id_fail[:5]:
         print(f'  ids differ for {text!r}:\n    hf   {want}\n    cace {got}')
     for text, decoded in text_fail[:5]:
@@ -278,6 +338,10 @@ def main():
     else:
         for name, tok in gguf_tokenizers(tk, gguf, args.shared):
             ok &= compare(name, tok, texts, args.cli, args.work)
+        tok, gguf_path, ties = spm_tokenizer(tk, gguf, args.shared)
+        ok &= compare('gguf-llama-spm', tok, texts, args.cli, args.work, cace_vocab=gguf_path,
+                      ties=ties)
+        ok &= compare('json-llama-spm', tok, texts, args.cli, args.work)
     print('all match' if ok else 'MISMATCHES (see above)')
     return 0 if ok else 1
 

@@ -48,6 +48,27 @@ struct ModelRecord {
   std::uint64_t kv_bytes = 0;  // KV cache bytes currently held by the model's sequences
 };
 
+inline constexpr ModelHandle kNoModel = ~ModelHandle{0};
+
+struct RoomOptions {
+  std::span<const ModelHandle> upcoming;  // models of queued requests, oldest first
+  // Also consider models serving requests: those victims drain (finish what they serve, take
+  // nothing new) before their memory is free.
+  bool include_busy = false;
+  ModelHandle protect = kNoModel;  // a model that must not be chosen (the one being served)
+};
+
+// The mutable part of a model's entry: cheap to read on every scheduling step.
+struct ModelStatus {
+  ModelState state = ModelState::kAbsent;
+  bool pinned = false;
+  int in_flight = 0;
+  Seconds last_use = 0.0;
+  Seconds load_seconds = 0.0;
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t kv_bytes = 0;
+};
+
 // The outcome of ReserveRoom: which models were moved to kEvicting to make the room.
 struct Reservation {
   std::vector<ModelHandle> victims;
@@ -64,6 +85,7 @@ class ModelRegistry {
   absl::StatusOr<ModelHandle> Register(ModelSpec spec);
   absl::StatusOr<ModelHandle> Find(std::string_view name) const;
   absl::StatusOr<ModelRecord> Get(ModelHandle model) const;
+  absl::StatusOr<ModelStatus> Inspect(ModelHandle model) const;
   std::vector<ModelRecord> Snapshot() const;
   std::size_t size() const;
   std::uint64_t capacity_bytes() const { return capacity_bytes_; }
@@ -71,17 +93,19 @@ class ModelRegistry {
   std::uint64_t used_bytes() const;
 
   // Makes room for `bytes_needed` more bytes: asks `policy` for victims among the resident models
-  // that are neither pinned nor serving requests, checks its answer, and marks the victims
-  // kEvicting, all under one lock. ResourceExhausted (with the registry unchanged) when even
-  // evicting every such model would not free enough; Internal when the policy's answer is invalid.
-  // `upcoming` lists the models of queued requests, oldest first (a signal some policies use).
+  // that are neither pinned nor serving requests (nor protected), checks its answer, and marks the
+  // victims kEvicting, all under one lock. ResourceExhausted (with the registry unchanged) when
+  // even evicting every such model would not free enough; Internal when the policy's answer is
+  // invalid. Idle victims can be removed at once (FinishEviction); busy ones once they drain.
   absl::StatusOr<Reservation> ReserveRoom(EvictionPolicy& policy, std::uint64_t bytes_needed,
-                                          Seconds now, std::span<const ModelHandle> upcoming = {});
+                                          Seconds now, const RoomOptions& options = {});
 
   // State transitions; each checks that the model exists and that the move is legal.
   absl::Status BeginLoad(ModelHandle model);        // absent -> loading (needs the room free)
-  absl::Status FinishLoad(ModelHandle model, Seconds measured_load_seconds);  // loading -> resident
+  // loading -> resident; the load's end counts as a use (a model just loaded is not idle).
+  absl::Status FinishLoad(ModelHandle model, Seconds measured_load_seconds, Seconds now);
   absl::Status AbortLoad(ModelHandle model);        // loading -> absent
+  absl::Status BeginEviction(ModelHandle model);    // resident -> evicting (an unasked unload)
   absl::Status FinishEviction(ModelHandle model);   // evicting -> absent (needs no in-flight work)
   absl::Status SetPinned(ModelHandle model, bool pinned);
 

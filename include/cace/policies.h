@@ -3,6 +3,7 @@
 #define CACE_POLICIES_H_
 
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <string>
@@ -118,6 +119,57 @@ class CacePolicy final : public EvictionPolicy {
   std::vector<std::uint32_t> order_;
   std::vector<int> queued_;          // per model, filled per decision from request.upcoming
   std::vector<int> first_position_;
+};
+
+struct AdaptiveCaceOptions {
+  CacePolicyOptions base;
+  CaceWeights initial;
+  std::uint64_t capacity_bytes = 0;  // the memory budget the shadow replays assume
+  Seconds period = 300;              // how often the weights are reconsidered
+  Seconds history = 900;             // how much recent traffic each shadow replay covers
+  double step = 0.5;                 // candidate weights: each one scaled by (1 - step), (1 + step)
+};
+
+// CACE with weights adapted online. Every `period` it replays the last `history` seconds of
+// requests through a shadow cache of the same capacity and model sizes (loads instantaneous),
+// once with the current weights and once per candidate (each tunable weight scaled down and up),
+// each with a fresh CACE policy fed the same events, and scores each run by its latency-weighted
+// reload cost: the sum over misses of the model's load seconds times the latency sensitivity of
+// the request's kind. The best candidate becomes the current weights (a tie keeps them).
+class AdaptiveCacePolicy final : public EvictionPolicy {
+ public:
+  explicit AdaptiveCacePolicy(AdaptiveCaceOptions options);
+  std::string_view name() const override { return "cace-adaptive"; }
+  void OnRegister(ModelHandle model, const ModelSpec& spec) override;
+  void OnAccess(const AccessEvent& event) override;
+  void OnComplete(const CompletionEvent& event) override;
+  void OnLoad(ModelHandle model, Seconds now) override { live_.OnLoad(model, now); }
+  void OnEvict(ModelHandle model, Seconds now) override { live_.OnEvict(model, now); }
+  void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) override;
+
+  const CaceWeights& weights() const { return weights_; }
+  int adaptations() const { return adaptations_; }  // how many times the weights changed
+
+ private:
+  struct Logged {
+    bool completion;  // an OnComplete event, else an OnAccess
+    ModelHandle model;
+    TaskKind kind;
+    Seconds time;
+    std::uint32_t output_tokens;
+  };
+  void Adapt(Seconds now);
+  double ShadowCost(const CaceWeights& weights) const;
+
+  AdaptiveCaceOptions options_;
+  CaceWeights weights_;
+  CacePolicy live_;
+  CaceScorer* live_scorer_;  // owned by live_
+  std::vector<std::uint64_t> bytes_;
+  std::vector<Seconds> load_seconds_;
+  std::deque<Logged> log_;
+  Seconds last_adaptation_ = 0;
+  int adaptations_ = 0;
 };
 
 // The offline bound: knows the whole future sequence of requests (their models, in arrival order)

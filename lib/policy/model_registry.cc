@@ -68,6 +68,16 @@ absl::StatusOr<ModelRecord> ModelRegistry::Get(ModelHandle model) const {
   return models_[model];
 }
 
+absl::StatusOr<ModelStatus> ModelRegistry::Inspect(ModelHandle model) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (model >= models_.size()) {
+    return absl::NotFoundError(fmt::format("unknown model handle {}", model));
+  }
+  const ModelRecord& m = models_[model];
+  return ModelStatus{m.state,        m.pinned,          m.in_flight, m.last_use,
+                     m.load_seconds, m.spec.weight_bytes, m.kv_bytes};
+}
+
 std::vector<ModelRecord> ModelRegistry::Snapshot() const {
   absl::ReaderMutexLock lock(&mu_);
   return models_;
@@ -100,7 +110,7 @@ absl::StatusOr<ModelRecord*> ModelRegistry::Lookup(ModelHandle model) {
 
 absl::StatusOr<Reservation> ModelRegistry::ReserveRoom(EvictionPolicy& policy,
                                                       std::uint64_t bytes_needed, Seconds now,
-                                                      std::span<const ModelHandle> upcoming) {
+                                                      const RoomOptions& options) {
   absl::MutexLock lock(&mu_);
   if (bytes_needed > capacity_bytes_) {
     return absl::OutOfRangeError(fmt::format("a request for {} bytes exceeds the whole capacity of {}", bytes_needed, capacity_bytes_));
@@ -112,13 +122,13 @@ absl::StatusOr<Reservation> ModelRegistry::ReserveRoom(EvictionPolicy& policy,
 
   std::vector<ResidentModel> residents;
   for (const ModelRecord& m : models_) {
-    if (m.state != ModelState::kResident) continue;
+    if (m.state != ModelState::kResident || m.handle == options.protect) continue;
     residents.push_back(ResidentModel{
         Candidate{m.handle, m.spec.weight_bytes + m.kv_bytes, m.last_use, m.load_seconds},
-        m.pinned, m.in_flight});
+        m.pinned, options.include_busy ? 0 : m.in_flight});
   }
-  absl::Status planned = PlanEviction(policy, residents, bytes_needed - free_bytes, now, upcoming,
-                                      scratch_candidates_, scratch_victims_);
+  absl::Status planned = PlanEviction(policy, residents, bytes_needed - free_bytes, now,
+                                      options.upcoming, scratch_candidates_, scratch_victims_);
   if (!planned.ok()) return planned;
   for (ModelHandle victim : scratch_victims_) {
     ModelRecord& m = models_[victim];
@@ -144,7 +154,8 @@ absl::Status ModelRegistry::BeginLoad(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::FinishLoad(ModelHandle model, Seconds measured_load_seconds) {
+absl::Status ModelRegistry::FinishLoad(ModelHandle model, Seconds measured_load_seconds,
+                                       Seconds now) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
@@ -160,6 +171,7 @@ absl::Status ModelRegistry::FinishLoad(ModelHandle model, Seconds measured_load_
                                              kLoadSmoothing * measured_load_seconds;
   ++r.load_samples;
   r.state = ModelState::kResident;
+  r.last_use = std::max(r.last_use, now);
   return absl::OkStatus();
 }
 
@@ -169,6 +181,18 @@ absl::Status ModelRegistry::AbortLoad(ModelHandle model) {
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kLoading) return WrongState(**m, "abort", ModelState::kLoading);
   (*m)->state = ModelState::kAbsent;
+  return absl::OkStatus();
+}
+
+absl::Status ModelRegistry::BeginEviction(ModelHandle model) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  if ((*m)->state != ModelState::kResident) return WrongState(**m, "evict", ModelState::kResident);
+  if ((*m)->pinned) {
+    return absl::FailedPreconditionError(fmt::format("model '{}' is pinned", (*m)->spec.name));
+  }
+  (*m)->state = ModelState::kEvicting;
   return absl::OkStatus();
 }
 

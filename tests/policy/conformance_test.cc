@@ -77,7 +77,7 @@ TEMPLATE_TEST_CASE("a pinned model is never evicted", "[conformance]", Lru, Lfu,
   ModelRegistry& registry = *owned;
   // Model 4 is the least popular in the request mix, the natural victim of most policies.
   REQUIRE(registry.BeginLoad(4).ok());
-  REQUIRE(registry.FinishLoad(4, 1.0).ok());
+  REQUIRE(registry.FinishLoad(4, 1.0, 0.0).ok());
   REQUIRE(registry.SetPinned(4, true).ok());
   Seconds now = 0;
   for (const LoopRequest& r : requests) {
@@ -91,7 +91,7 @@ TEMPLATE_TEST_CASE("a pinned model is never evicted", "[conformance]", Lru, Lfu,
         REQUIRE(registry.FinishEviction(v).ok());
       }
       REQUIRE(registry.BeginLoad(r.model).ok());
-      REQUIRE(registry.FinishLoad(r.model, 1.0).ok());
+      REQUIRE(registry.FinishLoad(r.model, 1.0, now).ok());
     }
     REQUIRE(registry.Get(4)->state == ModelState::kResident);
   }

@@ -16,7 +16,7 @@ ModelSpec Spec(std::string name, std::uint64_t bytes, Seconds load = 1.0) {
 
 void MakeResident(ModelRegistry& registry, ModelHandle h, Seconds load = 1.0) {
   REQUIRE(registry.BeginLoad(h).ok());
-  REQUIRE(registry.FinishLoad(h, load).ok());
+  REQUIRE(registry.FinishLoad(h, load, 0.0).ok());
 }
 
 TEST_CASE("registration rejects bad specs with clear errors") {
@@ -38,7 +38,7 @@ TEST_CASE("state transitions are checked") {
   ModelRegistry registry(10 * kGiB);
   ModelHandle a = registry.Register(Spec("a", kGiB)).value();
   CHECK(registry.BeginRequest(a, 0).code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(registry.FinishLoad(a, 1).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(registry.FinishLoad(a, 1, 0).code() == absl::StatusCode::kFailedPrecondition);
   CHECK(registry.FinishEviction(a).code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(registry.BeginLoad(a).ok());
   CHECK(registry.used_bytes() == kGiB);  // a loading model already holds its bytes

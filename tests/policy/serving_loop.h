@@ -64,7 +64,7 @@ inline LoopResult RunLoop(std::uint64_t capacity, const std::vector<LoopModel>& 
         ++result.evictions;
       }
       if (!registry.BeginLoad(r.model).ok()) throw std::logic_error("load without room");
-      if (!registry.FinishLoad(r.model, record.load_seconds).ok()) throw std::logic_error("load");
+      if (!registry.FinishLoad(r.model, record.load_seconds, now).ok()) throw std::logic_error("load");
       policy.OnLoad(r.model, now);
     }
     if (registry.used_bytes() > capacity) throw std::logic_error("capacity exceeded");

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/cpu_features.h"
 #include "lib/runtime/kernels_math.h"
 
 namespace cace {
@@ -15,16 +16,31 @@ void AddBias(float* y, const float* bias, std::int64_t n_tokens, std::int64_t wi
   for (std::int64_t t = 0; t < n_tokens; ++t) kmath::AddRow(y + t * width, bias, static_cast<int>(width));
 }
 
+// The output of one query head over key/value positions 0..pos (rows kv_stride apart): an online
+// softmax, as the CUDA kernel computes it.
+CACE_CPU_CLONES void AttendOneHead(const float* q, const float* keys, const float* values, std::int64_t kv_stride,
+                                   std::int64_t pos, int hd, float scale, float* out) {
+  for (int i = 0; i < hd; ++i) out[i] = 0.0f;
+  kmath::SoftmaxState state = kmath::SoftmaxInit();
+  for (std::int64_t p = 0; p <= pos; ++p) {
+    const float score = kmath::DotF32(q, keys + p * kv_stride, hd) * scale;
+    float weight;
+    const float rescale = kmath::SoftmaxPush(&state, score, &weight);
+    kmath::AttendAccumulate(out, values + p * kv_stride, hd, rescale, weight);
+  }
+  kmath::AttendFinish(out, hd, state);
+}
+
 }  // namespace
 
-CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, int threads)
-    : weights_(std::move(weights)), pool_(threads), matmul_(&pool_) {}
+CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options)
+    : weights_(std::move(weights)), pool_(options.threads), matmul_(&pool_, options.use_blas) {}
 
 absl::StatusOr<std::unique_ptr<CpuBackend>> CpuBackend::Create(std::shared_ptr<const ModelWeights> weights,
                                                                CpuBackendOptions options) {
   if (weights == nullptr) return absl::InvalidArgumentError("cpu backend: no weights given");
   if (absl::Status st = ValidateWeights(*weights); !st.ok()) return st;
-  return std::unique_ptr<CpuBackend>(new CpuBackend(std::move(weights), options.threads));
+  return std::unique_ptr<CpuBackend>(new CpuBackend(std::move(weights), options));
 }
 
 absl::StatusOr<std::unique_ptr<KvCache>> CpuBackend::NewSequence(std::int64_t capacity, MemoryPool* pool) {
@@ -163,17 +179,8 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
       const std::int64_t kv_off = (h / group) * hd;
       const std::int64_t pos = token_pos_[static_cast<std::size_t>(t)];
       const KvCache* cache = token_cache_[static_cast<std::size_t>(t)];
-      const float* q = q_.data() + t * q_dim + h * hd;
-      float* out = att_.data() + t * q_dim + h * hd;
-      for (int i = 0; i < hd; ++i) out[i] = 0.0f;
-      kmath::SoftmaxState state = kmath::SoftmaxInit();
-      for (std::int64_t p = 0; p <= pos; ++p) {
-        const float score = kmath::DotF32(q, cache->keys(l) + p * kv_dim + kv_off, hd) * scale;
-        float weight;
-        const float rescale = kmath::SoftmaxPush(&state, score, &weight);
-        kmath::AttendAccumulate(out, cache->values(l) + p * kv_dim + kv_off, hd, rescale, weight);
-      }
-      kmath::AttendFinish(out, hd, state);
+      AttendOneHead(q_.data() + t * q_dim + h * hd, cache->keys(l) + kv_off, cache->values(l) + kv_off, kv_dim, pos, hd,
+                    scale, att_.data() + t * q_dim + h * hd);
     }
   });
 

@@ -15,6 +15,9 @@ namespace cace {
 
 struct CpuBackendOptions {
   int threads = 0;  // 0: one per hardware thread
+  // Prefill products through OpenBLAS sgemm where cace was built with it (measured faster than
+  // the own kernels: benchmarks/decode_bench.cc, BM_Prefill).
+  bool use_blas = true;
 };
 
 // One Forward at a time (it reuses its activation buffers).
@@ -30,7 +33,7 @@ class CpuBackend final : public Backend {
   absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) override;
 
  private:
-  CpuBackend(std::shared_ptr<const ModelWeights> weights, int threads);
+  CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options);
 
   void AttentionLayer(const LayerWeights& layer, std::int64_t layer_index, std::int64_t n);
   void MlpLayer(const LayerWeights& layer, std::int64_t n);

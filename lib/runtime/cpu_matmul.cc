@@ -1,20 +1,43 @@
 #include "lib/runtime/cpu_matmul.h"
 
+#include "lib/runtime/cpu_features.h"
 #include "lib/runtime/kernels_math.h"
+
+#if CACE_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 
 namespace cace {
 namespace {
 
-// Up to this many tokens the weights are read in their stored type for every token; beyond it the
-// cost of widening a row once is smaller than widening it per token.
+// Up to this many tokens the weights are read in their stored type for every token (decode reads
+// each weight once, straight from memory); beyond it rows are widened once and reused.
 constexpr std::int64_t kDirectTokens = 2;
 
 const std::uint16_t* U16(const std::byte* p) { return reinterpret_cast<const std::uint16_t*>(p); }
 const std::uint8_t* U8(const std::byte* p) { return reinterpret_cast<const std::uint8_t*>(p); }
 
+// y[t][r] for rows [begin, end), weights read as stored.
+CACE_CPU_CLONES void DirectRows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
+                                std::int64_t begin, std::int64_t end) {
+  for (std::int64_t r = begin; r < end; ++r) {
+    for (std::int64_t t = 0; t < n_tokens; ++t) y[t * w.rows + r] = DotRow(w, r, x + t * w.cols);
+  }
+}
+
+// y[t][r] for rows [begin, end), each row widened into `row` once.
+CACE_CPU_CLONES void WidenedRows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
+                                 std::int64_t begin, std::int64_t end, float* row) {
+  const int cols = static_cast<int>(w.cols);
+  for (std::int64_t r = begin; r < end; ++r) {
+    DequantizeRow(w, r, row);
+    for (std::int64_t t = 0; t < n_tokens; ++t) y[t * w.rows + r] = kmath::DotF32(row, x + t * w.cols, cols);
+  }
+}
+
 }  // namespace
 
-float DotRow(const WeightMatrix& w, std::int64_t r, const float* x) {
+CACE_CPU_CLONES float DotRow(const WeightMatrix& w, std::int64_t r, const float* x) {
   const std::byte* row = w.Row(r);
   const int n = static_cast<int>(w.cols);
   switch (w.dtype) {
@@ -43,7 +66,7 @@ float DotRow(const WeightMatrix& w, std::int64_t r, const float* x) {
   }
 }
 
-void DequantizeRow(const WeightMatrix& w, std::int64_t r, float* out) {
+CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float* out) {
   const std::byte* row = w.Row(r);
   const int n = static_cast<int>(w.cols);
   switch (w.dtype) {
@@ -71,27 +94,41 @@ void DequantizeRow(const WeightMatrix& w, std::int64_t r, float* out) {
   }
 }
 
+bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
+
 void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
-  if (n_tokens <= kDirectTokens || w.dtype == DType::kF32) {
-    pool_->ParallelFor(rows, [&](std::int64_t begin, std::int64_t end, int) {
-      for (std::int64_t r = begin; r < end; ++r) {
-        for (std::int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = DotRow(w, r, x + t * cols);
-      }
-    });
+  if (n_tokens <= kDirectTokens) {
+    pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) { DirectRows(w, x, n_tokens, y, b, e); });
+    return;
+  }
+#if CACE_HAVE_OPENBLAS
+  if (use_blas_) {
+    // y = x W^T with OpenBLAS (its own threads); other types are widened into scratch first.
+    const float* wf = reinterpret_cast<const float*>(w.data);
+    if (w.dtype != DType::kF32) {
+      widened_.resize(static_cast<std::size_t>(rows * cols));
+      pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) {
+        for (std::int64_t r = b; r < e; ++r) DequantizeRow(w, r, widened_.data() + r * cols);
+      });
+      wf = widened_.data();
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(rows),
+                static_cast<int>(cols), 1.0f, x, static_cast<int>(cols), wf, static_cast<int>(cols), 0.0f, y,
+                static_cast<int>(rows));
+    return;
+  }
+#endif
+  if (w.dtype == DType::kF32) {
+    pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) { DirectRows(w, x, n_tokens, y, b, e); });
     return;
   }
   scratch_.resize(static_cast<std::size_t>(pool_->size()));
-  pool_->ParallelFor(rows, [&](std::int64_t begin, std::int64_t end, int thread) {
+  pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int thread) {
     std::vector<float>& row = scratch_[static_cast<std::size_t>(thread)];
     row.resize(static_cast<std::size_t>(cols));
-    for (std::int64_t r = begin; r < end; ++r) {
-      DequantizeRow(w, r, row.data());
-      for (std::int64_t t = 0; t < n_tokens; ++t) {
-        y[t * rows + r] = kmath::DotF32(row.data(), x + t * cols, static_cast<int>(cols));
-      }
-    }
+    WidenedRows(w, x, n_tokens, y, b, e, row.data());
   });
 }
 

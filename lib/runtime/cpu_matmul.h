@@ -19,16 +19,23 @@ void DequantizeRow(const WeightMatrix& w, std::int64_t r, float* out);
 
 class CpuMatmul {
  public:
-  explicit CpuMatmul(ThreadPool* pool) : pool_(pool) {}
+  // use_blas: products over more than a couple of tokens (prefill) go to OpenBLAS's sgemm, when
+  // cace was built with it.
+  CpuMatmul(ThreadPool* pool, bool use_blas) : pool_(pool), use_blas_(use_blas && HaveBlas()) {}
+
+  static bool HaveBlas();
 
   // x: [n_tokens][w.cols], y: [n_tokens][w.rows]. With few tokens each weight row is dotted as it
-  // is stored (decode reads the weights once, straight from memory); with more, each row is first
-  // widened into per-thread scratch and reused for every token.
+  // is stored (decode reads the weights once, straight from memory); with more, the matrix is
+  // widened to F32 (whole, for sgemm, or row by row into per-thread scratch) and reused for every
+  // token.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
  private:
   ThreadPool* pool_;
+  bool use_blas_;
   std::vector<std::vector<float>> scratch_;  // one row per thread
+  std::vector<float> widened_;               // the whole matrix as F32, for sgemm
 };
 
 }  // namespace cace

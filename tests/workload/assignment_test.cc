@@ -237,6 +237,7 @@ TEST_CASE("assignment errors", "[assign]") {
     for (auto change : std::vector<void (*)(AssignmentOptions&)>{
              [](AssignmentOptions& o) { o.rate_scale = 0; },
              [](AssignmentOptions& o) { o.sessions = 0; },
+             [](AssignmentOptions& o) { o.sessions = 2'000'000'000; },
              [](AssignmentOptions& o) { o.session_requests = 0.5; },
              [](AssignmentOptions& o) { o.drift_period = 0; },
              [](AssignmentOptions& o) { o.zipf_s = -1; },

@@ -18,7 +18,8 @@ struct LatencyStats {
   double mean = 0, p50 = 0, p95 = 0, p99 = 0;  // seconds
 };
 
-// Nearest-rank percentiles of `samples` (seconds); sorts a copy.
+// Nearest-rank percentiles of `samples` (seconds); sorts a copy. NaN samples are skipped; when none
+// are left, count is 0 and every output shows the figures as absent rather than as 0 s.
 LatencyStats SummarizeLatencies(std::span<const double> samples);
 
 // Everything one policy's replay measured.
@@ -60,7 +61,7 @@ std::string FormatResultsTable(const ScenarioInfo& scenario, std::span<const Pol
                                const std::string& baseline);
 
 // JSON: {"scenario": {...}, "results": [{"policy": ..., every figure above, "ratio_to_baseline":
-// {...}}]}; the schema is documented in README.md. Raw series are left out.
+// {...}}]}; the schema is documented in docs/replay-json.md. Raw series are left out.
 absl::Status WriteResultsJson(const std::string& path, const ScenarioInfo& scenario,
                               std::span<const PolicyResult> results, const std::string& baseline);
 // CSV: one line per policy, the same scalar figures as the JSON, a header line first.

@@ -1,0 +1,45 @@
+#include "lib/report/figures.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace cace {
+
+const PolicyResult* FindPolicy(std::span<const PolicyResult> results, std::string_view name) {
+  for (const PolicyResult& result : results) {
+    if (result.policy == name) return &result;
+  }
+  return nullptr;
+}
+
+double StatOrNaN(const LatencyStats& stats, double LatencyStats::*field) {
+  return stats.count == 0 ? std::numeric_limits<double>::quiet_NaN() : stats.*field;
+}
+
+double Ratio(double value, double base) {
+  if (!std::isfinite(value) || !std::isfinite(base) || base <= 0) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return value / base;
+}
+
+std::span<const RatioFigure> RatioFigures() {
+  static constexpr std::array<RatioFigure, 6> kFigures = {{
+      {"ttft_mean", "TTFT mean",
+       [](const PolicyResult& r) { return StatOrNaN(r.ttft, &LatencyStats::mean); }},
+      {"ttft_p95", "TTFT p95",
+       [](const PolicyResult& r) { return StatOrNaN(r.ttft, &LatencyStats::p95); }},
+      {"e2e_mean", "E2E mean",
+       [](const PolicyResult& r) { return StatOrNaN(r.e2e, &LatencyStats::mean); }},
+      {"e2e_p95", "E2E p95",
+       [](const PolicyResult& r) { return StatOrNaN(r.e2e, &LatencyStats::p95); }},
+      {"evictions", "evictions",
+       [](const PolicyResult& r) { return static_cast<double>(r.evictions); }},
+      {"bytes_loaded", "GB loaded",
+       [](const PolicyResult& r) { return static_cast<double>(r.bytes_loaded); }},
+  }};
+  return kFigures;
+}
+
+}  // namespace cace

@@ -39,6 +39,15 @@ TEST_CASE("nearest-rank percentiles of 1..20 and 1..100") {
   CHECK(stats.mean == Approx(50.5));
 }
 
+TEST_CASE("nearest rank rounds the rank up, never to the nearest") {
+  std::vector<double> twelve;
+  for (int i = 12; i >= 1; --i) twelve.push_back(i);
+  const LatencyStats stats = SummarizeLatencies(twelve);
+  CHECK(stats.p50 == 6);   // rank 6
+  CHECK(stats.p95 == 12);  // rank ceil(11.4) = 12, not 11
+  CHECK(stats.p99 == 12);  // rank ceil(11.88) = 12
+}
+
 TEST_CASE("one sample is every percentile") {
   const std::vector<double> one = {0.3};
   const LatencyStats stats = SummarizeLatencies(one);

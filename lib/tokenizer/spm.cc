@@ -78,8 +78,7 @@ void SpmModel::Encode(std::string_view text, std::vector<TokenId>* out) const {
     if (left < 0 || symbols[left].next < 0) return;
     const Symbol& a = symbols[left];
     const Symbol& b = symbols[a.next];
-    const std::optional<float> score =
-        MergeScore(text.substr(a.offset, a.size), text.substr(b.offset, b.size));
+    const std::optional<float> score = MergeScore(text, a.offset, a.size, b.size);
     if (score) queue.push({*score, left, a.size + b.size});
   };
   for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
@@ -102,17 +101,17 @@ void SpmModel::Encode(std::string_view text, std::vector<TokenId>* out) const {
   }
 }
 
-std::optional<float> SpmModel::MergeScore(std::string_view left, std::string_view right) const {
+std::optional<float> SpmModel::MergeScore(std::string_view text, std::size_t at, std::size_t left,
+                                          std::size_t right) const {
   if (merge_scores_.empty()) {
-    std::string joined(left);
-    joined.append(right);
-    const auto it = pieces_.find(joined);
+    // Adjacent symbols: their concatenation is a substring of the text, no copy needed.
+    const auto it = pieces_.find(ToAbsl(text.substr(at, left + right)));
     if (it == pieces_.end()) return std::nullopt;
     return it->second.score;
   }
-  std::string key(left);
+  std::string key(text.substr(at, left));
   key.push_back('\0');
-  key.append(right);
+  key.append(text.substr(at + left, right));
   const auto it = merge_scores_.find(key);
   if (it == merge_scores_.end()) return std::nullopt;
   return it->second;

@@ -35,8 +35,10 @@ class SpmModel {
   };
   SpmModel() = default;
   void AppendSymbol(std::string_view symbol, std::vector<TokenId>* out) const;
-  // Priority of merging `left` and `right` (higher first), or nullopt when they do not merge.
-  std::optional<float> MergeScore(std::string_view left, std::string_view right) const;
+  // Priority of merging the adjacent symbols text[at, at + left) and text[at + left, at + left +
+  // right) (higher first), or nullopt when they do not merge.
+  std::optional<float> MergeScore(std::string_view text, std::size_t at, std::size_t left,
+                                  std::size_t right) const;
 
   absl::flat_hash_map<std::string, Piece> pieces_;
   // Ranked merges, keyed by left + '\0' + right; empty when pieces are scored.

@@ -69,6 +69,8 @@ class ClassAssigner {
 
   // Each drift period has its own ranking drawn from its own stream, so the ranking in force at
   // a time depends only on the seed and the period, not on how much traffic came before.
+  // Periods are counted on the replayed clock (after rate_scale): drift_period is what a replay
+  // sees, whatever the compression.
   void UpdateRanking(Seconds time) {
     // Capped so that the stream id below stays exact even for a tiny period.
     const double period = std::min(std::floor(time / options_.drift_period), 0x1.0p50);

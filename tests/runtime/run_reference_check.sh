@@ -65,6 +65,7 @@ PY
     writer=$3
     format=$4
     shift 4
+    mkdir -p "$work/model"
     "$writer" "$work/model" "$@" || exit 1
     prompt="72,101,108,108,111,32,119,111,114,108,100,10,100,101,102"
     if [[ $format == gguf ]]; then

@@ -36,7 +36,7 @@ struct Candidate {
 absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
     const absl::flat_hash_map<std::string, TokenId>& ids,
     const std::vector<std::pair<std::string, std::string>>& merges,
-    std::optional<TokenId> unknown) {
+    std::optional<TokenId> unknown, bool ignore_merges) {
   std::unique_ptr<BpeModel> model(new BpeModel());
   for (unsigned b = 0; b < 256; ++b) {
     std::string text;
@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
                                MergeRule{static_cast<std::uint32_t>(rank), m->second});
   }
   model->unknown_ = unknown;
+  if (ignore_merges) model->whole_tokens_ = &ids;
   return model;
 }
 
@@ -74,7 +75,11 @@ void BpeModel::EncodePiece(std::string_view piece, std::vector<TokenId>* out) co
     }
   }
   std::vector<TokenId> ids;
-  ApplyMerges(piece, &ids);
+  if (whole_tokens_ != nullptr) {
+    const auto it = whole_tokens_->find(BytesToByteLevel(piece));
+    if (it != whole_tokens_->end()) ids.push_back(it->second);
+  }
+  if (ids.empty()) ApplyMerges(piece, &ids);
   out->insert(out->end(), ids.begin(), ids.end());
   absl::MutexLock lock(&cache_mutex_);
   if (cache_.size() >= kMaxCacheEntries) cache_.clear();

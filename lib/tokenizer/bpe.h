@@ -25,10 +25,12 @@ namespace cace {
 class BpeModel {
  public:
   // `ids` maps token text (byte-level form) to id. Every merge must name two tokens whose
-  // concatenation is a token too.
-  static absl::StatusOr<std::unique_ptr<BpeModel>> Create(const absl::flat_hash_map<std::string, TokenId>& ids,
-                                         const std::vector<std::pair<std::string, std::string>>& merges,
-                                         std::optional<TokenId> unknown);
+  // concatenation is a token too. With `ignore_merges` (Llama 3), a pre-token that is itself a
+  // token is taken whole, before any merge; `ids` must then outlive the model.
+  static absl::StatusOr<std::unique_ptr<BpeModel>> Create(
+      const absl::flat_hash_map<std::string, TokenId>& ids,
+      const std::vector<std::pair<std::string, std::string>>& merges,
+      std::optional<TokenId> unknown, bool ignore_merges);
 
   // Appends the ids of one pre-token given as raw bytes. A byte with no token becomes the
   // unknown token, or is dropped when the vocabulary has none (Hugging Face does the same).
@@ -51,6 +53,7 @@ class BpeModel {
   std::array<TokenId, 256> byte_tokens_{};  // -1 where the vocabulary lacks the byte
   absl::flat_hash_map<std::uint64_t, MergeRule> merges_;
   std::optional<TokenId> unknown_;
+  const absl::flat_hash_map<std::string, TokenId>* whole_tokens_ = nullptr;  // ignore_merges
 
   static constexpr std::size_t kMaxCacheEntries = 1 << 16;
   mutable absl::Mutex cache_mutex_;

@@ -46,7 +46,9 @@ struct FimTokens {
 
 struct VocabConfig {
   TokenizerModel model = TokenizerModel::kByteLevelBpe;
-  PreTokenizerKind pre_tokenizer = PreTokenizerKind::kGpt2;  // byte-level BPE only
+  // Byte-level BPE only. kLlama3 also takes a pre-token that is a token whole, before merging
+  // (Hugging Face's ignore_merges, which Llama 3's tokenizer.json sets).
+  PreTokenizerKind pre_tokenizer = PreTokenizerKind::kGpt2;
   std::vector<std::string> tokens;   // token text, indexed by id
   std::vector<TokenKind> kinds;      // empty: every token is kNormal
   std::vector<float> scores;         // SentencePiece: merge priority; empty for BPE

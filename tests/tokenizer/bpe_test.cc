@@ -44,6 +44,15 @@ TEST_CASE("BPE encodes each pre-token on its own, in the byte-level alphabet") {
   CHECK(t->Encode("wo wo wo") == Ids{Byte('w'), Byte('o'), 257, 257});
 }
 
+TEST_CASE("Llama 3 takes a pre-token that is a token whole; other kinds only merge") {
+  // "abc" is a token, but no merge builds it.
+  auto llama3 = Make(ByteLevelVocab({"ab", "abc"}, {{"a", "b"}}, PreTokenizerKind::kLlama3));
+  CHECK(llama3->Encode("abc") == Ids{257});
+  CHECK(llama3->Encode("abcd") == Ids{256, Byte('c'), Byte('d')});
+  auto qwen2 = Make(ByteLevelVocab({"ab", "abc"}, {{"a", "b"}}, PreTokenizerKind::kQwen2));
+  CHECK(qwen2->Encode("abc") == Ids{256, Byte('c')});
+}
+
 TEST_CASE("A byte missing from the vocabulary is dropped, or becomes the unknown token") {
   VocabConfig c = ByteLevelVocab({"<unk>"}, {});
   c.tokens[0xFF] = "unused-byte-ff";

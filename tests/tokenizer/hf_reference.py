@@ -119,6 +119,7 @@ FIM = [
     '<｜fim▁begin｜>x = <｜fim▁hole｜>\n<｜fim▁end｜>',
     'text<|endoftext|>more<|endoftext|><|endoftext|>',
     '<fim_pre<fim_prefix',  # almost-special: plain text
+    'quixotically, quixotically!',  # whole tokens that no merge builds (Llama 3's ignore_merges)
 ]
 
 
@@ -191,6 +192,15 @@ def trained_tokenizers(tk):
         tok.train_from_iterator(training, trainer)
         # A user-defined (not special) added token, matched in text like DeepSeek-Coder's.
         tok.add_tokens([tk.AddedToken('<|user_marker|>', special=False, normalized=False)])
+        if name == 'llama3':
+            # As in Llama 3's tokenizer.json: a pre-token that is a token is taken whole. The
+            # trained vocabulary gets tokens that its merges never build, so that it matters.
+            config = json.loads(tok.to_str())
+            config['model']['ignore_merges'] = True
+            vocab = config['model']['vocab']
+            for word in ['quixotically', 'Ġquixotically']:
+                vocab.setdefault(word, len(vocab) + len(config['added_tokens']))
+            tok = tk.Tokenizer.from_str(json.dumps(config))
         yield f'trained-{name}', tok
 
 

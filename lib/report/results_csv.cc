@@ -42,7 +42,9 @@ std::vector<std::string> Header() {
        {"evictions", "loads", "bytes_loaded", "load_seconds", "memory_utilization"}) {
     names.emplace_back(name);
   }
-  for (TaskKind kind : kAllTaskKinds) names.push_back(fmt::format("slo_attainment_{}", TaskKindName(kind)));
+  for (TaskKind kind : kAllTaskKinds) {
+    names.push_back(fmt::format("slo_attainment_{}", TaskKindName(kind)));
+  }
   names.emplace_back("replay_wall_seconds");
   return names;
 }
@@ -51,7 +53,8 @@ std::vector<std::string> Line(const PolicyResult& r) {
   std::vector<std::string> cells = {Field(r.policy), fmt::format("{}", r.requests)};
   const auto add_stats = [&cells](const LatencyStats& s) {
     cells.push_back(fmt::format("{}", s.count));
-    for (auto field : {&LatencyStats::mean, &LatencyStats::p50, &LatencyStats::p95, &LatencyStats::p99}) {
+    for (auto field :
+         {&LatencyStats::mean, &LatencyStats::p50, &LatencyStats::p95, &LatencyStats::p99}) {
       cells.push_back(Number(StatOrNaN(s, field)));
     }
   };
@@ -76,7 +79,9 @@ std::vector<std::string> Line(const PolicyResult& r) {
 
 absl::Status WriteResultsCsv(const std::string& path, std::span<const PolicyResult> results) {
   std::string csv = fmt::format("{}\n", fmt::join(Header(), ","));
-  for (const PolicyResult& result : results) csv += fmt::format("{}\n", fmt::join(Line(result), ","));
+  for (const PolicyResult& result : results) {
+    csv += fmt::format("{}\n", fmt::join(Line(result), ","));
+  }
   return WriteTextFile(path, csv, "results CSV");
 }
 

@@ -17,13 +17,27 @@ std::string Quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
@@ -43,11 +57,10 @@ std::string Number(double value) {
 }
 
 std::string Stats(const LatencyStats& stats) {
-  return fmt::format(R"({{"count": {}, "mean": {}, "p50": {}, "p95": {}, "p99": {}}})", stats.count,
-                     Number(StatOrNaN(stats, &LatencyStats::mean)),
-                     Number(StatOrNaN(stats, &LatencyStats::p50)),
-                     Number(StatOrNaN(stats, &LatencyStats::p95)),
-                     Number(StatOrNaN(stats, &LatencyStats::p99)));
+  return fmt::format(
+      R"({{"count": {}, "mean": {}, "p50": {}, "p95": {}, "p99": {}}})", stats.count,
+      Number(StatOrNaN(stats, &LatencyStats::mean)), Number(StatOrNaN(stats, &LatencyStats::p50)),
+      Number(StatOrNaN(stats, &LatencyStats::p95)), Number(StatOrNaN(stats, &LatencyStats::p99)));
 }
 
 template <typename T, typename Show>
@@ -112,8 +125,9 @@ absl::Status WriteResultsJson(const std::string& path, const ScenarioInfo& scena
                               std::span<const PolicyResult> results, const std::string& baseline) {
   const PolicyResult* base = FindPolicy(results, baseline);
   const PolicyResult* oracle = FindPolicy(results, kOraclePolicyName);
-  std::string json = fmt::format("{{\n  \"schema\": \"cace.replay.v1\",\n  \"scenario\": {},\n  \"results\": [",
-                                 Scenario(scenario, base, baseline));
+  std::string json =
+      fmt::format("{{\n  \"schema\": \"cace.replay.v1\",\n  \"scenario\": {},\n  \"results\": [",
+                  Scenario(scenario, base, baseline));
   for (const PolicyResult& result : results) {
     json += &result == results.data() ? "\n" : ",\n";
     json += Result(result, base, oracle);

@@ -61,18 +61,22 @@ std::vector<std::size_t> StepIndices(std::size_t n) {
 
 void DrawFrame(std::string& svg, double top, double bottom, std::string_view title,
                std::string_view x_label, std::string_view y_label) {
-  svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="14" font-weight="bold">{}</text>)" "\n",
-                     kPlotLeft, top - 12, XmlText(title));
-  svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)" "\n",
-                     (kPlotLeft + kPlotRight) / 2, bottom + 42, XmlText(x_label));
+  AppendLine(svg, R"(<text x="{:.1f}" y="{:.1f}" font-size="14" font-weight="bold">{}</text>)",
+             kPlotLeft, top - 12, XmlText(title));
+  AppendLine(svg, R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)",
+             (kPlotLeft + kPlotRight) / 2, bottom + 42, XmlText(x_label));
   const double mid = (top + bottom) / 2;
-  svg += fmt::format(R"svg(<text x="{0:.1f}" y="{1:.1f}" text-anchor="middle" transform="rotate(-90 {0:.1f} {1:.1f})">{2}</text>)svg"
-                     "\n", kPlotLeft - 52, mid, XmlText(y_label));
+  AppendLine(
+      svg,
+      R"svg(<text x="{0:.1f}" y="{1:.1f}" text-anchor="middle" transform="rotate(-90 {0:.1f} {1:.1f})">{2}</text>)svg",
+      kPlotLeft - 52, mid, XmlText(y_label));
 }
 
 void DrawBox(std::string& svg, double top, double bottom) {
-  svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="none" stroke="#333"/>)"
-                     "\n", kPlotLeft, top, kPlotRight - kPlotLeft, bottom - top);
+  AppendLine(
+      svg,
+      R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="none" stroke="#333"/>)",
+      kPlotLeft, top, kPlotRight - kPlotLeft, bottom - top);
 }
 
 void DrawCdfPanel(std::string& svg, std::span<const PolicyResult> results) {
@@ -100,8 +104,8 @@ void DrawCdfPanel(std::string& svg, std::span<const PolicyResult> results) {
       }
       d += fmt::format("H{:.1f}", kPlotRight);
     }
-    svg += fmt::format(R"(<path class="cdf" data-policy="{}" {} d="{}"/>)" "\n",
-                       XmlText(results[i].policy), LineStyle(i), d);
+    AppendLine(svg, R"(<path class="cdf" data-policy="{}" {} d="{}"/>)", XmlText(results[i].policy),
+               LineStyle(i), d);
   }
   DrawBox(svg, kCdfTop, kCdfBottom);
 }
@@ -118,8 +122,8 @@ void DrawEvictionPanel(std::string& svg, std::span<const PolicyResult> results) 
   const Axis x{0, NiceAxisEnd(std::max(max_time, 1.0), kTimeTicks), kPlotLeft, kPlotRight};
   const Axis y{0, NiceAxisEnd(std::max(static_cast<double>(max_count), 5.0), kCountTicks),
                kEvictBottom, kEvictTop};
-  DrawFrame(svg, kEvictTop, kEvictBottom, "Cumulative evictions over the replay",
-            "replay time (s)", "evictions so far");
+  DrawFrame(svg, kEvictTop, kEvictBottom, "Cumulative evictions over the replay", "replay time (s)",
+            "evictions so far");
   DrawXTicks(svg, x, LinearTicks(x, kTimeTicks), kEvictBottom, kEvictTop);
   DrawYTicks(svg, y, LinearTicks(y, kCountTicks), kPlotLeft, kPlotRight);
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -132,8 +136,8 @@ void DrawEvictionPanel(std::string& svg, std::span<const PolicyResult> results) 
       previous = idx + 1;
     }
     d += fmt::format("H{:.1f}", kPlotRight);
-    svg += fmt::format(R"(<path class="evictions" data-policy="{}" {} d="{}"/>)" "\n",
-                       XmlText(results[i].policy), LineStyle(i), d);
+    AppendLine(svg, R"(<path class="evictions" data-policy="{}" {} d="{}"/>)",
+               XmlText(results[i].policy), LineStyle(i), d);
   }
   DrawBox(svg, kEvictTop, kEvictBottom);
 }
@@ -156,14 +160,14 @@ std::string LegendName(std::string_view name) {
 }
 
 void DrawLegend(std::string& svg, std::span<const PolicyResult> results) {
-  svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-weight="bold">policy</text>)" "\n",
-                     kLegendLeft, kCdfTop + 4);
+  AppendLine(svg, R"(<text x="{:.1f}" y="{:.1f}" font-weight="bold">policy</text>)", kLegendLeft,
+             kCdfTop + 4);
   for (std::size_t i = 0; i < results.size(); ++i) {
     const double y = kCdfTop + 24 + 20 * static_cast<double>(i);
-    svg += fmt::format(R"(<line class="legend" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" {}/>)" "\n",
-                       kLegendLeft, y, kLegendLeft + 26, y, LineStyle(i));
-    svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}">{}</text>)" "\n", kLegendLeft + 32, y + 4,
-                       XmlText(LegendName(results[i].policy)));
+    AppendLine(svg, R"(<line class="legend" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" {}/>)",
+               kLegendLeft, y, kLegendLeft + 26, y, LineStyle(i));
+    AppendLine(svg, R"(<text x="{:.1f}" y="{:.1f}">{}</text>)", kLegendLeft + 32, y + 4,
+               XmlText(LegendName(results[i].policy)));
   }
 }
 
@@ -171,25 +175,29 @@ void DrawLegend(std::string& svg, std::span<const PolicyResult> results) {
 
 absl::Status WriteResultsSvg(const std::string& path, const ScenarioInfo& scenario,
                              std::span<const PolicyResult> results) {
-  std::string svg = fmt::format(
-      R"(<svg xmlns="http://www.w3.org/2000/svg" width="{0:g}" height="{1:g}" viewBox="0 0 {0:g} {1:g}" font-family="sans-serif" font-size="12">)"
-      "\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      kWidth, kHeight);
-  svg += fmt::format(R"(<text x="{:.1f}" y="30" font-size="18" font-weight="bold">cace replay: {}</text>)" "\n",
-                     kPlotLeft, XmlText(scenario.name));
+  std::string svg;
+  AppendLine(svg,
+             R"(<svg xmlns="http://www.w3.org/2000/svg" width="{0:g}" height="{1:g}" )"
+             R"(viewBox="0 0 {0:g} {1:g}" font-family="sans-serif" font-size="12">)",
+             kWidth, kHeight);
+  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  AppendLine(svg,
+             R"(<text x="{:.1f}" y="30" font-size="18" font-weight="bold">cace replay: {}</text>)",
+             kPlotLeft, XmlText(scenario.name));
   // What the chart is of, leaving out what the scenario does not name.
   std::vector<std::string> setup;
   if (!scenario.accelerator.empty()) setup.push_back(scenario.accelerator);
-  setup.push_back(fmt::format("memory budget {:.1f} GB", scenario.memory_budget_bytes / kBytesPerGB));
+  setup.push_back(
+      fmt::format("memory budget {:.1f} GB", scenario.memory_budget_bytes / kBytesPerGB));
   setup.push_back(fmt::format("rate scale {:g}", scenario.rate_scale));
   setup.push_back(fmt::format("seed {}", scenario.seed));
   std::vector<std::string> inputs;
   if (!scenario.trace.empty()) inputs.push_back("trace " + scenario.trace);
   if (!scenario.fleet.empty()) inputs.push_back("fleet " + scenario.fleet);
-  svg += fmt::format(R"(<text x="{:.1f}" y="52" fill="#555">{}</text>)" "\n", kPlotLeft,
-                     XmlText(fmt::format("{}", fmt::join(setup, ", "))));
-  svg += fmt::format(R"(<text x="{:.1f}" y="70" fill="#555">{}</text>)" "\n", kPlotLeft,
-                     XmlText(fmt::format("{}", fmt::join(inputs, "; "))));
+  AppendLine(svg, R"(<text x="{:.1f}" y="52" fill="#555">{}</text>)", kPlotLeft,
+             XmlText(fmt::to_string(fmt::join(setup, ", "))));
+  AppendLine(svg, R"(<text x="{:.1f}" y="70" fill="#555">{}</text>)", kPlotLeft,
+             XmlText(fmt::to_string(fmt::join(inputs, "; "))));
   DrawCdfPanel(svg, results);
   DrawEvictionPanel(svg, results);
   DrawLegend(svg, results);

@@ -59,14 +59,16 @@ std::string Stat(const LatencyStats& stats, double LatencyStats::*field, double 
 }
 
 void RenderGroups(std::string& out, std::size_t name_width, const std::vector<Column>& columns) {
-  if (std::all_of(columns.begin(), columns.end(), [](const Column& c) { return c.group.empty(); })) {
+  if (std::all_of(columns.begin(), columns.end(),
+                  [](const Column& c) { return c.group.empty(); })) {
     return;
   }
   std::string line(name_width, ' ');
   for (std::size_t i = 0; i < columns.size();) {
     std::size_t span = columns[i].width;
     std::size_t j = i + 1;
-    while (j < columns.size() && !columns[i].group.empty() && columns[j].group == columns[i].group) {
+    while (j < columns.size() && !columns[i].group.empty() &&
+           columns[j].group == columns[i].group) {
       span += kGap.size() + columns[j].width;
       ++j;
     }
@@ -90,7 +92,9 @@ void RenderBlock(std::string& out, std::string_view title, const std::vector<Col
   out += fmt::format("\n{}\n", title);
   RenderGroups(out, name_width, columns);
   std::string header = fmt::format("{:<{}}", "policy", name_width);
-  for (const Column& column : columns) header += fmt::format("{}{:>{}}", kGap, column.header, column.width);
+  for (const Column& column : columns) {
+    header += fmt::format("{}{:>{}}", kGap, column.header, column.width);
+  }
   out += header;
   out += '\n';
   out += std::string(header.size(), '-');
@@ -118,7 +122,9 @@ void RenderScenario(std::string& out, const ScenarioInfo& scenario) {
                        scenario.slo_ttft_seconds[KindIndex(kind)]);
   }
   out += '\n';
-  for (const std::string& note : scenario.notes) out += fmt::format("  note: {}\n", Printable(note));
+  for (const std::string& note : scenario.notes) {
+    out += fmt::format("  note: {}\n", Printable(note));
+  }
 }
 
 void RenderLatency(std::string& out, std::span<const PolicyResult> results) {
@@ -129,20 +135,26 @@ void RenderLatency(std::string& out, std::span<const PolicyResult> results) {
   std::vector<Row> rows;
   for (const PolicyResult& r : results) {
     Row row{Printable(r.policy), {fmt::format("{}", r.requests)}};
-    for (auto field : {&LatencyStats::mean, &LatencyStats::p50, &LatencyStats::p95, &LatencyStats::p99}) {
+    for (auto field :
+         {&LatencyStats::mean, &LatencyStats::p50, &LatencyStats::p95, &LatencyStats::p99}) {
       row.cells.push_back(Stat(r.ttft, field, 1e3, 1));
     }
-    for (auto field : {&LatencyStats::mean, &LatencyStats::p50, &LatencyStats::p95, &LatencyStats::p99}) {
+    for (auto field :
+         {&LatencyStats::mean, &LatencyStats::p50, &LatencyStats::p95, &LatencyStats::p99}) {
       row.cells.push_back(Stat(r.e2e, field, 1, 2));
     }
     rows.push_back(std::move(row));
   }
-  RenderBlock(out, "Latency: time to first token (TTFT) in ms, end to end (E2E) in s", columns, rows);
+  RenderBlock(out, "Latency: time to first token (TTFT) in ms, end to end (E2E) in s", columns,
+              rows);
 }
 
 void RenderResources(std::string& out, std::span<const PolicyResult> results) {
-  std::vector<Column> columns = {{"", "evictions", 9}, {"", "loads", 7},       {"", "GB loaded", 9},
-                                 {"", "load s", 8},    {"", "mem util %", 10}};
+  std::vector<Column> columns = {{"", "evictions", 9},
+                                 {"", "loads", 7},
+                                 {"", "GB loaded", 9},
+                                 {"", "load s", 8},
+                                 {"", "mem util %", 10}};
   for (TaskKind kind : kAllTaskKinds) {
     columns.push_back({"TTFT SLO met (%)", std::string(TaskKindName(kind)), 10});
   }
@@ -151,8 +163,8 @@ void RenderResources(std::string& out, std::span<const PolicyResult> results) {
   for (const PolicyResult& r : results) {
     Row row{Printable(r.policy),
             {fmt::format("{}", r.evictions), fmt::format("{}", r.loads),
-             Number(static_cast<double>(r.bytes_loaded) / kBytesPerGB, 1), Number(r.load_seconds, 1),
-             Number(r.memory_utilization * 100, 1)}};
+             Number(static_cast<double>(r.bytes_loaded) / kBytesPerGB, 1),
+             Number(r.load_seconds, 1), Number(r.memory_utilization * 100, 1)}};
     for (TaskKind kind : kAllTaskKinds) {
       // A kind no request had has no attainment to show.
       const bool seen = r.ttft_by_kind[KindIndex(kind)].count > 0;
@@ -162,7 +174,8 @@ void RenderResources(std::string& out, std::span<const PolicyResult> results) {
     row.cells.push_back(Number(r.replay_wall_seconds, 2));
     rows.push_back(std::move(row));
   }
-  RenderBlock(out, "Loading, memory and SLO (GB = 10^9 bytes; load s = time the load path was busy)",
+  RenderBlock(out,
+              "Loading, memory and SLO (GB = 10^9 bytes; load s = time the load path was busy)",
               columns, rows);
 }
 
@@ -229,8 +242,8 @@ std::string FormatResultsTable(const ScenarioInfo& scenario, std::span<const Pol
   }
   RenderPerKind(out, results);
   if (const PolicyResult* oracle = FindPolicy(results, kOraclePolicyName)) {
-    RenderRatios(out, "Gap to oracle (value / oracle; the oracle sees the future, a bound)", results,
-                 *oracle);
+    RenderRatios(out, "Gap to oracle (value / oracle; the oracle sees the future, a bound)",
+                 results, *oracle);
   }
   return out;
 }

@@ -11,12 +11,23 @@ std::string XmlText(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
     }
   }
   return out;
@@ -60,7 +71,9 @@ std::vector<Tick> LogSecondsTicks(const Axis& axis) {
       const double value = m * decade;
       if (value < axis.lo * (1 - 1e-9) || value > axis.hi * (1 + 1e-9)) continue;
       std::string label;
-      if (m == 1) label = value < 1 ? fmt::format("{:g} ms", value * 1e3) : fmt::format("{:g} s", value);
+      if (m == 1) {
+        label = value < 1 ? fmt::format("{:g} ms", value * 1e3) : fmt::format("{:g} s", value);
+      }
       ticks.push_back({value, label});
     }
   }
@@ -73,13 +86,14 @@ void DrawXTicks(std::string& svg, const Axis& x, const std::vector<Tick>& ticks,
     const double px = x.Map(tick.value);
     const double length = tick.label.empty() ? 3 : 6;
     if (!tick.label.empty()) {
-      svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#e4e4e4"/>)"
-                         "\n", px, y_top, y_bottom);
-      svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)" "\n", px,
-                         y_bottom + 20, XmlText(tick.label));
+      AppendLine(svg,
+                 R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#e4e4e4"/>)",
+                 px, y_top, y_bottom);
+      AppendLine(svg, R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>)", px,
+                 y_bottom + 20, XmlText(tick.label));
     }
-    svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#333"/>)"
-                       "\n", px, y_bottom, y_bottom + length);
+    AppendLine(svg, R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" stroke="#333"/>)",
+               px, y_bottom, y_bottom + length);
   }
 }
 
@@ -87,12 +101,13 @@ void DrawYTicks(std::string& svg, const Axis& y, const std::vector<Tick>& ticks,
                 double x_right) {
   for (const Tick& tick : ticks) {
     const double py = y.Map(tick.value);
-    svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{2:.1f}" y2="{1:.1f}" stroke="#e4e4e4"/>)"
-                       "\n", x_left, py, x_right);
-    svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{2:.1f}" y2="{1:.1f}" stroke="#333"/>)"
-                       "\n", x_left - 6, py, x_left);
-    svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="end">{}</text>)" "\n", x_left - 9,
-                       py + 4, XmlText(tick.label));
+    AppendLine(svg,
+               R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{2:.1f}" y2="{1:.1f}" stroke="#e4e4e4"/>)",
+               x_left, py, x_right);
+    AppendLine(svg, R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{2:.1f}" y2="{1:.1f}" stroke="#333"/>)",
+               x_left - 6, py, x_left);
+    AppendLine(svg, R"(<text x="{:.1f}" y="{:.1f}" text-anchor="end">{}</text>)", x_left - 9,
+               py + 4, XmlText(tick.label));
   }
 }
 

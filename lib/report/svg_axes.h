@@ -3,11 +3,22 @@
 #ifndef CACE_LIB_REPORT_SVG_AXES_H_
 #define CACE_LIB_REPORT_SVG_AXES_H_
 
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "fmt/format.h"
+
 namespace cace {
+
+// Appends one formatted line of SVG.
+template <typename... Args>
+void AppendLine(std::string& svg, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::format_to(std::back_inserter(svg), format, std::forward<Args>(args)...);
+  svg += '\n';
+}
 
 // Text for an SVG text node or attribute value: XML-escaped; control characters, which XML 1.0
 // forbids even escaped, become '?'.
@@ -21,7 +32,7 @@ double NiceCeil(double value);
 double NiceAxisEnd(double value, int target);
 
 struct Axis {
-  double lo, hi;          // value range; both > 0 when log
+  double lo, hi;              // value range; both > 0 when log
   double pixel_lo, pixel_hi;  // where lo and hi are drawn (for y, pixel_lo is the bottom)
   bool log = false;
   // Pixel of `value`, clamped to the axis range.

@@ -11,8 +11,8 @@ namespace {
 
 absl::Status FileError(std::string_view what, const std::string& path, std::string_view action,
                        int error) {
-  return absl::UnavailableError(
-      fmt::format("cannot write {} to '{}': {} failed: {}", what, path, action, std::strerror(error)));
+  return absl::UnavailableError(fmt::format("cannot write {} to '{}': {} failed: {}", what, path,
+                                            action, std::strerror(error)));
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -24,9 +23,9 @@ TEST_CASE("nearest-rank percentiles of 1..20 and 1..100") {
   std::vector<double> twenty;
   for (int i = 20; i >= 1; --i) twenty.push_back(i * 0.1);
   LatencyStats stats = SummarizeLatencies(twenty);
-  CHECK(stats.p50 == Approx(1.0));   // rank 10
-  CHECK(stats.p95 == Approx(1.9));   // rank 19
-  CHECK(stats.p99 == Approx(2.0));   // rank ceil(19.8) = 20
+  CHECK(stats.p50 == Approx(1.0));  // rank 10
+  CHECK(stats.p95 == Approx(1.9));  // rank 19
+  CHECK(stats.p99 == Approx(2.0));  // rank ceil(19.8) = 20
   CHECK(stats.mean == Approx(1.05));
 
   std::vector<double> hundred;

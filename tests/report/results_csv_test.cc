@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -27,8 +26,11 @@ std::vector<std::string> WriteAndRead(const std::vector<PolicyResult>& results,
 std::vector<std::string> Split(const std::string& line) {
   std::vector<std::string> fields(1);
   for (char c : line) {
-    if (c == ',') fields.emplace_back();
-    else fields.back() += c;
+    if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
   }
   return fields;
 }

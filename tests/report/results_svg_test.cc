@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdio>
 #include <random>
@@ -15,7 +14,8 @@ namespace {
 
 std::size_t Count(std::string_view text, std::string_view part) {
   std::size_t n = 0;
-  for (std::size_t at = text.find(part); at != std::string_view::npos; at = text.find(part, at + 1)) {
+  for (std::size_t at = text.find(part); at != std::string_view::npos;
+       at = text.find(part, at + 1)) {
     ++n;
   }
   return n;
@@ -29,7 +29,8 @@ std::string CheckTags(std::string_view xml) {
   while (i < xml.size()) {
     if (xml[i] == '&') {
       const std::size_t end = xml.find(';', i);
-      const std::string_view entity = xml.substr(i, end == std::string_view::npos ? 1 : end - i + 1);
+      const std::string_view entity =
+          xml.substr(i, end == std::string_view::npos ? 1 : end - i + 1);
       if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;" &&
           entity != "&apos;") {
         return "bad entity at " + std::to_string(i);
@@ -45,12 +46,17 @@ std::string CheckTags(std::string_view xml) {
     std::size_t j = i + 1;
     char quote = 0;
     for (; j < xml.size() && (quote != 0 || xml[j] != '>'); ++j) {
-      if (quote != 0 && xml[j] == quote) quote = 0;
-      else if (quote == 0 && (xml[j] == '"' || xml[j] == '\'')) quote = xml[j];
-      else if (xml[j] == '<') return "raw '<' at " + std::to_string(j);
+      if (quote != 0 && xml[j] == quote) {
+        quote = 0;
+      } else if (quote == 0 && (xml[j] == '"' || xml[j] == '\'')) {
+        quote = xml[j];
+      } else if (xml[j] == '<') {
+        return "raw '<' at " + std::to_string(j);
+      }
     }
     if (j == xml.size()) return "unterminated tag at " + std::to_string(i);
     std::string_view tag = xml.substr(i + 1, j - i - 1);
+    if (tag.empty()) return "empty tag at " + std::to_string(i);
     const bool closing = tag.front() == '/';
     const bool self_closing = tag.back() == '/';
     if (closing) tag.remove_prefix(1);
@@ -133,8 +139,11 @@ std::vector<std::string> LegendTexts(const std::string& svg) {
 bool ValidUtf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const unsigned char lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                             : (lead >> 3) == 0x1E ? 4 : 0;
+    const std::size_t length = lead < 0x80           ? 1
+                               : (lead >> 5) == 0x6  ? 2
+                               : (lead >> 4) == 0xE  ? 3
+                               : (lead >> 3) == 0x1E ? 4
+                                                     : 0;
     if (length == 0 || i + length > text.size()) return false;
     for (std::size_t k = 1; k < length; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;

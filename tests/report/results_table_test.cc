@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -17,9 +16,13 @@ std::string RowIn(const std::string& table, const std::string& block_title,
                   const std::string& policy) {
   bool in_block = false;
   for (const std::string& line : Lines(table)) {
-    if (line.rfind(block_title, 0) == 0) in_block = true;
-    else if (in_block && line.empty()) break;
-    else if (in_block && line.rfind(policy + " ", 0) == 0) return line;
+    if (line.rfind(block_title, 0) == 0) {
+      in_block = true;
+    } else if (in_block && line.empty()) {
+      break;
+    } else if (in_block && line.rfind(policy + " ", 0) == 0) {
+      return line;
+    }
   }
   return "";
 }
@@ -50,16 +53,16 @@ TEST_CASE("table rows hold each policy's figures in ms, s, GB and %") {
   CHECK(Contains(latency, "1500.0"));  // TTFT p95 in ms
   CHECK(Contains(latency, "7.03"));    // E2E mean in s
   const std::string resources = RowIn(table, "Loading", "lru");
-  CHECK(Contains(resources, " 100 "));    // evictions
-  CHECK(Contains(resources, "200.0"));    // GB loaded
-  CHECK(Contains(resources, "250.5"));    // load s
-  CHECK(Contains(resources, "87.5"));     // memory utilisation %
-  CHECK(Contains(resources, "50.0"));     // completion SLO %
+  CHECK(Contains(resources, " 100 "));  // evictions
+  CHECK(Contains(resources, "200.0"));  // GB loaded
+  CHECK(Contains(resources, "250.5"));  // load s
+  CHECK(Contains(resources, "87.5"));   // memory utilisation %
+  CHECK(Contains(resources, "50.0"));   // completion SLO %
   CHECK(Contains(resources, "75.0"));
   CHECK(Contains(resources, "90.0"));
   const std::string per_kind = RowIn(table, "Means per task kind", "lru");
-  CHECK(Contains(per_kind, "800.0"));   // completion TTFT mean, ms
-  CHECK(Contains(per_kind, "43.00"));   // reasoning E2E mean, s
+  CHECK(Contains(per_kind, "800.0"));  // completion TTFT mean, ms
+  CHECK(Contains(per_kind, "43.00"));  // reasoning E2E mean, s
 }
 
 TEST_CASE("ratio block compares every policy with the baseline") {
@@ -101,7 +104,7 @@ TEST_CASE("absent figures show as '-' and the table fits 120 columns") {
   std::vector<PolicyResult> results = TwoPolicies();
   results[1].ttft_by_kind[2] = LatencyStats{};  // no reasoning requests
   results[1].e2e_by_kind[2] = LatencyStats{};
-  results[0].evictions = 0;                     // no ratio to 0 evictions
+  results[0].evictions = 0;  // no ratio to 0 evictions
   const std::string table = FormatResultsTable(testing::TestScenario(), results, "lru");
   const std::string per_kind = RowIn(table, "Means per task kind", "cace");
   CHECK(per_kind.substr(per_kind.size() - 3) == "  -");

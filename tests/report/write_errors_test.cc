@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,7 +28,8 @@ TEST_CASE("writing into a missing directory is a clear error") {
   status = WriteResultsSvg(dir + "/out.svg", scenario, results);
   CHECK_FALSE(status.ok());
   CHECK(Mentions(status, "results SVG"));
-  CHECK(WriteResultsJson("", scenario, results, "lru").code() == absl::StatusCode::kInvalidArgument);
+  CHECK(WriteResultsJson("", scenario, results, "lru").code() ==
+        absl::StatusCode::kInvalidArgument);
   CHECK_FALSE(std::filesystem::exists(dir));
 }
 

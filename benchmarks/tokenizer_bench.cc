@@ -10,10 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/loader/gguf.h"
-#include "lib/loader/tokenizer_data.h"
 #include "lib/tokenizer/stream_decoder.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/tokenizer_file.h"
 
 namespace cace {
 namespace {
@@ -23,11 +22,7 @@ const char* const kVocabs[] = {"deepseek-coder", "starcoder", "gpt-2", "llama-sp
 std::unique_ptr<Tokenizer> Load(int index) {
   const std::string path =
       std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + kVocabs[index] + ".gguf";
-  auto file = GgufFile::Open(path);
-  if (!file.ok()) return nullptr;
-  auto data = TokenizerDataFromGguf(*file);
-  if (!data.ok()) return nullptr;
-  auto tokenizer = Tokenizer::FromTokenizerData(*data);
+  auto tokenizer = LoadTokenizer(path);
   return tokenizer.ok() ? *std::move(tokenizer) : nullptr;
 }
 

@@ -7,6 +7,8 @@
 //       prints [{"ids": [...], "decoded": "..."}, ...], one entry per input string
 //   cace_tokenize --vocab FILE --decode [--keep-special] < [id, ...]
 //       prints the text of the ids
+//   cace_tokenize --vocab FILE --fim [--add-special] < {"prefix": "...", "suffix": "..."}
+//       prints the ids of a fill-in-the-middle prompt (BOS with --add-special)
 //   cace_tokenize --vocab FILE --info
 //       prints the model, pre-tokenizer, vocabulary size and special ids
 #include <cstdio>
@@ -20,9 +22,9 @@
 #include "absl/status/statusor.h"
 #include "fmt/format.h"
 #include "lib/json/json.h"
-#include "lib/loader/gguf.h"
-#include "lib/loader/tokenizer_data.h"
+#include "lib/tokenizer/fim_prompt.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/tokenizer_file.h"
 
 namespace cace {
 namespace {
@@ -32,22 +34,10 @@ struct Flags {
   bool batch = false;
   bool decode = false;
   bool info = false;
+  bool fim = false;
   EncodeOptions encode;
   DecodeOptions decode_options;
 };
-
-absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path) {
-  absl::StatusOr<TokenizerData> data;
-  if (path.ends_with(".gguf")) {
-    absl::StatusOr<GgufFile> file = GgufFile::Open(path);
-    if (!file.ok()) return file.status();
-    data = TokenizerDataFromGguf(*file);
-  } else {
-    data = ReadTokenizerJsonFile(path);
-  }
-  if (!data.ok()) return data.status();
-  return Tokenizer::FromTokenizerData(*data);
-}
 
 std::string JsonString(std::string_view text) {
   std::string out = "\"";
@@ -112,6 +102,21 @@ int RunDecode(const Tokenizer& tokenizer, const Flags& flags) {
   return 0;
 }
 
+int RunFim(const Tokenizer& tokenizer, const Flags& flags) {
+  absl::StatusOr<JsonValue> input = ParseJson(ReadStdin(), "standard input");
+  if (!input.ok()) return Fail(input.status().ToString());
+  const JsonValue* prefix = input->Find("prefix");
+  const JsonValue* suffix = input->Find("suffix");
+  if (prefix == nullptr || !prefix->is_string() || suffix == nullptr || !suffix->is_string()) {
+    return Fail("standard input: expected {\"prefix\": string, \"suffix\": string}");
+  }
+  absl::StatusOr<std::vector<TokenId>> ids =
+      EncodeFimPrompt(tokenizer, prefix->text(), suffix->text(), flags.encode.add_special);
+  if (!ids.ok()) return Fail(ids.status().ToString());
+  std::cout << JsonIds(*ids) << "\n";
+  return 0;
+}
+
 int RunInfo(const Tokenizer& tokenizer) {
   auto id = [](std::optional<TokenId> v) { return v ? std::to_string(*v) : std::string("null"); };
   const FimTokens& fim = tokenizer.fim();
@@ -134,6 +139,8 @@ int Main(int argc, char** argv) {
       flags.batch = true;
     } else if (arg == "--decode") {
       flags.decode = true;
+    } else if (arg == "--fim") {
+      flags.fim = true;
     } else if (arg == "--info") {
       flags.info = true;
     } else if (arg == "--add-special") {
@@ -147,11 +154,12 @@ int Main(int argc, char** argv) {
     }
   }
   if (flags.vocab.empty()) return Fail("--vocab FILE (.gguf or tokenizer.json) is required");
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = Load(flags.vocab);
+  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = LoadTokenizer(flags.vocab);
   if (!tokenizer.ok()) return Fail(tokenizer.status().ToString());
   if (flags.info) return RunInfo(**tokenizer);
   if (flags.batch) return RunBatch(**tokenizer, flags);
   if (flags.decode) return RunDecode(**tokenizer, flags);
+  if (flags.fim) return RunFim(**tokenizer, flags);
   std::cout << JsonIds((*tokenizer)->Encode(ReadStdin(), flags.encode)) << "\n";
   return 0;
 }

@@ -68,6 +68,8 @@ class Tokenizer {
   const FimTokens& fim() const { return fim_; }
   std::optional<TokenId> bos() const { return config_.bos; }
   std::optional<TokenId> eos() const { return config_.eos; }
+  // Whether Encode with add_special puts BOS first (the vocabulary's add_bos).
+  bool adds_bos() const { return config_.add_bos; }
   TokenizerModel model() const { return config_.model; }
   PreTokenizerKind pre_tokenizer() const { return config_.pre_tokenizer; }
 

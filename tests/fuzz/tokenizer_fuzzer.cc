@@ -10,10 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/loader/gguf.h"
-#include "lib/loader/tokenizer_data.h"
 #include "lib/tokenizer/stream_decoder.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/tokenizer_file.h"
 #include "lib/tokenizer/utf8.h"
 
 namespace cace {
@@ -23,11 +22,7 @@ constexpr const char* kVocabs[] = {"deepseek-coder", "starcoder", "gpt-2", "llam
 
 std::unique_ptr<Tokenizer> Load(const char* name) {
   const std::string path = std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
-  auto file = GgufFile::Open(path);
-  if (!file.ok()) std::abort();
-  auto data = TokenizerDataFromGguf(*file);
-  if (!data.ok()) std::abort();
-  auto tokenizer = Tokenizer::FromTokenizerData(*data);
+  auto tokenizer = LoadTokenizer(path);
   if (!tokenizer.ok()) std::abort();
   return *std::move(tokenizer);
 }

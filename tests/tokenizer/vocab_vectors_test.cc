@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/loader/gguf.h"
-#include "lib/loader/tokenizer_data.h"
 #include "lib/tokenizer/stream_decoder.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/tokenizer_file.h"
 
 namespace cace {
 namespace {
@@ -47,11 +46,7 @@ std::vector<std::vector<TokenId>> ReadIds(const std::string& path) {
 }
 
 std::unique_ptr<Tokenizer> LoadVocab(const std::string& gguf_path) {
-  auto file = GgufFile::Open(gguf_path);
-  REQUIRE(file.ok());
-  auto data = TokenizerDataFromGguf(*file);
-  REQUIRE(data.ok());
-  auto tokenizer = Tokenizer::FromTokenizerData(*data);
+  auto tokenizer = LoadTokenizer(gguf_path);
   INFO(tokenizer.status().ToString());
   REQUIRE(tokenizer.ok());
   return *std::move(tokenizer);

@@ -76,7 +76,7 @@ void BM_PlanEviction(benchmark::State& state) {
   std::vector<Candidate> scratch;
   std::vector<ModelHandle> victims;
   for (auto _ : state) {
-    absl::Status status = PlanEviction(policy, fleet.residents, 20 * kGiB, 600.0, fleet.upcoming, scratch, victims);
+    absl::Status status = PlanEviction(policy, fleet.residents, 20 * kGiB, 600.0, fleet.upcoming, false, scratch, victims);
     benchmark::DoNotOptimize(status.ok());
   }
   state.SetLabel("cace");

@@ -24,6 +24,7 @@ struct ModelContext {
   int queued_requests = 0;               // requests for it in the queue of upcoming requests
   int first_queue_position = -1;         // position of its first queued request; -1 if none
   int queue_window = 0;                  // size of that queue window
+  int in_flight = 0;                     // requests it serves (a busy victim must drain first)
 };
 
 class ContextScorer {
@@ -54,9 +55,13 @@ struct CaceWeights {
   double base_demand = 0.05;
   // Prior weight of each kind in the mix before the window has seen the model.
   double kind_prior = 0.1;
+  // A busy model can only be evicted by draining it, which holds up the load that needs its room:
+  // each request in flight multiplies its keep-value by (1 + busy_weight).
+  double busy_weight = 1.0;
 };
 
-// keep = demand x reload_cost^load_exponent x sensitivity / GiB^size_exponent
+// keep = demand x reload_cost^load_exponent x sensitivity x (1 + busy_weight x in_flight)
+//        / GiB^size_exponent
 //   demand      = base_demand + frequency_weight * window_total * horizon / window
 //                 + demand_weight * predicted_demand + queue_weight * queued_requests
 //   sensitivity = sum_k mix_k * latency_sensitivity_k / (1 + expected_output_k / output_scale)

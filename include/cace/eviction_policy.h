@@ -28,6 +28,7 @@ struct Candidate {
   std::uint64_t bytes = 0;    // what evicting it frees: weights and KV cache
   Seconds last_use = 0.0;     // last request start (or load end, if never used)
   Seconds load_seconds = 0.0; // measured (smoothed) time to load it again
+  int in_flight = 0;          // requests it serves: non-zero only when busy models may drain
 };
 
 struct EvictionRequest {
@@ -81,14 +82,15 @@ struct ResidentModel {
   int in_flight = 0;
 };
 
-// The mechanism around a policy: keeps the models that may be evicted, fails with
-// ResourceExhausted when they cannot free `bytes_needed`, asks the policy, and fails with Internal
-// if its answer names a non-candidate, repeats a model or frees too little. `scratch` and `victims`
-// are caller-owned buffers so that a decision allocates nothing in steady state.
+// The mechanism around a policy: keeps the models that may be evicted (not pinned; not busy unless
+// `include_busy`, for victims that will drain), fails with ResourceExhausted when they cannot free
+// `bytes_needed`, asks the policy, and fails with Internal if its answer names a non-candidate,
+// repeats a model or frees too little. `scratch` and `victims` are caller-owned buffers so that a
+// decision allocates nothing in steady state.
 absl::Status PlanEviction(EvictionPolicy& policy, std::span<const ResidentModel> residents,
                           std::uint64_t bytes_needed, Seconds now,
-                          std::span<const ModelHandle> upcoming, std::vector<Candidate>& scratch,
-                          std::vector<ModelHandle>& victims);
+                          std::span<const ModelHandle> upcoming, bool include_busy,
+                          std::vector<Candidate>& scratch, std::vector<ModelHandle>& victims);
 
 }  // namespace cace
 

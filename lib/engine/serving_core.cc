@@ -55,7 +55,10 @@ std::uint64_t ServingCore::FreeBytes() const {
 bool ServingCore::TryAdmit(ModelHandle model, const CoreRequest& request, Seconds now) {
   ModelQueue& q = queues_[model];
   const ModelStatus status = Checked(registry_.Inspect(model));
-  if (status.state != ModelState::kResident || q.running >= options_.max_batch) return false;
+  if (status.state != ModelState::kResident ||
+      q.running.size() >= static_cast<std::size_t>(options_.max_batch)) {
+    return false;
+  }
   if (request.kv_bytes > FreeBytes()) {
     // Room for the KV cache may come from idle models, never from this one.
     auto room = registry_.ReserveRoom(policy_, request.kv_bytes + promised_bytes_, now,
@@ -65,7 +68,7 @@ bool ServingCore::TryAdmit(ModelHandle model, const CoreRequest& request, Second
   }
   Check(registry_.SetKvBytes(model, status.kv_bytes + request.kv_bytes));
   Check(registry_.BeginRequest(model, now));
-  ++q.running;
+  q.running.push_back(request);
   backend_.StartRequest(request);
   return true;
 }
@@ -92,12 +95,12 @@ void ServingCore::OnRequestFinished(const CoreRequest& request, std::uint32_t ou
   const ModelHandle model = request.model;
   ModelQueue& q = queues_[model];
   Check(registry_.EndRequest(model));
-  --q.running;
+  std::erase_if(q.running, [&](const CoreRequest& r) { return r.id == request.id; });
   const ModelStatus status = Checked(registry_.Inspect(model));
   Check(registry_.SetKvBytes(model, status.kv_bytes - std::min(status.kv_bytes, request.kv_bytes)));
   policy_.OnComplete(CompletionEvent{model, request.kind, now, output_tokens});
 
-  if (status.state == ModelState::kEvicting && q.running == 0) {
+  if (status.state == ModelState::kEvicting && q.running.empty()) {
     Evict(model, now);
     if (auto it = std::find(draining_.begin(), draining_.end(), model); it != draining_.end()) {
       draining_.erase(it);
@@ -116,6 +119,19 @@ void ServingCore::Evict(ModelHandle model, Seconds /*now*/) {
   ++counters_.evictions;
 }
 
+std::uint64_t ServingCore::LoadNeed(ModelHandle model) const {
+  // Its weights and the KV cache of its first waiting request, so that it can serve once loaded.
+  return Checked(registry_.Inspect(model)).weight_bytes + queues_[model].waiting.front().kv_bytes;
+}
+
+void ServingCore::StartLoading(ModelHandle model) {
+  Check(registry_.BeginLoad(model));
+  loading_ = true;
+  ++counters_.loads;
+  counters_.bytes_loaded += Checked(registry_.Inspect(model)).weight_bytes;
+  backend_.StartLoad(model);
+}
+
 void ServingCore::ScheduleLoads(Seconds now) {
   while (!loading_) {
     ModelHandle model;
@@ -126,16 +142,11 @@ void ServingCore::ScheduleLoads(Seconds now) {
       if (waiting.empty()) return;
       model = waiting[scheduler_.PickNext(waiting, now)].model;
     }
-    const std::uint64_t needed = Checked(registry_.Inspect(model)).weight_bytes +
-                                 queues_[model].waiting.front().kv_bytes;
+    const std::uint64_t needed = LoadNeed(model);
     promised_bytes_ = 0;
     if (FreeBytes() >= needed) {
-      Check(registry_.BeginLoad(model));
-      loading_ = true;
       next_load_.reset();
-      ++counters_.loads;
-      counters_.bytes_loaded += Checked(registry_.Inspect(model)).weight_bytes;
-      backend_.StartLoad(model);
+      StartLoading(model);
       return;
     }
     if (!MakeRoomForLoad(model, needed, now)) return;
@@ -169,7 +180,7 @@ bool ServingCore::MakeRoomForLoad(ModelHandle model, std::uint64_t needed, Secon
     return false;
   }
   for (ModelHandle victim : busy->victims) {
-    if (queues_[victim].running == 0) {
+    if (queues_[victim].running.empty()) {
       Evict(victim, now);
     } else {
       draining_.push_back(victim);
@@ -215,7 +226,7 @@ Seconds ServingCore::NextTimer() const {
   Seconds next = std::numeric_limits<Seconds>::infinity();
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
     const Seconds timeout = policy_.IdleTimeout(m);
-    if (timeout == std::numeric_limits<Seconds>::infinity() || queues_[m].running > 0) continue;
+    if (timeout == std::numeric_limits<Seconds>::infinity() || !queues_[m].running.empty()) continue;
     const ModelStatus status = Checked(registry_.Inspect(m));
     if (status.state != ModelState::kResident || status.pinned) continue;
     next = std::min(next, status.last_use + timeout);
@@ -226,7 +237,7 @@ Seconds ServingCore::NextTimer() const {
 void ServingCore::OnTimer(Seconds now) {
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
     const Seconds timeout = policy_.IdleTimeout(m);
-    if (timeout == std::numeric_limits<Seconds>::infinity() || queues_[m].running > 0) continue;
+    if (timeout == std::numeric_limits<Seconds>::infinity() || !queues_[m].running.empty()) continue;
     const ModelStatus status = Checked(registry_.Inspect(m));
     if (status.state != ModelState::kResident || status.pinned || status.last_use + timeout > now) {
       continue;

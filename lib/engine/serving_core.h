@@ -10,7 +10,7 @@
 //    the LoadScheduler's choice;
 //  - room for a load comes first from idle models (the EvictionPolicy chooses); when that is not
 //    enough, the policy chooses among busy models too and those victims drain: they take no new
-//    requests, finish the ones in flight, then free their memory;
+//    requests, finish the ones in flight, then free their memory.;
 //  - memory promised to the next load is not handed to KV caches meanwhile;
 //  - a model idle past the policy's IdleTimeout is unloaded (Ollama's keep-alive).
 #ifndef CACE_LIB_ENGINE_SERVING_CORE_H_
@@ -56,7 +56,7 @@ struct CoreCounters {
   std::uint64_t loads = 0;
   std::uint64_t evictions = 0;  // every unload, whether to make room or by idle timeout
   std::uint64_t bytes_loaded = 0;
-  std::uint64_t drains = 0;     // evictions that had to wait for requests in flight
+  std::uint64_t drains = 0;  // evictions that had to wait for requests in flight
 };
 
 class ServingCore {
@@ -79,14 +79,17 @@ class ServingCore {
   struct ModelQueue {
     std::deque<CoreRequest> waiting;
     PerKind<std::uint32_t> waiting_by_kind{};
-    int running = 0;
+    std::vector<CoreRequest> running;
   };
 
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const CoreRequest& request, Seconds now);
   void ScheduleLoads(Seconds now);
+  void StartLoading(ModelHandle model);
+  std::uint64_t LoadNeed(ModelHandle model) const;
   bool MakeRoomForLoad(ModelHandle model, std::uint64_t bytes, Seconds now);
   void Evict(ModelHandle model, Seconds now);
+
   void RunPendingEvictions(Seconds now);
   std::uint64_t FreeBytes() const;
   std::vector<ModelHandle>& Upcoming();

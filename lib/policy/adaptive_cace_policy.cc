@@ -72,7 +72,7 @@ double AdaptiveCacePolicy::ShadowCost(const CaceWeights& weights) const {
     cost += load_seconds_[e.model] * weights_.latency_sensitivity[KindIndex(e.kind)];
     const std::uint64_t free_bytes = options_.capacity_bytes - std::min(used, options_.capacity_bytes);
     if (bytes_[e.model] > free_bytes) {
-      if (!PlanEviction(shadow, residents, bytes_[e.model] - free_bytes, e.time, {}, scratch, victims).ok()) {
+      if (!PlanEviction(shadow, residents, bytes_[e.model] - free_bytes, e.time, {}, false, scratch, victims).ok()) {
         continue;  // cannot fit even alone: every request to it is a miss either way
       }
       for (ModelHandle v : victims) {

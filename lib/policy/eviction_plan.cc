@@ -7,15 +7,16 @@ namespace cace {
 
 absl::Status PlanEviction(EvictionPolicy& policy, std::span<const ResidentModel> residents,
                           std::uint64_t bytes_needed, Seconds now,
-                          std::span<const ModelHandle> upcoming, std::vector<Candidate>& scratch,
-                          std::vector<ModelHandle>& victims) {
+                          std::span<const ModelHandle> upcoming, bool include_busy,
+                          std::vector<Candidate>& scratch, std::vector<ModelHandle>& victims) {
   victims.clear();
   if (bytes_needed == 0) return absl::OkStatus();
   scratch.clear();
   std::uint64_t evictable = 0;
   for (const ResidentModel& resident : residents) {
-    if (resident.pinned || resident.in_flight > 0) continue;
+    if (resident.pinned || (resident.in_flight > 0 && !include_busy)) continue;
     scratch.push_back(resident.candidate);
+    scratch.back().in_flight = resident.in_flight;
     evictable += resident.candidate.bytes;
   }
   if (evictable < bytes_needed) {

@@ -125,10 +125,11 @@ absl::StatusOr<Reservation> ModelRegistry::ReserveRoom(EvictionPolicy& policy,
     if (m.state != ModelState::kResident || m.handle == options.protect) continue;
     residents.push_back(ResidentModel{
         Candidate{m.handle, m.spec.weight_bytes + m.kv_bytes, m.last_use, m.load_seconds},
-        m.pinned, options.include_busy ? 0 : m.in_flight});
+        m.pinned, m.in_flight});
   }
-  absl::Status planned = PlanEviction(policy, residents, bytes_needed - free_bytes, now,
-                                      options.upcoming, scratch_candidates_, scratch_victims_);
+  absl::Status planned =
+      PlanEviction(policy, residents, bytes_needed - free_bytes, now, options.upcoming,
+                   options.include_busy, scratch_candidates_, scratch_victims_);
   if (!planned.ok()) return planned;
   for (ModelHandle victim : scratch_victims_) {
     ModelRecord& m = models_[victim];

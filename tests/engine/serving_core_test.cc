@@ -164,3 +164,4 @@ TEST_CASE("keep-alive unloads an idle model once its keep-alive has passed") {
 
 }  // namespace
 }  // namespace cace
+

@@ -61,6 +61,10 @@ TEST_CASE("each CACE factor moves the keep-value the documented way") {
   verbose.expected_output_tokens = {400.0, 1600.0, 6000.0};
   CHECK(scorer.KeepValue(verbose) < v);
 
+  ModelContext busy = base;
+  busy.in_flight = 3;  // evicting it means waiting for three requests to drain
+  CHECK(scorer.KeepValue(busy) == Approx(4.0 * v));
+
   CaceWeights no_load;
   no_load.load_exponent = 0;
   CHECK(CaceScorer(no_load).KeepValue(costlier) == Approx(CaceScorer(no_load).KeepValue(base)));

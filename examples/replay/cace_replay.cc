@@ -1,0 +1,120 @@
+// cace_replay: replays a code-assistant workload through several serving policies on a simulated
+// accelerator and prints their comparison. The README's main job.
+//
+//   cace_replay                           the default scenario, every policy
+//   cace_replay --ablation                CACE with each factor removed, beside LRU and CACE
+//   cace_replay --sweep                   memory x arrival-rate sweep, CACE against the baselines
+//   cace_replay --trace my.csv --fleet my_fleet.csv --gpu h100 --budget-gb 70 --policies lru,cace
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
+#include "cace/replay_report.h"
+#include "fmt/format.h"
+#include "lib/sim/policy_catalog.h"
+#include "lib/sim/scenario.h"
+#include "lib/sim/sweep.h"
+
+ABSL_FLAG(std::string, trace, "", "trace in the documented CSV format (default: the Azure 2023 hour)");
+ABSL_FLAG(std::string, fleet, CACE_SOURCE_DIR "/examples/fleets/l40s_code_fleet.csv", "fleet CSV");
+ABSL_FLAG(std::string, shared, CACE_SHARED_DIR, "folder holding traces/ (the public traces)");
+ABSL_FLAG(std::string, gpu, "l40s", "accelerator: h100, l40s or a10");
+ABSL_FLAG(double, budget_gb, 0, "memory budget in GB (default: the accelerator's memory less 2 GB)");
+ABSL_FLAG(double, rate_scale, 0.125,
+          "arrival-rate multiplier of the trace (default: the share one accelerator serves)");
+ABSL_FLAG(std::uint64_t, seed, 1, "seed of the model-assignment rule");
+ABSL_FLAG(std::string, policies, "", "comma-separated policies (default: every comparison policy)");
+ABSL_FLAG(std::string, baseline, "lru", "policy the ratios are taken against");
+ABSL_FLAG(bool, ablation, false, "also run CACE with each factor removed");
+ABSL_FLAG(bool, sweep, false, "run the memory x rate sweep instead of one scenario");
+ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file");
+ABSL_FLAG(std::string, csv, "", "write the figures as CSV to this file");
+ABSL_FLAG(std::string, svg, "", "draw the TTFT distributions and evictions over time to this SVG");
+
+namespace cace {
+namespace {
+
+std::vector<std::string> ChosenPolicies() {
+  std::vector<std::string> names;
+  const std::string flag = absl::GetFlag(FLAGS_policies);
+  if (flag.empty()) {
+    names = ComparisonPolicyNames();
+  } else {
+    for (absl::string_view name : absl::StrSplit(flag, ',', absl::SkipEmpty())) names.emplace_back(name);
+  }
+  if (absl::GetFlag(FLAGS_ablation)) {
+    for (const std::string& name : AblationPolicyNames()) names.push_back(name);
+  }
+  return names;
+}
+
+ScenarioOptions ChosenScenario() {
+  ScenarioOptions options;
+  options.shared_dir = absl::GetFlag(FLAGS_shared);
+  options.fleet_path = absl::GetFlag(FLAGS_fleet);
+  options.trace_path = absl::GetFlag(FLAGS_trace);
+  options.accelerator = absl::GetFlag(FLAGS_gpu);
+  options.budget_bytes = absl::GetFlag(FLAGS_budget_gb) * 1e9;
+  options.rate_scale = absl::GetFlag(FLAGS_rate_scale);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  return options;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "cace_replay: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+int RunComparison() {
+  absl::StatusOr<Scenario> scenario = BuildScenario(ChosenScenario());
+  if (!scenario.ok()) return Fail(scenario.status());
+  const CatalogOptions catalog{scenario->simulation.memory_budget_bytes};
+  std::vector<PolicyResult> results;
+  for (const std::string& name : ChosenPolicies()) {
+    absl::StatusOr<PolicySetup> setup = PolicyByName(name, catalog);
+    if (!setup.ok()) return Fail(setup.status());
+    SimulationOptions simulation = scenario->simulation;
+    simulation.progress = [&name](double done) {
+      std::fprintf(stderr, "\r  %-18s %3.0f %%", name.c_str(), done * 100);
+    };
+    absl::StatusOr<PolicyResult> result =
+        Simulate(scenario->fleet, scenario->requests, scenario->cost, *setup, simulation);
+    if (!result.ok()) return Fail(result.status());
+    std::fprintf(stderr, "\r  %-18s done in %.2f s\n", name.c_str(), result->replay_wall_seconds);
+    results.push_back(*std::move(result));
+  }
+  const std::string baseline = absl::GetFlag(FLAGS_baseline);
+  std::fputs(FormatResultsTable(scenario->info, results, baseline).c_str(), stdout);
+  if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
+    if (absl::Status s = WriteResultsJson(path, scenario->info, results, baseline); !s.ok()) return Fail(s);
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_csv); !path.empty()) {
+    if (absl::Status s = WriteResultsCsv(path, results); !s.ok()) return Fail(s);
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_svg); !path.empty()) {
+    if (absl::Status s = WriteResultsSvg(path, scenario->info, results); !s.ok()) return Fail(s);
+  }
+  return 0;
+}
+
+int RunSweep() {
+  absl::StatusOr<std::string> table = RunMemoryRateSweep(ChosenScenario(), ChosenPolicies(),
+                                                         absl::GetFlag(FLAGS_baseline));
+  if (!table.ok()) return Fail(table.status());
+  std::fputs(table->c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+}  // namespace cace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "replays a code-assistant workload through serving policies on a simulated accelerator");
+  absl::ParseCommandLine(argc, argv);
+  return absl::GetFlag(FLAGS_sweep) ? cace::RunSweep() : cace::RunComparison();
+}

@@ -1,0 +1,337 @@
+#include "lib/sim/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <queue>
+
+#include "absl/container/flat_hash_map.h"
+#include "fmt/format.h"
+
+namespace cace {
+
+absl::StatusOr<std::vector<SimRequest>> ResolveTrace(std::span<const TraceRequest> trace,
+                                                     std::span<const FleetModel> fleet,
+                                                     const TaskClassifier& classifier) {
+  absl::flat_hash_map<std::string, ModelHandle> by_name;
+  for (std::size_t i = 0; i < fleet.size(); ++i) by_name[fleet[i].name] = static_cast<ModelHandle>(i);
+  std::vector<SimRequest> requests;
+  requests.reserve(trace.size());
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRequest& t = trace[i];
+    auto it = by_name.find(t.model);
+    if (it == by_name.end()) {
+      return absl::NotFoundError(
+          fmt::format("trace request {} names model '{}', which is not in the fleet", i + 1, t.model));
+    }
+    RequestFeatures features{t.prompt_tokens, t.max_tokens, t.fim, t.kind};
+    requests.push_back(SimRequest{t.arrival, it->second, classifier.Classify(features),
+                                  t.prompt_tokens, std::max<std::uint32_t>(1, t.output_tokens)});
+  }
+  return requests;
+}
+
+namespace {
+
+enum class EventType : std::uint8_t { kLoadDone, kIterationDone, kTimer };
+
+struct Event {
+  Seconds time;
+  std::uint64_t sequence;  // ties go to the earlier event: the replay is deterministic
+  EventType type;
+  ModelHandle model;
+  bool operator>(const Event& other) const {
+    return time != other.time ? time > other.time : sequence > other.sequence;
+  }
+};
+
+// A request being served: prefilled as part of one iteration, then one token per decode step.
+struct Sequence {
+  CoreRequest request;
+  std::uint32_t prompt_tokens;
+  std::uint32_t output_tokens;
+  std::uint32_t generated = 0;
+};
+
+struct ModelBatch {
+  std::vector<Sequence> fresh;       // admitted, waiting for their prefill
+  std::vector<Sequence> prefilling;  // in the current prefill iteration
+  std::vector<Sequence> active;      // decoding
+  bool queued = false;               // in the accelerator's ready queue
+  bool iterating = false;
+  bool HasWork() const { return !fresh.empty() || !active.empty(); }
+};
+
+// One replay of one policy: the core, the simulated accelerator it drives, and the measurements.
+// The accelerator runs one model iteration at a time (models sharing a GPU interleave at
+// iteration granularity, in round-robin order of the models that have work); one load at a time
+// moves weights in, concurrently with compute.
+class Simulation final : public ServingBackend {
+ public:
+  Simulation(std::span<const FleetModel> fleet, std::span<const SimRequest> requests,
+             const CostModel& cost, const PolicySetup& setup, const SimulationOptions& options)
+      : fleet_(fleet), requests_(requests), cost_(cost), options_(options),
+        registry_(options.memory_budget_bytes), batches_(fleet.size()),
+        first_token_(requests.size(), -1.0), finished_(requests.size(), -1.0) {
+    std::vector<ModelHandle> future;
+    future.reserve(requests.size());
+    for (const SimRequest& r : requests) future.push_back(r.model);
+    policy_ = setup.make_policy(future);
+    scheduler_ = setup.make_scheduler();
+    result_.policy = setup.name;
+  }
+
+  absl::StatusOr<PolicyResult> Run();
+
+  void StartLoad(ModelHandle model) override {
+    const Seconds duration = cost_.LoadSeconds(fleet_[model]);
+    result_.load_seconds += duration;
+    Push(now_ + duration, EventType::kLoadDone, model);
+  }
+  void Unload(ModelHandle /*model*/) override { result_.eviction_times.push_back(now_); }
+  void StartRequest(const CoreRequest& request) override {
+    const SimRequest& r = requests_[request.id];
+    batches_[request.model].fresh.push_back(
+        Sequence{request, r.prompt_tokens, r.output_tokens});
+    MarkReady(request.model);
+  }
+
+
+ private:
+  absl::Status RegisterFleet();
+  void Push(Seconds time, EventType type, ModelHandle model) {
+    events_.push(Event{time, next_sequence_++, type, model});
+  }
+  void MarkReady(ModelHandle model) {
+    ModelBatch& batch = batches_[model];
+    if (!batch.queued && !batch.iterating) {
+      batch.queued = true;
+      ready_.push_back(model);
+    }
+  }
+  void StartIterationIfIdle();
+  void FinishIteration(ModelHandle model);
+  void Finish(const Sequence& sequence);
+  void AdvanceTo(Seconds time);
+  void ScheduleTimer();
+  PolicyResult Summarize();
+
+  std::span<const FleetModel> fleet_;
+  std::span<const SimRequest> requests_;
+  const CostModel& cost_;
+  const SimulationOptions& options_;
+  ModelRegistry registry_;
+  std::unique_ptr<EvictionPolicy> policy_;
+  std::unique_ptr<LoadScheduler> scheduler_;
+  std::unique_ptr<ServingCore> core_;
+
+  Seconds now_ = 0;
+  std::uint64_t next_sequence_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  Seconds timer_at_ = INFINITY;
+  std::vector<ModelBatch> batches_;
+  std::deque<ModelHandle> ready_;
+  bool accelerator_busy_ = false;
+  double used_byte_seconds_ = 0;
+  std::vector<double> first_token_;
+  std::vector<double> finished_;
+  PolicyResult result_;
+};
+
+absl::Status Simulation::RegisterFleet() {
+  for (const FleetModel& m : fleet_) {
+    ModelSpec spec{m.name, {}, WeightFormat::kSimulated, m.weight_bytes, m.kv_bytes_per_token,
+                   cost_.LoadSeconds(m)};
+    absl::StatusOr<ModelHandle> handle = registry_.Register(spec);
+    if (!handle.ok()) return handle.status();
+    policy_->OnRegister(*handle, spec);
+  }
+  return absl::OkStatus();
+}
+
+void Simulation::AdvanceTo(Seconds time) {
+  used_byte_seconds_ += static_cast<double>(registry_.used_bytes()) * (time - now_);
+  now_ = time;
+}
+
+void Simulation::StartIterationIfIdle() {
+  if (accelerator_busy_) return;
+  if (ready_.empty()) return;
+  const ModelHandle model = ready_.front();
+  ready_.pop_front();
+  ModelBatch& batch = batches_[model];
+  batch.queued = false;
+  batch.iterating = true;
+  accelerator_busy_ = true;
+  Seconds duration;
+  if (!batch.fresh.empty()) {
+    std::uint64_t prompt_tokens = 0;
+    for (const Sequence& s : batch.fresh) prompt_tokens += s.prompt_tokens;
+    duration = cost_.PrefillSeconds(fleet_[model], prompt_tokens);
+    batch.prefilling.swap(batch.fresh);
+  } else {
+    std::uint64_t kv_tokens = 0;
+    for (const Sequence& s : batch.active) kv_tokens += s.prompt_tokens + s.generated;
+    duration = cost_.DecodeStepSeconds(fleet_[model], kv_tokens);
+  }
+  Push(now_ + duration, EventType::kIterationDone, model);
+}
+
+void Simulation::Finish(const Sequence& sequence) {
+  finished_[sequence.request.id] = now_;
+  core_->OnRequestFinished(sequence.request, sequence.output_tokens, now_);
+}
+
+void Simulation::FinishIteration(ModelHandle model) {
+  ModelBatch& batch = batches_[model];
+  accelerator_busy_ = false;
+  batch.iterating = false;
+  std::vector<Sequence> done;
+  if (!batch.prefilling.empty()) {
+    // The prefill produces each sequence's first token.
+    for (Sequence& s : batch.prefilling) {
+      first_token_[s.request.id] = now_;
+      s.generated = 1;
+      (s.generated >= s.output_tokens ? done : batch.active).push_back(s);
+    }
+    batch.prefilling.clear();
+  } else {
+    for (std::size_t i = 0; i < batch.active.size();) {
+      Sequence& s = batch.active[i];
+      if (++s.generated >= s.output_tokens) {
+        done.push_back(s);
+        s = batch.active.back();
+        batch.active.pop_back();
+      } else {
+        ++i;
+      }
+    }
+  }
+  if (batch.HasWork()) MarkReady(model);
+  for (const Sequence& s : done) Finish(s);  // may admit new requests onto the accelerator
+  StartIterationIfIdle();
+}
+
+void Simulation::ScheduleTimer() {
+  const Seconds next = core_->NextTimer();
+  if (next < timer_at_) {
+    timer_at_ = std::max(next, now_);
+    Push(timer_at_, EventType::kTimer, 0);
+  }
+}
+
+absl::StatusOr<PolicyResult> Simulation::Run() {
+  const auto wall_start = std::chrono::steady_clock::now();
+  if (absl::Status s = RegisterFleet(); !s.ok()) return s;
+  core_ = std::make_unique<ServingCore>(registry_, *policy_, *scheduler_, *this, options_.core);
+
+  const std::size_t progress_step = std::max<std::size_t>(1, requests_.size() / 100);
+  std::size_t next_arrival = 0;
+  while (next_arrival < requests_.size() || !events_.empty()) {
+    const bool arrival_first =
+        next_arrival < requests_.size() &&
+        (events_.empty() || requests_[next_arrival].arrival <= events_.top().time);
+    if (arrival_first) {
+      const SimRequest& r = requests_[next_arrival];
+      AdvanceTo(std::max(now_, r.arrival));
+      const FleetModel& model = fleet_[r.model];
+      const std::uint64_t kv_bytes =
+          (static_cast<std::uint64_t>(r.prompt_tokens) + r.output_tokens) * model.kv_bytes_per_token;
+      if (model.weight_bytes + kv_bytes > options_.memory_budget_bytes) {
+        return absl::InvalidArgumentError(fmt::format(
+            "request {} needs {} bytes on '{}' (weights and KV cache), more than the memory budget of {}",
+            next_arrival + 1, model.weight_bytes + kv_bytes, model.name, options_.memory_budget_bytes));
+      }
+      core_->Submit(CoreRequest{next_arrival, r.model, r.kind, r.arrival, kv_bytes}, now_);
+      ++next_arrival;
+      if (options_.progress && next_arrival % progress_step == 0) {
+        options_.progress(static_cast<double>(next_arrival) / static_cast<double>(requests_.size()));
+      }
+    } else {
+      const Event event = events_.top();
+      events_.pop();
+      AdvanceTo(event.time);
+      switch (event.type) {
+        case EventType::kLoadDone:
+          core_->OnLoadFinished(event.model, now_, cost_.LoadSeconds(fleet_[event.model]));
+          break;
+        case EventType::kIterationDone:
+          FinishIteration(event.model);
+          break;
+        case EventType::kTimer:
+          if (event.time != timer_at_) continue;  // superseded by an earlier timer
+          timer_at_ = INFINITY;
+          core_->OnTimer(now_);
+          break;
+      }
+    }
+    StartIterationIfIdle();
+    ScheduleTimer();
+  }
+  const std::size_t unfinished = static_cast<std::size_t>(
+      std::count(finished_.begin(), finished_.end(), -1.0));
+  if (unfinished > 0) {
+    return absl::InternalError(fmt::format("policy '{}': {} requests never finished ({} still waiting)",
+                                           result_.policy, unfinished, core_->waiting_requests()));
+  }
+  PolicyResult result = Summarize();
+  result.replay_wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return result;
+}
+
+PolicyResult Simulation::Summarize() {
+  PolicyResult& r = result_;
+  r.requests = requests_.size();
+  std::vector<double> e2e(requests_.size());
+  PerKind<std::vector<double>> ttft_by_kind, e2e_by_kind;
+  PerKind<std::uint64_t> met{}, total{};
+  r.ttft_samples.resize(requests_.size());
+  for (std::size_t i = 0; i < requests_.size(); ++i) {
+    const int k = KindIndex(requests_[i].kind);
+    r.ttft_samples[i] = first_token_[i] - requests_[i].arrival;
+    e2e[i] = finished_[i] - requests_[i].arrival;
+    ttft_by_kind[k].push_back(r.ttft_samples[i]);
+    e2e_by_kind[k].push_back(e2e[i]);
+    ++total[k];
+    if (r.ttft_samples[i] <= options_.slo_ttft[k]) ++met[k];
+  }
+  r.ttft = SummarizeLatencies(r.ttft_samples);
+  r.e2e = SummarizeLatencies(e2e);
+  for (int k = 0; k < kTaskKindCount; ++k) {
+    r.ttft_by_kind[k] = SummarizeLatencies(ttft_by_kind[k]);
+    r.e2e_by_kind[k] = SummarizeLatencies(e2e_by_kind[k]);
+    r.slo_attainment[k] = total[k] ? static_cast<double>(met[k]) / static_cast<double>(total[k]) : NAN;
+  }
+  const CoreCounters& c = core_->counters();
+  r.evictions = c.evictions;
+  r.loads = c.loads;
+  r.bytes_loaded = c.bytes_loaded;
+  r.memory_utilization =
+      now_ > 0 ? used_byte_seconds_ / (now_ * static_cast<double>(options_.memory_budget_bytes)) : 0.0;
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<PolicyResult> Simulate(std::span<const FleetModel> fleet,
+                                      std::span<const SimRequest> requests,
+                                      const CostModel& cost, const PolicySetup& setup,
+                                      const SimulationOptions& options) {
+  for (std::size_t i = 1; i < requests.size(); ++i) {
+    if (requests[i].arrival < requests[i - 1].arrival) {
+      return absl::InvalidArgumentError(fmt::format("request {} arrives before request {}", i + 1, i));
+    }
+  }
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].model >= fleet.size()) {
+      return absl::InvalidArgumentError(fmt::format("request {} names model {} of a fleet of {}",
+                                                    i + 1, requests[i].model, fleet.size()));
+    }
+  }
+  Simulation simulation(fleet, requests, cost, setup, options);
+  return simulation.Run();
+}
+
+}  // namespace cace

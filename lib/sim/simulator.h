@@ -1,0 +1,62 @@
+// The discrete-event simulator: the ServingCore on a virtual clock, with a simulated accelerator
+// that charges the CostModel's times. Replays hours of traffic in seconds.
+#ifndef CACE_LIB_SIM_SIMULATOR_H_
+#define CACE_LIB_SIM_SIMULATOR_H_
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cace/eviction_policy.h"
+#include "cace/fleet.h"
+#include "cace/replay_report.h"
+#include "cace/task_context.h"
+#include "cace/trace.h"
+#include "lib/engine/load_scheduler.h"
+#include "lib/engine/serving_core.h"
+#include "lib/sim/cost_model.h"
+
+namespace cace {
+
+// A trace request resolved against a fleet: a model handle (the fleet's index) and a kind.
+struct SimRequest {
+  Seconds arrival = 0;
+  ModelHandle model = 0;
+  TaskKind kind = TaskKind::kCompletion;
+  std::uint32_t prompt_tokens = 0;
+  std::uint32_t output_tokens = 1;
+};
+
+// Resolves model names (NotFound names the line) and classifies each request as a server would
+// from what it sees on arrival (the trace's kind when given, else FIM markers and max_tokens).
+absl::StatusOr<std::vector<SimRequest>> ResolveTrace(std::span<const TraceRequest> trace,
+                                                     std::span<const FleetModel> fleet,
+                                                     const TaskClassifier& classifier);
+
+// A serving policy: how victims are chosen and how loads are ordered.
+struct PolicySetup {
+  std::string name;
+  // Given the whole future sequence of requested models (only the oracle may look).
+  std::function<std::unique_ptr<EvictionPolicy>(const std::vector<ModelHandle>& future)> make_policy;
+  std::function<std::unique_ptr<LoadScheduler>()> make_scheduler;
+};
+
+struct SimulationOptions {
+  std::uint64_t memory_budget_bytes = 0;
+  CoreOptions core;
+  PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
+  // Called now and then with the fraction of requests replayed.
+  std::function<void(double)> progress;
+};
+
+absl::StatusOr<PolicyResult> Simulate(std::span<const FleetModel> fleet,
+                                      std::span<const SimRequest> requests,
+                                      const CostModel& cost, const PolicySetup& setup,
+                                      const SimulationOptions& options);
+
+}  // namespace cace
+
+#endif  // CACE_LIB_SIM_SIMULATOR_H_

@@ -56,6 +56,8 @@ class BpeModel {
   const absl::flat_hash_map<std::string, TokenId>* whole_tokens_ = nullptr;  // ignore_merges
 
   static constexpr std::size_t kMaxCacheEntries = 1 << 16;
+  // Longer pieces (a whitespace run, a base64 blob) rarely repeat and would crowd the cache.
+  static constexpr std::size_t kMaxCachedPieceBytes = 256;
   mutable absl::Mutex cache_mutex_;
   mutable absl::flat_hash_map<std::string, std::vector<TokenId>> cache_
       ABSL_GUARDED_BY(cache_mutex_);

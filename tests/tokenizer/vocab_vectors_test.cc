@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lib/tokenizer/stream_decoder.h"
@@ -82,6 +83,33 @@ TEST_CASE("deepseek-coder vocabulary matches its test vectors") { CheckVectors("
 TEST_CASE("starcoder vocabulary matches its test vectors") { CheckVectors("starcoder"); }
 TEST_CASE("gpt-2 vocabulary matches its test vectors") { CheckVectors("gpt-2"); }
 TEST_CASE("llama-spm vocabulary matches its test vectors") { CheckVectors("llama-spm"); }
+
+TEST_CASE("Concurrent encodes give the ids of a single thread") {
+  const auto tokenizer =
+      LoadVocab(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf");
+  const auto texts =
+      ReadTexts(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf.inp");
+  std::vector<std::vector<TokenId>> expected;
+  for (const std::string& text : texts) expected.push_back(tokenizer->Encode(text));
+  // Each thread walks the texts from its own start, so the shared BPE cache is read and filled
+  // from all threads at once; a fresh tokenizer makes the cache start empty.
+  const auto fresh =
+      LoadVocab(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf");
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round) {
+        for (std::size_t k = 0; k < texts.size(); ++k) {
+          const std::size_t i = (k + static_cast<std::size_t>(t) * 11) % texts.size();
+          mismatches[t] += fresh->Encode(texts[i]) != expected[i];
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
+}
 
 TEST_CASE("Vocabularies expose their FIM and special tokens") {
   const std::string dir = std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-";

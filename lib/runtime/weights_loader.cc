@@ -164,6 +164,10 @@ absl::StatusOr<std::shared_ptr<ModelWeights>> Build(const ModelConfig& config, k
   return w;
 }
 
+kmath::RopeStyle GgufRopeStyle(Architecture arch) {
+  return arch == Architecture::kQwen2 ? kmath::RopeStyle::kHalf : kmath::RopeStyle::kInterleaved;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<ModelWeights>> LoadSafetensorsModel(const std::string& dir, WeightLoadOptions options) {
@@ -187,14 +191,32 @@ absl::StatusOr<std::shared_ptr<ModelWeights>> LoadGgufModel(const std::string& p
   auto file = std::make_shared<GgufFile>(*std::move(opened));
   absl::StatusOr<ModelConfig> config = ModelConfigFromGguf(*file);
   if (!config.ok()) return config.status();
-  const kmath::RopeStyle style =
-      config->architecture == Architecture::kQwen2 ? kmath::RopeStyle::kHalf : kmath::RopeStyle::kInterleaved;
+  const kmath::RopeStyle style = GgufRopeStyle(config->architecture);
   TensorLookup lookup = [file](const std::string& name) -> std::optional<RawTensor> {
     const GgufTensorInfo* t = file->FindTensor(name);
     if (t == nullptr) return std::nullopt;
     return RawTensor{t->dtype, t->shape, file->TensorData(*t)};
   };
   return Build(*config, style, path, std::move(lookup), GgufNames(), options, file);
+}
+
+absl::StatusOr<std::shared_ptr<ModelWeights>> WeightsFromPool(const LoadedModel& model, const MemoryPool& pool,
+                                                              WeightLoadOptions options) {
+  if (pool.kind() != MemoryKind::kHost) {
+    return absl::InvalidArgumentError(absl::StrCat(model.path, ": the CPU runtime reads weights from a host pool"));
+  }
+  absl::StatusOr<void*> address = pool.Address(model.allocation);
+  if (!address.ok()) return address.status();
+  const std::byte* base = static_cast<const std::byte*>(*address);
+  const LoadedModel* m = &model;
+  TensorLookup lookup = [m, base](const std::string& name) -> std::optional<RawTensor> {
+    const LoadedTensor* t = m->Find(name);
+    if (t == nullptr) return std::nullopt;
+    return RawTensor{t->dtype, t->shape, std::span<const std::byte>(base + t->offset, t->bytes)};
+  };
+  const bool gguf = model.format == ModelFormat::kGguf;
+  const kmath::RopeStyle style = gguf ? GgufRopeStyle(model.config.architecture) : kmath::RopeStyle::kHalf;
+  return Build(model.config, style, model.path, std::move(lookup), gguf ? GgufNames() : HfNames(), options, nullptr);
 }
 
 }  // namespace cace

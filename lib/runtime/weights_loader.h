@@ -9,6 +9,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cace/memory_pool.h"
+#include "lib/loader/model_loader.h"
 #include "lib/runtime/model_weights.h"
 
 namespace cace {
@@ -25,6 +27,12 @@ absl::StatusOr<std::shared_ptr<ModelWeights>> LoadSafetensorsModel(const std::st
 // A GGUF file of architecture llama or qwen2. llama.cpp stores Llama's q and k rows permuted so
 // that rotary pairs are adjacent; Qwen2's are not permuted (rotate-half pairs).
 absl::StatusOr<std::shared_ptr<ModelWeights>> LoadGgufModel(const std::string& path, WeightLoadOptions options = {});
+
+// Views into a model that ModelLoader copied into a host MemoryPool (the bytes the policy
+// accounts). The views follow the allocation's address at this call: while a backend uses them,
+// the pool must not move that allocation (Compact) or free it.
+absl::StatusOr<std::shared_ptr<ModelWeights>> WeightsFromPool(const LoadedModel& model, const MemoryPool& pool,
+                                                              WeightLoadOptions options = {});
 
 }  // namespace cace
 

@@ -47,13 +47,8 @@ CACE_CPU_CLONES float DotRow(const WeightMatrix& w, std::int64_t r, const float*
       return kmath::DotF16(U16(row), x, n);
     case DType::kBF16:
       return kmath::DotBf16(U16(row), x, n);
-    case DType::kQ8_0: {
-      float sum = 0.0f;
-      for (int b = 0; b < n / quant::kQ8_0BlockValues; ++b) {
-        sum += kmath::DotQ8_0Block(U8(row) + b * quant::kQ8_0BlockBytes, x + b * quant::kQ8_0BlockValues);
-      }
-      return sum;
-    }
+    case DType::kQ8_0:
+      return kmath::DotQ8_0Row(U8(row), x, n / quant::kQ8_0BlockValues);
     case DType::kQ4_K: {
       float sum = 0.0f;
       for (int b = 0; b < n / quant::kQKValues; ++b) {
@@ -96,6 +91,12 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
 
 bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
 
+CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas) : pool_(pool), use_blas_(use_blas && HaveBlas()) {
+#if CACE_HAVE_OPENBLAS
+  if (use_blas_) openblas_set_num_threads(1);
+#endif
+}
+
 void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
@@ -105,18 +106,20 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   }
 #if CACE_HAVE_OPENBLAS
   if (use_blas_) {
-    // y = x W^T with OpenBLAS (its own threads); other types are widened into scratch first.
-    const float* wf = reinterpret_cast<const float*>(w.data);
-    if (w.dtype != DType::kF32) {
-      widened_.resize(static_cast<std::size_t>(rows * cols));
-      pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) {
+    // y = x W^T by OpenBLAS sgemm, one slice of W's rows per pool thread (OpenBLAS's own threads
+    // are kept at one: two thread pools spinning on two cores slow each other down). Other types
+    // are widened into scratch first, by the same threads.
+    if (w.dtype != DType::kF32) widened_.resize(static_cast<std::size_t>(rows * cols));
+    pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) {
+      const float* wf = reinterpret_cast<const float*>(w.data);
+      if (w.dtype != DType::kF32) {
         for (std::int64_t r = b; r < e; ++r) DequantizeRow(w, r, widened_.data() + r * cols);
-      });
-      wf = widened_.data();
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(rows),
-                static_cast<int>(cols), 1.0f, x, static_cast<int>(cols), wf, static_cast<int>(cols), 0.0f, y,
-                static_cast<int>(rows));
+        wf = widened_.data();
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(e - b),
+                  static_cast<int>(cols), 1.0f, x, static_cast<int>(cols), wf + b * cols, static_cast<int>(cols), 0.0f,
+                  y + b, static_cast<int>(rows));
+    });
     return;
   }
 #endif

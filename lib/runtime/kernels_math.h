@@ -64,6 +64,22 @@ CACE_HD inline float DotQ8_0Block(const std::uint8_t* block, const float* x) {
   return d * (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
 }
 
+// A row of n_blocks Q8_0 blocks with n_blocks * 32 activations. The eight partial sums run across
+// blocks (each product scaled by its block's d) so no horizontal sum is needed per block.
+CACE_HD inline float DotQ8_0Row(const std::uint8_t* row, const float* x, int n_blocks) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block = row + b * quant::kQ8_0BlockBytes;
+    const float d = HalfToFloat(LoadU16(block));
+    const std::int8_t* q = reinterpret_cast<const std::int8_t*>(block + 2);
+    const float* xb = x + b * quant::kQ8_0BlockValues;
+    for (int i = 0; i < quant::kQ8_0BlockValues; i += 8) {
+      for (int j = 0; j < 8; ++j) acc[j] += d * static_cast<float>(q[i + j]) * xb[i + j];
+    }
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 // One Q4_K block (144 bytes) with 256 activations. Each 64-weight chunk uses 32 bytes of q: the
 // low nibbles are sub-block 2c, the high nibbles sub-block 2c+1.
 CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {

@@ -54,6 +54,14 @@ TEST_CASE("Q8_0 block dot equals the dot of its dequantized values", "[kernels]"
   quant::DequantizeQ8_0(block.data(), w.data());
   const auto x = RandomVector(32, 4);
   CHECK(kmath::DotQ8_0Block(block.data(), x.data()) == Approx(RefDot(w, x)).margin(1e-5));
+  // A row of blocks: the same as the blocks' sum.
+  std::vector<std::uint8_t> row(5 * quant::kQ8_0BlockBytes);
+  for (auto& byte : row) byte = static_cast<std::uint8_t>(rng());
+  for (int b = 0; b < 5; ++b) std::memcpy(row.data() + b * quant::kQ8_0BlockBytes, &d, 2);
+  const auto xr = RandomVector(5 * 32, 14);
+  double want = 0;
+  for (int b = 0; b < 5; ++b) want += kmath::DotQ8_0Block(row.data() + b * quant::kQ8_0BlockBytes, xr.data() + b * 32);
+  CHECK(kmath::DotQ8_0Row(row.data(), xr.data(), 5) == Approx(want).margin(1e-5));
 }
 
 TEST_CASE("Q4_K block dot equals the dot of its dequantized values", "[kernels]") {

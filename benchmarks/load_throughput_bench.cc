@@ -132,9 +132,22 @@ void BM_Memcpy(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
-void PlainRead(benchmark::State& state, bool cold) {
+// read() into `dst`: a plain resident buffer, or (huge) memory of a host arena, so the
+// comparison with the loader is also made with the same destination pages.
+void PlainRead(benchmark::State& state, bool cold, bool huge) {
   const BenchFile& f = File();
-  auto dst = Resident(f.bytes);
+  std::unique_ptr<char[]> plain;
+  std::unique_ptr<HostArena> arena;
+  char* dst = nullptr;
+  if (huge) {
+    arena = std::move(*HostArena::Create(f.bytes));
+    auto whole = arena->Allocate(f.bytes, 4096, "read target");
+    dst = static_cast<char*>(*arena->Address(whole->id));
+    std::memset(dst, 1, f.bytes);
+  } else {
+    plain = Resident(f.bytes);
+    dst = plain.get();
+  }
   if (!cold) WarmPageCache(f.file);
   for (auto _ : state) {
     if (cold) {
@@ -145,7 +158,7 @@ void PlainRead(benchmark::State& state, bool cold) {
     const int fd = ::open(f.file.c_str(), O_RDONLY);
     std::uint64_t done = 0;
     while (done < f.bytes) {
-      const ssize_t r = ::read(fd, dst.get() + done, std::min<std::uint64_t>(f.bytes - done, 64 << 20));
+      const ssize_t r = ::read(fd, dst + done, std::min<std::uint64_t>(f.bytes - done, 64 << 20));
       if (r <= 0) break;
       done += static_cast<std::uint64_t>(r);
     }
@@ -189,15 +202,19 @@ void LoaderIntoHostArena(benchmark::State& state, bool cold) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * loaded));
 }
 
-void BM_ReadWarm(benchmark::State& state) { PlainRead(state, false); }
-void BM_ReadCold(benchmark::State& state) { PlainRead(state, true); }
+void BM_ReadWarm(benchmark::State& state) { PlainRead(state, false, false); }
+void BM_ReadCold(benchmark::State& state) { PlainRead(state, true, false); }
+void BM_ReadWarmIntoArena(benchmark::State& state) { PlainRead(state, false, true); }
+void BM_ReadColdIntoArena(benchmark::State& state) { PlainRead(state, true, true); }
 void BM_LoaderWarm(benchmark::State& state) { LoaderIntoHostArena(state, false); }
 void BM_LoaderCold(benchmark::State& state) { LoaderIntoHostArena(state, true); }
 
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_ReadWarm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_ReadWarmIntoArena)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_LoaderWarm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_ReadCold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_ReadColdIntoArena)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK(BM_LoaderCold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 }  // namespace

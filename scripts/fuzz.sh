@@ -23,7 +23,7 @@ for t in "${targets[@]}"; do
   echo "== $t: ${seconds}s from tests/fuzz/corpus/$t"
   if ! "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
       -artifact_prefix="$build/crashes/$t/" "$build/corpus/$t" "tests/fuzz/corpus/$t" 2>&1 |
-      grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)"; then
+      grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)"; then
     :
   fi
   if [ -n "$(ls -A "$build/crashes/$t")" ]; then

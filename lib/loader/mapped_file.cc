@@ -75,8 +75,4 @@ void MappedFile::Reset() {
   size_ = 0;
 }
 
-void MappedFile::AdviseSequential() const {
-  if (data_ != nullptr) ::madvise(const_cast<std::byte*>(data_), size_, MADV_SEQUENTIAL);
-}
-
 }  // namespace cace

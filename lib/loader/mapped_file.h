@@ -28,9 +28,6 @@ class MappedFile {
   std::uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
-  // Hints the kernel that the mapping will be read front to back (read-ahead); best effort.
-  void AdviseSequential() const;
-
  private:
   MappedFile(std::string path, const std::byte* data, std::size_t size)
       : path_(std::move(path)), data_(data), size_(size) {}

@@ -1,5 +1,11 @@
 #include "lib/loader/model_loader.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -15,20 +21,68 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A validated plan plus the mapped bytes each tensor is copied from.
-struct Prepared {
-  ModelPlan plan;
-  std::vector<std::span<const std::byte>> sources;  // parallel to plan.tensors
-  std::vector<std::shared_ptr<const void>> keep_alive;
-};
-
 struct SourceTensor {
   std::string name;
   DType dtype;
   std::vector<std::int64_t> shape;
-  std::span<const std::byte> bytes;
+  std::span<const std::byte> bytes;  // in the file's mapping
   std::string file;
+  std::uint64_t file_offset;
 };
+
+// A validated plan plus where each tensor's bytes are, in the mapping and in the file.
+struct Prepared {
+  ModelPlan plan;
+  std::vector<SourceTensor> sources;  // parallel to plan.tensors
+  std::vector<std::shared_ptr<const void>> keep_alive;
+};
+
+constexpr std::uint64_t kReadChunk = 64 << 20;
+
+// Host pools: pread() each tensor's bytes from the file straight into the arena. The bytes pass
+// once from the page cache (or the disk) to their place, as with a plain read(), without the page
+// faults of copying from the mapping; and a file truncated after validation gives a short read
+// (an error) rather than SIGBUS. Tensors are read in file order, so the reads stay sequential.
+absl::Status ReadIntoHostPool(const Prepared& prepared, std::byte* allocation) {
+  std::vector<std::size_t> order(prepared.sources.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const SourceTensor& x = prepared.sources[a];
+    const SourceTensor& y = prepared.sources[b];
+    return x.file != y.file ? x.file < y.file : x.file_offset < y.file_offset;
+  });
+  int fd = -1;
+  std::string open_file;
+  absl::Status status;
+  for (std::size_t i : order) {
+    const SourceTensor& src = prepared.sources[i];
+    if (src.file != open_file) {
+      if (fd >= 0) ::close(fd);
+      fd = ::open(src.file.c_str(), O_RDONLY | O_CLOEXEC);
+      open_file = src.file;
+      if (fd < 0) {
+        status = absl::NotFoundError(fmt::format("{}: cannot reopen for reading: {}", src.file, std::strerror(errno)));
+        break;
+      }
+    }
+    std::byte* dst = allocation + prepared.plan.tensors[i].offset;
+    for (std::uint64_t done = 0; done < src.bytes.size() && status.ok();) {
+      const std::uint64_t want = std::min(kReadChunk, src.bytes.size() - done);
+      const ssize_t got = ::pread(fd, dst + done, want, static_cast<off_t>(src.file_offset + done));
+      if (got <= 0) {
+        if (got < 0 && errno == EINTR) continue;
+        status = absl::DataLossError(fmt::format("{}: tensor '{}': read of {} bytes at {} failed ({}): file changed "
+                                                 "after validation?", src.file, src.name, want, src.file_offset + done,
+                                                 got == 0 ? "end of file" : std::strerror(errno)));
+      } else {
+        done += static_cast<std::uint64_t>(got);
+      }
+    }
+    if (!status.ok()) break;
+  }
+  if (fd >= 0) ::close(fd);
+  return status;
+}
 
 std::string ShapeText(const std::vector<std::int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
@@ -93,7 +147,7 @@ absl::Status PrepareSafetensors(const fs::path& dir, Prepared& out, std::vector<
       if (!names.insert(t.name).second) {
         return absl::InvalidArgumentError(fmt::format("{}: tensor '{}' also appears in another shard", shard, t.name));
       }
-      tensors.push_back(SourceTensor{t.name, t.dtype, t.shape, held->TensorData(t), shard});
+      tensors.push_back(SourceTensor{t.name, t.dtype, t.shape, held->TensorData(t), shard, held->data_offset() + t.begin});
     }
     out.keep_alive.push_back(std::move(held));
   }
@@ -108,7 +162,7 @@ absl::Status PrepareGguf(const std::string& path, Prepared& out, std::vector<Sou
   if (!config.ok()) return config.status();
   out.plan.config = *config;
   for (const GgufTensorInfo& t : held->tensors()) {
-    tensors.push_back(SourceTensor{t.name, t.dtype, t.shape, held->TensorData(t), path});
+    tensors.push_back(SourceTensor{t.name, t.dtype, t.shape, held->TensorData(t), path, held->data_offset() + t.offset});
   }
   out.keep_alive.push_back(std::move(held));
   return CheckAgainstConfig(tensors, out.plan.config, TensorNaming::kGguf, path);
@@ -140,7 +194,7 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const LoadOptions& opt
   for (SourceTensor& t : tensors) {
     cursor = (cursor + align - 1) / align * align;  // sizes were checked against the file: no overflow
     out.plan.tensors.push_back(LoadedTensor{t.name, t.dtype, t.shape, cursor, t.bytes.size()});
-    out.sources.push_back(t.bytes);
+    out.sources.push_back(std::move(t));
     cursor += t.bytes.size();
   }
   out.plan.total_bytes = std::max<std::uint64_t>(cursor, 1);
@@ -172,13 +226,21 @@ absl::StatusOr<LoadedModel> ModelLoader::Load(const std::string& path, std::stri
                         fmt::format("{}: loading {} bytes: {}", path, plan.total_bytes,
                                     std::string(allocation.status().message())));
   }
-  for (std::size_t i = 0; i < plan.tensors.size(); ++i) {
-    const std::span<const std::byte> src = prepared->sources[i];
-    if (src.empty()) continue;
-    if (absl::Status s = pool_.Write(allocation->id, plan.tensors[i].offset, src.data(), src.size()); !s.ok()) {
-      (void)pool_.Free(allocation->id);  // the id is ours and live: Free cannot fail here
-      return s;
+  absl::Status copied;
+  if (pool_.kind() == MemoryKind::kHost) {
+    absl::StatusOr<void*> address = pool_.Address(allocation->id);
+    copied = address.ok() ? ReadIntoHostPool(*prepared, static_cast<std::byte*>(*address)) : address.status();
+  } else {
+    // Device pools take host bytes through Write (the device arena streams them through pinned
+    // staging buffers); the mapping is the source.
+    for (std::size_t i = 0; i < plan.tensors.size() && copied.ok(); ++i) {
+      const std::span<const std::byte> src = prepared->sources[i].bytes;
+      if (!src.empty()) copied = pool_.Write(allocation->id, plan.tensors[i].offset, src.data(), src.size());
     }
+  }
+  if (!copied.ok()) {
+    (void)pool_.Free(allocation->id);  // the id is ours and live: Free cannot fail here
+    return copied;
   }
   LoadedModel model;
   model.path = std::move(plan.path);

@@ -57,7 +57,10 @@ class ModelLoader {
   // `path` is a GGUF file, or a directory holding config.json and model.safetensors (or shards
   // listed by model.safetensors.index.json), or a .safetensors file with config.json beside it.
   absl::StatusOr<ModelPlan> Plan(const std::string& path) const;
-  // Plans, allocates under the tag `owner`, copies. On error nothing stays allocated.
+  // Plans, allocates under the tag `owner`, copies. On error nothing stays allocated. Into a host
+  // pool the tensors are read from the files with pread() straight to their place; into a device
+  // pool they go from the mapping through MemoryPool::Write. The new allocation must not be
+  // compacted while Load runs (the caller owns the pool's compaction schedule).
   absl::StatusOr<LoadedModel> Load(const std::string& path, std::string_view owner);
 
  private:

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -88,6 +90,21 @@ TEST_CASE("A missing tensor or a bad file is a clear error", "[loading]") {
   const std::string dir = TempDir("bad");
   CHECK(!LoadSafetensorsModel(dir).ok());  // no config.json
   CHECK(!LoadGgufModel(dir + "/none.gguf").ok());
+  // An architecture the runtime does not implement (StarCoder2: LayerNorm, GELU MLP, biases).
+  REQUIRE(WriteTinySafetensorsModel({}, dir).ok());
+  std::ifstream in(dir + "/config.json");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const std::size_t at = config.find("LlamaForCausalLM");
+  REQUIRE(at != std::string::npos);
+  config.replace(at, 16, "Starcoder2ForCausalLM");
+  for (std::size_t p = config.find("\"llama\""); p != std::string::npos; p = config.find("\"llama\"")) {
+    config.replace(p, 7, "\"starcoder2\"");
+  }
+  std::ofstream(dir + "/config.json") << config;
+  auto refused = LoadSafetensorsModel(dir);
+  REQUIRE(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(refused.status().message()).find("unsupported architecture") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

@@ -54,6 +54,9 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromTokenizerData(const To
     absl::StatusOr<PreTokenizerKind> pre = PreTokenizerOf(data);
     if (!pre.ok()) return pre.status();
     config.pre_tokenizer = *pre;
+    // Qwen2's tokenizer.json normalizes with NFC, which neither GGUF nor TokenizerData records;
+    // its pre-tokenizer is what tells Qwen2 vocabularies apart.
+    config.normalize_nfc = *pre == PreTokenizerKind::kQwen2;
   } else if (data.model == "llama") {
     config.model = TokenizerModel::kSentencePiece;
   } else {

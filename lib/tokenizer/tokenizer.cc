@@ -6,6 +6,7 @@
 
 #include "fmt/format.h"
 #include "lib/tokenizer/byte_level.h"
+#include "lib/tokenizer/nfc.h"
 #include "lib/tokenizer/pre_tokenizer.h"
 #include "lib/tokenizer/strings.h"
 #include "lib/tokenizer/utf8.h"
@@ -141,6 +142,11 @@ void Tokenizer::EncodeText(std::string_view text, bool after_special,
                            std::vector<TokenId>* out) const {
   if (text.empty()) return;
   if (bpe_) {
+    std::string normalized;
+    if (config_.normalize_nfc) {
+      normalized = ToNfc(text);
+      text = normalized;
+    }
     std::vector<std::string_view> pieces;
     PreTokenize(config_.pre_tokenizer, text, &pieces);
     for (std::string_view piece : pieces) bpe_->EncodePiece(piece, out);

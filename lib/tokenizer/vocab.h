@@ -63,6 +63,8 @@ struct VocabConfig {
   FimTokens fim;
   bool add_bos = false;
   bool add_eos = false;
+  // Text is put in Unicode NFC before it is split (Qwen2's tokenizer.json normalizer).
+  bool normalize_nfc = false;
   // SentencePiece: a ▁ goes before the text, as sentencepiece's add_dummy_prefix does.
   bool add_space_prefix = true;
 };

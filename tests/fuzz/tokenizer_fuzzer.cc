@@ -1,7 +1,7 @@
 // Fuzzes encoding and decoding with the four real vocabularies of ../shared/tokenizers. The first
 // byte picks the vocabulary and the options; the rest is the text. Checks, beyond not crashing:
 // every id is in the vocabulary; with added tokens not parsed, decoding gives the text back
-// (ill-formed UTF-8 as U+FFFD); streaming decode joins to the whole decode.
+// (ill-formed UTF-8 as U+FFFD); streaming decode joins to the whole decode; NFC is idempotent.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/tokenizer/nfc.h"
 #include "lib/tokenizer/stream_decoder.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/tokenizer_file.h"
@@ -69,6 +70,10 @@ void FuzzOne(std::uint8_t selector, std::string_view text) {
   }
   joined += stream.Finish();
   Check(joined == *decoded);
+  // NFC (Qwen2's normalizer) is idempotent and keeps well-formed text well-formed.
+  const std::string nfc = ToNfc(text);
+  Check(ToNfc(nfc) == nfc);
+  if (ToValidUtf8(text) == text) Check(ToValidUtf8(nfc) == nfc);
 }
 
 }  // namespace

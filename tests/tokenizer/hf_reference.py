@@ -24,6 +24,7 @@ import os
 import random
 import subprocess
 import sys
+import unicodedata
 
 SKIP = 77
 
@@ -101,6 +102,9 @@ UNICODE = [
     '½ ⅓ ¾ ² ³ ① Ⅻ ٣ ๓ ໓',
     '\U0001d573\U0001d586\U0001d599 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐍈',
     'Ⓐⓑⓒ ™ © ® ° ± × ÷ € £ ¥ ₹',
+    # Decomposed and oddly ordered marks, for Qwen2's NFC normalizer.
+    unicodedata.normalize('NFD', 'Tiếng Việt có dấu; 한국어 텍스트; Ωμέγα; ṩ; Ǻ'),
+    'q\u0307\u0323 s\u0307\u0323 a\u0301\u0301 \u212b \u0958 \u1100\u1161\u11a8 \uac00\u11a8',
 ]
 
 WHITESPACE = [
@@ -127,11 +131,30 @@ def random_texts(count, seed):
     """Mixtures of characters from every class the pre-tokenizers tell apart."""
     pools = [
         'abcXYZ', '0123456789', ' ', '  ', '\t', '\n', '\r\n', "'s", "'RE", '.,;:!?', '()[]{}<>',
-        '+-*/=%^&|~$#@`"\\_', 'éüßñ', 'λΩж', '中文字', '한국', 'ក្ន', '😀👍🏽', '\u0301', '٣½',
+        '+-*/=%^&|~$#@`"\\_', 'éüßñ', 'λΩж', '中文字', '한국', 'ក្ន', '😀👍🏽', '\u0301', '\u0323\u0307', '\u1100\u1161', '٣½',
         '\u00a0', '\u3000', '\u2028', 'ｆ１',
     ]
     rng = random.Random(seed)
     return [''.join(rng.choice(pools) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+def nfc_stress_texts(count, seed):
+    """Characters that NFC changes or that change it: composed and decomposable letters,
+    combining marks of every class, Hangul jamo, in random order. Only characters of Unicode 3.2:
+    the NFC tables inside `tokenizers` are older than Unicode 12 (a Wancho tone mark, U+1E2EE,
+    is a starter to it), while cace's come from this Python's Unicode."""
+    old = unicodedata.ucd_3_2_0
+
+    def changes_nfc(ch):
+        d = unicodedata.decomposition(ch)
+        return (d and not d.startswith('<')) or unicodedata.combining(ch)
+
+    interesting = [chr(cp) for cp in range(0x30000)
+                   if old.category(chr(cp)) != 'Cn' and changes_nfc(chr(cp))]
+    interesting += [chr(cp) for cp in range(0x1100, 0x1200)] + list('aeiouAEIOU ')
+    rng = random.Random(seed)
+    return [''.join(rng.choice(interesting) for _ in range(rng.randint(1, 24)))
+            for _ in range(count)]
 
 
 def vocab_test_texts(shared):
@@ -143,7 +166,8 @@ def vocab_test_texts(shared):
 
 
 def corpus(shared):
-    texts = CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(shared) + random_texts(300, 5)
+    texts = (CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(shared) + random_texts(300, 5) +
+             nfc_stress_texts(200, 3))
     # Whole files as one text too: longer inputs, many pieces.
     texts.append(''.join(CODE))
     return texts
@@ -192,6 +216,8 @@ def trained_tokenizers(tk):
         tok.train_from_iterator(training, trainer)
         # A user-defined (not special) added token, matched in text like DeepSeek-Coder's.
         tok.add_tokens([tk.AddedToken('<|user_marker|>', special=False, normalized=False)])
+        if name == 'qwen2':
+            tok.normalizer = tk.normalizers.NFC()  # as in Qwen2's tokenizer.json
         if name == 'llama3':
             # As in Llama 3's tokenizer.json: a pre-token that is a token is taken whole. The
             # trained vocabulary gets tokens that its merges never build, so that it matters.
@@ -294,6 +320,7 @@ def compare(name, tok, texts, cli, work, cace_vocab=None, ties=frozenset()):
     results = run_cace(cli, cace_vocab or path, texts)
     specials = [t.content for t in tok.get_added_tokens_decoder().values() if t.special]
     spm = '\u2581' in ''.join(tok.get_vocab())
+    nfc = type(tok.normalizer).__name__ == 'NFC'  # decoding gives the normalized text back
     id_fail, text_fail, tie_split = [], [], []
     for text, got in zip(texts, results):
         want = tok.encode(text, add_special_tokens=False).ids
@@ -308,7 +335,7 @@ def compare(name, tok, texts, cli, work, cace_vocab=None, ties=frozenset()):
         # SentencePiece reads a ▁ written in the text as a space.
         if any(s in text for s in specials) or (spm and '\u2581' in text):
             continue
-        if got['decoded'] != text:
+        if got['decoded'] != (unicodedata.normalize('NFC', text) if nfc else text):
             text_fail.append((text, got['decoded']))
     matched = len(texts) - len(id_fail) - len(tie_split)
     print(f'{name}: {matched}/{len(texts)} texts give Hugging Face\'s ids'

@@ -66,7 +66,8 @@ std::vector<std::byte> GoodFile() {
 }
 
 TEST_CASE("GGUF written by cace parses back: metadata, tensor infos, data") {
-  auto file = GgufFile::Parse(GoodFile(), "m.gguf");
+  const std::vector<std::byte> bytes = GoodFile();  // Parse keeps views into these bytes
+  auto file = GgufFile::Parse(bytes, "m.gguf");
   REQUIRE(file.ok());
   CHECK(file->version() == 3);
   CHECK(file->alignment() == 32);

@@ -102,7 +102,9 @@ TEST_CASE("ModelConfig from GGUF llama.* and qwen2.* keys") {
   GgufWriter bad;
   bad.AddString("general.architecture", "llama");
   bad.AddUint32("llama.embedding_length", 64);
-  auto bad_file = GgufFile::Parse(*bad.Serialize(), "l.gguf");
+  const auto bad_bytes = bad.Serialize();
+  REQUIRE(bad_bytes.ok());
+  auto bad_file = GgufFile::Parse(*bad_bytes, "l.gguf");
   REQUIRE(bad_file.ok());
   auto missing = ModelConfigFromGguf(*bad_file);
   REQUIRE(absl::IsNotFound(missing.status()));

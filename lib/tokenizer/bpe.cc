@@ -68,7 +68,7 @@ void BpeModel::EncodePiece(std::string_view piece, std::vector<TokenId>* out) co
   if (piece.empty()) return;
   const bool cacheable = piece.size() <= kMaxCachedPieceBytes;
   if (cacheable) {
-    absl::MutexLock lock(&cache_mutex_);
+    std::lock_guard<std::mutex> lock(cache_mutex_);
     const auto it = cache_.find(ToAbsl(piece));
     if (it != cache_.end()) {
       out->insert(out->end(), it->second.begin(), it->second.end());
@@ -83,7 +83,7 @@ void BpeModel::EncodePiece(std::string_view piece, std::vector<TokenId>* out) co
   if (ids.empty()) ApplyMerges(piece, &ids);
   out->insert(out->end(), ids.begin(), ids.end());
   if (!cacheable) return;
-  absl::MutexLock lock(&cache_mutex_);
+  std::lock_guard<std::mutex> lock(cache_mutex_);
   if (cache_.size() >= kMaxCacheEntries) cache_.clear();
   cache_.try_emplace(std::string(piece), std::move(ids));
 }

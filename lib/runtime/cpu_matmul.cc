@@ -6,6 +6,12 @@
 #if CACE_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CACE_X86_KERNELS 1
+#else
+#define CACE_X86_KERNELS 0
+#endif
 
 namespace cace {
 namespace {
@@ -35,6 +41,47 @@ CACE_CPU_CLONES void WidenedRows(const WeightMatrix& w, const float* x, std::int
   }
 }
 
+#if CACE_X86_KERNELS
+// Compilers turn neither int8 nor half widening inside a reduction into vector code, so the two
+// types that need it get AVX2 versions of kmath::DotQ8_0Row and kmath::DotF16 (same arithmetic:
+// F32 products summed in eight lanes), used when the CPU has AVX2, FMA and F16C.
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                       __builtin_cpu_supports("f16c");
+
+__attribute__((target("avx2,fma,f16c"))) float HorizontalSum(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 s2 = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
+__attribute__((target("avx2,fma,f16c"))) float DotQ8_0RowAvx2(const std::uint8_t* row, const float* x, int n_blocks) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block = row + b * quant::kQ8_0BlockBytes;
+    const __m256 d = _mm256_set1_ps(quant::HalfToFloat(quant::LoadU16(block)));
+    const float* xb = x + b * quant::kQ8_0BlockValues;
+    for (int i = 0; i < quant::kQ8_0BlockValues; i += 8) {
+      const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + i));
+      const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(q, d), _mm256_loadu_ps(xb + i), acc);
+    }
+  }
+  return HorizontalSum(acc);
+}
+
+__attribute__((target("avx2,fma,f16c"))) float DotF16Avx2(const std::uint16_t* w, const float* x, int n) {
+  __m256 acc = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
+    acc = _mm256_fmadd_ps(wf, _mm256_loadu_ps(x + i), acc);
+  }
+  float sum = HorizontalSum(acc);
+  for (; i < n; ++i) sum += quant::HalfToFloat(w[i]) * x[i];
+  return sum;
+}
+#endif
+
 }  // namespace
 
 CACE_CPU_CLONES float DotRow(const WeightMatrix& w, std::int64_t r, const float* x) {
@@ -44,11 +91,17 @@ CACE_CPU_CLONES float DotRow(const WeightMatrix& w, std::int64_t r, const float*
     case DType::kF32:
       return kmath::DotF32(reinterpret_cast<const float*>(row), x, n);
     case DType::kF16:
+#if CACE_X86_KERNELS
+      if (kHaveAvx2) return DotF16Avx2(U16(row), x, n);
+#endif
       return kmath::DotF16(U16(row), x, n);
+    case DType::kQ8_0:
+#if CACE_X86_KERNELS
+      if (kHaveAvx2) return DotQ8_0RowAvx2(U8(row), x, n / quant::kQ8_0BlockValues);
+#endif
+      return kmath::DotQ8_0Row(U8(row), x, n / quant::kQ8_0BlockValues);
     case DType::kBF16:
       return kmath::DotBf16(U16(row), x, n);
-    case DType::kQ8_0:
-      return kmath::DotQ8_0Row(U8(row), x, n / quant::kQ8_0BlockValues);
     case DType::kQ4_K: {
       float sum = 0.0f;
       for (int b = 0; b < n / quant::kQKValues; ++b) {

@@ -18,38 +18,33 @@ using quant::HalfToFloat;
 using quant::LoadU16;
 
 // ---- dot products of one weight row segment with F32 activations --------------------------------
-// Eight partial sums so that the compiler can keep them in vector registers without reassociating.
+// The CPU build compiles cace_runtime with -fopenmp-simd and CACE_OMP_SIMD, so these reductions
+// become vector code (the pragma lets the compiler reorder the sum); elsewhere they are plain loops.
+#define CACE_PRAGMA(x) _Pragma(#x)
+#if defined(CACE_OMP_SIMD) && !defined(__CUDACC__)
+#define CACE_SIMD_REDUCE(...) CACE_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+#else
+#define CACE_SIMD_REDUCE(...)
+#endif
 
 CACE_HD inline float DotF32(const float* w, const float* x, int n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += w[i + j] * x[i + j];
-  }
-  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) sum += w[i] * x[i];
+  float sum = 0.0f;
+  CACE_SIMD_REDUCE(sum)
+  for (int i = 0; i < n; ++i) sum += w[i] * x[i];
   return sum;
 }
 
 CACE_HD inline float DotF16(const std::uint16_t* w, const float* x, int n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += HalfToFloat(w[i + j]) * x[i + j];
-  }
-  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) sum += HalfToFloat(w[i]) * x[i];
+  float sum = 0.0f;
+  CACE_SIMD_REDUCE(sum)
+  for (int i = 0; i < n; ++i) sum += HalfToFloat(w[i]) * x[i];
   return sum;
 }
 
 CACE_HD inline float DotBf16(const std::uint16_t* w, const float* x, int n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += Bf16ToFloat(w[i + j]) * x[i + j];
-  }
-  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) sum += Bf16ToFloat(w[i]) * x[i];
+  float sum = 0.0f;
+  CACE_SIMD_REDUCE(sum)
+  for (int i = 0; i < n; ++i) sum += Bf16ToFloat(w[i]) * x[i];
   return sum;
 }
 
@@ -57,27 +52,19 @@ CACE_HD inline float DotBf16(const std::uint16_t* w, const float* x, int n) {
 CACE_HD inline float DotQ8_0Block(const std::uint8_t* block, const float* x) {
   const float d = HalfToFloat(LoadU16(block));
   const std::int8_t* q = reinterpret_cast<const std::int8_t*>(block + 2);
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int i = 0; i < quant::kQ8_0BlockValues; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += static_cast<float>(q[i + j]) * x[i + j];
-  }
-  return d * (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+  float sum = 0.0f;
+  CACE_SIMD_REDUCE(sum)
+  for (int i = 0; i < quant::kQ8_0BlockValues; ++i) sum += static_cast<float>(q[i]) * x[i];
+  return d * sum;
 }
 
-// A row of n_blocks Q8_0 blocks with n_blocks * 32 activations. The eight partial sums run across
-// blocks (each product scaled by its block's d) so no horizontal sum is needed per block.
+// A row of n_blocks Q8_0 blocks with n_blocks * 32 activations.
 CACE_HD inline float DotQ8_0Row(const std::uint8_t* row, const float* x, int n_blocks) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float sum = 0.0f;
   for (int b = 0; b < n_blocks; ++b) {
-    const std::uint8_t* block = row + b * quant::kQ8_0BlockBytes;
-    const float d = HalfToFloat(LoadU16(block));
-    const std::int8_t* q = reinterpret_cast<const std::int8_t*>(block + 2);
-    const float* xb = x + b * quant::kQ8_0BlockValues;
-    for (int i = 0; i < quant::kQ8_0BlockValues; i += 8) {
-      for (int j = 0; j < 8; ++j) acc[j] += d * static_cast<float>(q[i + j]) * xb[i + j];
-    }
+    sum += DotQ8_0Block(row + b * quant::kQ8_0BlockBytes, x + b * quant::kQ8_0BlockValues);
   }
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  return sum;
 }
 
 // One Q4_K block (144 bytes) with 256 activations. Each 64-weight chunk uses 32 bytes of q: the
@@ -95,6 +82,7 @@ CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {
     const float* x_lo = x + chunk * 64;
     const float* x_hi = x_lo + 32;
     float qx_lo = 0, qx_hi = 0, sx_lo = 0, sx_hi = 0;
+    CACE_SIMD_REDUCE(qx_lo, qx_hi, sx_lo, sx_hi)
     for (int i = 0; i < 32; ++i) {
       const std::uint8_t byte = q[chunk * 32 + i];
       qx_lo += static_cast<float>(byte & 0x0F) * x_lo[i];

@@ -223,3 +223,29 @@ TEST_CASE("Weights that disagree with the shape are refused", "[forward]") {
 
 }  // namespace
 }  // namespace cace
+
+namespace cace {
+namespace {
+
+TEST_CASE("DotRow of every stored type equals the dot of the widened row", "[forward][matmul]") {
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+    RandomModelOptions o;
+    o.matrix_type = type;
+    o.dim = 96;  // not a multiple of 64: exercises the vector loops' tails
+    o.heads = 3;
+    o.kv_heads = 3;
+    auto weights = MakeRandomModel(o);
+    const WeightMatrix& m = weights->layers[0].w_gate;  // [96 wide]
+    std::vector<float> x(static_cast<std::size_t>(m.cols)), row(static_cast<std::size_t>(m.cols));
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
+    for (std::int64_t r = 0; r < m.rows; ++r) {
+      DequantizeRow(m, r, row.data());
+      double want = 0;
+      for (std::size_t i = 0; i < x.size(); ++i) want += double(row[i]) * x[i];
+      REQUIRE(DotRow(m, r, x.data()) == Approx(want).margin(1e-5));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cace

@@ -16,9 +16,10 @@
 namespace cace {
 namespace {
 
-// Up to this many tokens the weights are read in their stored type for every token (decode reads
-// each weight once, straight from memory); beyond it rows are widened once and reused.
-constexpr std::int64_t kDirectTokens = 2;
+// Up to this many tokens (decode of a batch of sequences) each weight row is read once in its
+// stored type and dotted with every token while it is in L1; beyond it (prefill) the matrix is
+// widened once and multiplied by sgemm, or row by row by the own kernels.
+constexpr std::int64_t kDirectTokens = 8;
 
 const std::uint16_t* U16(const std::byte* p) { return reinterpret_cast<const std::uint16_t*>(p); }
 const std::uint8_t* U8(const std::byte* p) { return reinterpret_cast<const std::uint8_t*>(p); }

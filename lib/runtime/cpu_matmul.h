@@ -19,7 +19,7 @@ void DequantizeRow(const WeightMatrix& w, std::int64_t r, float* out);
 
 class CpuMatmul {
  public:
-  // use_blas: products over more than a couple of tokens (prefill) go to OpenBLAS's sgemm, when
+  // use_blas: products over more than 8 tokens (prefill) go to OpenBLAS's sgemm, when
   // cace was built with it. Sets OpenBLAS to one thread of its own (process-wide): the slices run
   // on `pool`.
   CpuMatmul(ThreadPool* pool, bool use_blas);

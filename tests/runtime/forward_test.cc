@@ -144,17 +144,19 @@ TEST_CASE("CPU forward matches the plain reference for every model variant", "[f
   for (const Variant& variant : variants) {
     SECTION(variant.name) {
       auto weights = MakeRandomModel(variant.options);
-      auto backend = CpuBackend::Create(weights, {.threads = 2});
-      REQUIRE(backend.ok());
-      auto cache = (*backend)->NewSequence(32, nullptr);
-      REQUIRE(cache.ok());
-      std::vector<float> logits;
-      SequenceStep step{cache->get(), kPrompt};
-      REQUIRE((*backend)->Forward({&step, 1}, LogitsMode::kAll, &logits).ok());
       const auto want = ReferenceForward(*weights, kPrompt);
-      REQUIRE(logits.size() == kPrompt.size() * 64);
-      for (std::size_t t = 0; t < kPrompt.size(); ++t) RequireClose(logits.data() + t * 64, want[t], variant.tol);
-      REQUIRE((*cache)->length() == static_cast<std::int64_t>(kPrompt.size()));
+      for (bool blas : {true, false}) {  // prefill products by OpenBLAS (where built in) and by own kernels
+        auto backend = CpuBackend::Create(weights, {.threads = 2, .use_blas = blas});
+        REQUIRE(backend.ok());
+        auto cache = (*backend)->NewSequence(32, nullptr);
+        REQUIRE(cache.ok());
+        std::vector<float> logits;
+        SequenceStep step{cache->get(), kPrompt};
+        REQUIRE((*backend)->Forward({&step, 1}, LogitsMode::kAll, &logits).ok());
+        REQUIRE(logits.size() == kPrompt.size() * 64);
+        for (std::size_t t = 0; t < kPrompt.size(); ++t) RequireClose(logits.data() + t * 64, want[t], variant.tol);
+        REQUIRE((*cache)->length() == static_cast<std::int64_t>(kPrompt.size()));
+      }
     }
   }
 }

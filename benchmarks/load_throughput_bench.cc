@@ -168,7 +168,7 @@ void PlainRead(benchmark::State& state, bool cold, bool huge) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * f.bytes));
 }
 
-void LoaderIntoHostArena(benchmark::State& state, bool cold) {
+void LoaderIntoHostArena(benchmark::State& state, bool cold, TensorLayout layout) {
   const BenchFile& f = File();
   auto arena = HostArena::Create(f.bytes + (64 << 20));
   if (!arena.ok()) {
@@ -180,7 +180,7 @@ void LoaderIntoHostArena(benchmark::State& state, bool cold) {
   std::memset(*(*arena)->Address(whole->id), 0, f.bytes);
   (void)(*arena)->Free(whole->id);
   if (!cold) WarmPageCache(f.file);
-  ModelLoader loader(**arena);
+  ModelLoader loader(**arena, LoadOptions{.layout = layout});
   std::uint64_t loaded = 0;
   for (auto _ : state) {
     if (cold) {
@@ -206,16 +206,20 @@ void BM_ReadWarm(benchmark::State& state) { PlainRead(state, false, false); }
 void BM_ReadCold(benchmark::State& state) { PlainRead(state, true, false); }
 void BM_ReadWarmIntoArena(benchmark::State& state) { PlainRead(state, false, true); }
 void BM_ReadColdIntoArena(benchmark::State& state) { PlainRead(state, true, true); }
-void BM_LoaderWarm(benchmark::State& state) { LoaderIntoHostArena(state, false); }
-void BM_LoaderCold(benchmark::State& state) { LoaderIntoHostArena(state, true); }
+void BM_LoaderWarm(benchmark::State& state) { LoaderIntoHostArena(state, false, TensorLayout::kAligned); }
+void BM_LoaderCold(benchmark::State& state) { LoaderIntoHostArena(state, true, TensorLayout::kAligned); }
+void BM_LoaderWarmFileLayout(benchmark::State& state) { LoaderIntoHostArena(state, false, TensorLayout::kFileLayout); }
+void BM_LoaderColdFileLayout(benchmark::State& state) { LoaderIntoHostArena(state, true, TensorLayout::kFileLayout); }
 
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_ReadWarm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_ReadWarmIntoArena)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_LoaderWarm)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_LoaderWarmFileLayout)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_ReadCold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK(BM_ReadColdIntoArena)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK(BM_LoaderCold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_LoaderColdFileLayout)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 }  // namespace
 }  // namespace cace

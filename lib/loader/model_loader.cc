@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -38,6 +39,7 @@ struct Prepared {
 };
 
 constexpr std::uint64_t kReadChunk = 64 << 20;
+constexpr std::uint64_t kCacheLine = 64;
 
 // Host pools: pread() each tensor's bytes from the file straight into the arena. The bytes pass
 // once from the page cache (or the disk) to their place, as with a plain read(), without the page
@@ -190,12 +192,34 @@ absl::StatusOr<Prepared> Prepare(const std::string& path, const LoadOptions& opt
   }
   if (!status.ok()) return status;
 
+  // Sizes and offsets were checked against the files, so none of this arithmetic overflows.
   std::uint64_t cursor = 0;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> regions;  // file -> [first, end) of tensor bytes
+  std::map<std::string, std::uint64_t> region_start;  // file -> offset of its region in the allocation
+  if (options.layout == TensorLayout::kFileLayout) {
+    for (const SourceTensor& t : tensors) {
+      auto [it, fresh] = regions.try_emplace(t.file, t.file_offset, t.file_offset + t.bytes.size());
+      if (!fresh) {
+        it->second.first = std::min(it->second.first, t.file_offset);
+        it->second.second = std::max(it->second.second, t.file_offset + t.bytes.size());
+      }
+    }
+    for (const auto& [file, range] : regions) {
+      const std::uint64_t place = (cursor + kCacheLine - 1) / kCacheLine * kCacheLine + range.first % kCacheLine;
+      region_start[file] = place;
+      cursor = place + (range.second - range.first);
+    }
+  }
   for (SourceTensor& t : tensors) {
-    cursor = (cursor + align - 1) / align * align;  // sizes were checked against the file: no overflow
-    out.plan.tensors.push_back(LoadedTensor{t.name, t.dtype, t.shape, cursor, t.bytes.size()});
+    std::uint64_t offset = 0;
+    if (options.layout == TensorLayout::kFileLayout) {
+      offset = region_start[t.file] + (t.file_offset - regions[t.file].first);
+    } else {
+      offset = cursor = (cursor + align - 1) / align * align;
+      cursor += t.bytes.size();
+    }
+    out.plan.tensors.push_back(LoadedTensor{t.name, t.dtype, t.shape, offset, t.bytes.size()});
     out.sources.push_back(std::move(t));
-    cursor += t.bytes.size();
   }
   out.plan.total_bytes = std::max<std::uint64_t>(cursor, 1);
   return out;
@@ -220,7 +244,8 @@ absl::StatusOr<LoadedModel> ModelLoader::Load(const std::string& path, std::stri
   absl::StatusOr<Prepared> prepared = Prepare(path, options_);
   if (!prepared.ok()) return prepared.status();
   ModelPlan& plan = prepared->plan;
-  absl::StatusOr<Allocation> allocation = pool_.Allocate(plan.total_bytes, options_.tensor_alignment, owner);
+  absl::StatusOr<Allocation> allocation =
+      pool_.Allocate(plan.total_bytes, std::max(options_.tensor_alignment, kCacheLine), owner);
   if (!allocation.ok()) {
     return absl::Status(allocation.status().code(),
                         fmt::format("{}: loading {} bytes: {}", path, plan.total_bytes,

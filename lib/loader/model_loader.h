@@ -45,9 +45,20 @@ struct ModelPlan {
   std::vector<LoadedTensor> tensors;
 };
 
+enum class TensorLayout : std::uint8_t {
+  // Each tensor starts at a multiple of LoadOptions::tensor_alignment.
+  kAligned,
+  // Each file's tensors keep their relative places (padding included), shifted so that a tensor's
+  // address is congruent to its file offset modulo 64: the kernel's copy from the page cache then
+  // runs cache-line aligned on both sides (measured ~25% less CPU for a warm load). Tensors are
+  // only as aligned as in the file (GGUF: general.alignment; safetensors: no promise).
+  kFileLayout,
+};
+
 struct LoadOptions {
-  // Alignment of the allocation and of each tensor inside it (a power of two).
+  // Alignment of the allocation and, for kAligned, of each tensor inside it (a power of two).
   std::uint64_t tensor_alignment = MemoryPool::kDefaultAlignment;
+  TensorLayout layout = TensorLayout::kAligned;
 };
 
 class ModelLoader {

@@ -233,3 +233,36 @@ TEST_CASE("a sharded safetensors model loads through its index") {
 
 }  // namespace
 }  // namespace cace
+
+namespace cace {
+namespace {
+
+TEST_CASE("file layout keeps each tensor congruent to its file offset modulo 64, with the same bytes") {
+  testing::TempDir dir("file_layout");
+  TinyModelSpec spec;
+  REQUIRE(WriteTinySafetensorsModel(spec, dir.path(), DType::kBF16).ok());
+  auto file = SafetensorsFile::Open(dir.File("model.safetensors"));
+  REQUIRE(file.ok());
+  auto arena = Arena(64 << 20);
+  auto filler = arena->Allocate(100, 1, "filler");  // the model's allocation does not start at 0
+  REQUIRE(filler.ok());
+  ModelLoader loader(*arena, LoadOptions{.layout = TensorLayout::kFileLayout});
+  auto model = loader.Load(dir.path(), "tiny");
+  REQUIRE(model.ok());
+  const std::uint64_t base = arena->Lookup(model->allocation)->offset;
+  CHECK(base % 64 == 0);
+  for (const LoadedTensor& t : model->tensors) {
+    const SafetensorsTensor* src = file->Find(t.name);
+    REQUIRE(src != nullptr);
+    INFO(t.name);
+    CHECK((base + t.offset) % 64 == (file->data_offset() + src->begin) % 64);
+    std::vector<std::byte> bytes(t.bytes);
+    REQUIRE(arena->Read(model->allocation, t.offset, bytes.data(), bytes.size()).ok());
+    CHECK(std::equal(bytes.begin(), bytes.end(), file->TensorData(*src).begin()));
+  }
+  // The tensors are laid out back to back as in the file: the footprint is the data section's.
+  CHECK(model->allocation_bytes <= file->bytes().size() - file->data_offset() + 64);
+}
+
+}  // namespace
+}  // namespace cace

@@ -80,7 +80,11 @@ class CudaBackend final : public Backend {
     CACE_RETURN_IF_ERROR(CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream"));
     const ModelWeights& w = *weights_;
     CACE_RETURN_IF_ERROR(UploadMatrix(w.embedding, &embedding_));
-    CACE_RETURN_IF_ERROR(UploadMatrix(w.lm_head, &lm_head_));
+    if (w.lm_head.data == w.embedding.data) {
+      lm_head_ = embedding_;  // tied embeddings: one copy on the device
+    } else {
+      CACE_RETURN_IF_ERROR(UploadMatrix(w.lm_head, &lm_head_));
+    }
     CACE_RETURN_IF_ERROR(UploadVector(w.final_norm, w.shape.dim, &final_norm_));
     for (const LayerWeights& l : w.layers) {
       DeviceLayer d;

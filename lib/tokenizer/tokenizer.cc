@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(VocabConfig config)
   const VocabConfig& c = t->config_;
   t->ids_.reserve(c.tokens.size());
   // On a duplicated text the first id wins, as in a Hugging Face vocabulary read in id order.
-  for (std::size_t i = 0; i < c.tokens.size(); ++i) t->ids_.try_emplace(c.tokens[i], i);
+  for (std::size_t i = 0; i < c.tokens.size(); ++i) t->ids_.try_emplace(c.tokens[i], static_cast<TokenId>(i));
   if (c.model == TokenizerModel::kByteLevelBpe) {
     absl::StatusOr<std::unique_ptr<BpeModel>> bpe = BpeModel::Create(
         t->ids_, c.merges, c.unknown, c.pre_tokenizer == PreTokenizerKind::kLlama3);

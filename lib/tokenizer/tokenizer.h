@@ -43,6 +43,10 @@ class Tokenizer {
  public:
   static absl::StatusOr<std::unique_ptr<Tokenizer>> Create(VocabConfig config);
 
+  // Not copied or moved: the BPE model keeps a pointer to this object's token map.
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
   // From the tokenizer the loader read out of a GGUF file or a tokenizer.json.
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromTokenizerData(const TokenizerData& data);
 

@@ -1,10 +1,13 @@
 #include "lib/tokenizer/pre_tokenizer.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <string>
 
 #include "absl/status/status.h"
 #include "fmt/format.h"
+#include "lib/tokenizer/deepseek_llm_classes.h"
 #include "lib/tokenizer/unicode.h"
 #include "lib/tokenizer/utf8.h"
 
@@ -138,7 +141,21 @@ std::size_t MatchCjkRun(const Chars& s, std::size_t i, std::size_t end) {
 
 std::size_t MatchOneNumber(const Chars& s, std::size_t i, std::size_t) { return IsNumber(s[i]); }
 
+// DeepSeek LLM's stages.
+bool IsDeepSeekLlmLetter(char32_t c) {
+  // The letter ranges are sorted: binary search, as most text asks about letters.
+  const auto* it = std::upper_bound(std::begin(kDeepSeekLlmLetters), std::end(kDeepSeekLlmLetters),
+                                    c, [](char32_t x, const CodepointRange& r) { return x < r.first; });
+  return it != std::begin(kDeepSeekLlmLetters) && c <= (it - 1)->last;
+}
+bool IsDeepSeekLlmPunctuation(char32_t c) { return InRanges(kDeepSeekLlmPunctuation, c); }
+
+std::size_t MatchNumberRun(const Chars& s, std::size_t i, std::size_t end) {
+  return RunLength(s, i, end, IsNumber);
+}
+
 using Matcher = std::size_t (*)(const Chars&, std::size_t, std::size_t);
+using Stage = std::vector<Span> (*)(const Chars&, const std::vector<Span>&);
 
 // Hugging Face's Split with behavior "Isolated": each match is a piece, and so is each stretch of
 // text between matches. Matches are found left to right and never overlap.
@@ -164,6 +181,30 @@ std::vector<Span> SplitIsolated(const Chars& s, const std::vector<Span>& in, Mat
   return out;
 }
 
+template <Matcher M>
+std::vector<Span> Isolate(const Chars& s, const std::vector<Span>& in) {
+  return SplitIsolated(s, in, M);
+}
+
+// Split \s+$ (Isolated) on pieces that hold no newline: the whitespace that ends a piece becomes
+// a piece of its own. Done directly, since trying the regex at every position of a long run of
+// spaces would be quadratic.
+std::vector<Span> SplitTrailingWhitespace(const Chars& s, const std::vector<Span>& in) {
+  std::vector<Span> out;
+  out.reserve(in.size());
+  for (const Span& span : in) {
+    std::size_t k = span.end;
+    while (k > span.begin && IsSpace(s[k - 1])) --k;
+    if (k > span.begin && k < span.end) {
+      out.push_back({span.begin, k});
+      out.push_back({k, span.end});
+    } else {
+      out.push_back(span);
+    }
+  }
+  return out;
+}
+
 std::size_t MatchQwen2(const Chars& s, std::size_t i, std::size_t end) {
   return MatchLlama3Style(s, i, end, 1);
 }
@@ -171,19 +212,24 @@ std::size_t MatchLlama3(const Chars& s, std::size_t i, std::size_t end) {
   return MatchLlama3Style(s, i, end, 3);
 }
 
-std::vector<Matcher> Stages(PreTokenizerKind kind) {
+std::vector<Stage> Stages(PreTokenizerKind kind) {
   switch (kind) {
     case PreTokenizerKind::kGpt2:
-      return {MatchGpt2};
+      return {Isolate<MatchGpt2>};
     case PreTokenizerKind::kLlama3:
-      return {MatchLlama3};
+      return {Isolate<MatchLlama3>};
     case PreTokenizerKind::kQwen2:
-      return {MatchQwen2};
+      return {Isolate<MatchQwen2>};
     case PreTokenizerKind::kDeepSeekCoder:
-      return {MatchNewline, MatchOptionalSpaceThenRun<IsLetter>,
-              MatchOptionalSpaceThenRun<IsPunctuation>, MatchCjkRun, MatchOneNumber};
+      return {Isolate<MatchNewline>, Isolate<MatchOptionalSpaceThenRun<IsLetter>>,
+              Isolate<MatchOptionalSpaceThenRun<IsPunctuation>>, Isolate<MatchCjkRun>,
+              Isolate<MatchOneNumber>};
+    case PreTokenizerKind::kDeepSeekLlm:
+      return {Isolate<MatchNewline>, Isolate<MatchOptionalSpaceThenRun<IsDeepSeekLlmLetter>>,
+              Isolate<MatchOptionalSpaceThenRun<IsDeepSeekLlmPunctuation>>,
+              SplitTrailingWhitespace, Isolate<MatchCjkRun>, Isolate<MatchNumberRun>};
     case PreTokenizerKind::kStarCoder:
-      return {MatchOneNumber, MatchGpt2};
+      return {Isolate<MatchOneNumber>, Isolate<MatchGpt2>};
   }
   return {};
 }
@@ -205,6 +251,7 @@ constexpr NamedKind kNames[] = {
     {"llama-v3", PreTokenizerKind::kLlama3},
     {"qwen2", PreTokenizerKind::kQwen2},
     {"deepseek-coder", PreTokenizerKind::kDeepSeekCoder},
+    {"deepseek-llm", PreTokenizerKind::kDeepSeekLlm},
     {"starcoder", PreTokenizerKind::kStarCoder},
     {"refact", PreTokenizerKind::kStarCoder},
 };
@@ -233,7 +280,7 @@ void PreTokenize(PreTokenizerKind kind, std::string_view text,
   const Chars chars(text);
   if (chars.size() == 0) return;
   std::vector<Span> spans = {{0, chars.size()}};
-  for (Matcher stage : Stages(kind)) spans = SplitIsolated(chars, spans, stage);
+  for (Stage stage : Stages(kind)) spans = stage(chars, spans);
   for (const Span& span : spans) {
     const std::size_t from = chars.offset(span.begin);
     pieces->push_back(text.substr(from, chars.offset(span.end) - from));

@@ -24,6 +24,10 @@ enum class PreTokenizerKind {
   // Digits(individual); each applied to every piece the previous one left, keeping both the
   // matches and the text between them.
   kDeepSeekCoder,
+  // DeepSeek LLM and DeepSeek-Coder-V2: Split [\r\n], then \s? and a run of its letters, then
+  // \s? and a run of its punctuation (deepseek_llm_classes.h), then \s+$, then the CJK run
+  // above, then \p{N}+.
+  kDeepSeekLlm,
   // StarCoder / StarCoder2: Digits(individual), then the GPT-2 regex on each piece.
   kStarCoder,
 };

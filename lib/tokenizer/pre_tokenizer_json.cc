@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "fmt/format.h"
 #include "lib/json/json.h"
+#include "lib/tokenizer/deepseek_llm_classes.h"
 
 namespace cace {
 namespace {
@@ -60,6 +61,10 @@ const std::vector<Known>& KnownPipelines() {
       {{"Split([\r\n])", "Split(\\s?\\p{L}+)", "Split(\\s?\\p{P}+)",
         "Split([\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+)", "Digits(individual)", "ByteLevel"},
        PreTokenizerKind::kDeepSeekCoder},
+      {{"Split([\r\n])", "Split(\\s?[" + RangesAsRegexClass(kDeepSeekLlmLetters) + "]+)",
+        "Split(\\s?[" + RangesAsRegexClass(kDeepSeekLlmPunctuation) + "]+)", "Split(\\s+$)",
+        "Split([\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+)", "Split(\\p{N}+)", "ByteLevel"},
+       PreTokenizerKind::kDeepSeekLlm},
       {{"Split((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
         "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+)",
         "ByteLevel"},

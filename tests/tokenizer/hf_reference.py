@@ -5,7 +5,8 @@ whitespace edge cases.
 Reference tokenizers, each saved as a tokenizer.json that cace loads through its own
 tokenizer.json reader (cace_tokenize --vocab FILE --batch):
   * byte-level BPEs trained here on a fixed code corpus, one per pre-tokenizer family (GPT-2,
-    StarCoder, DeepSeek-Coder, Llama 3, Qwen2), with FIM and end-of-text special tokens;
+    StarCoder, DeepSeek-Coder, DeepSeek LLM, Llama 3, Qwen2), with FIM and end-of-text special
+    tokens;
   * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of ../shared/tokenizers, read from
     their GGUF files with the `gguf` package and given their model's pre-tokenizer;
   * the Llama SentencePiece vocabulary as Hugging Face's Llama tokenizer; cace reads it once from
@@ -178,6 +179,21 @@ def corpus(shared):
 LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
                 r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 QWEN2_REGEX = LLAMA3_REGEX.replace(r'\p{N}{1,3}', r'\p{N}')
+# DeepSeek LLM's (and DeepSeek-Coder-V2's) letter and punctuation classes.
+DEEPSEEK_LLM_LETTERS = (
+    'A-Za-z\xb5\xc0-\xd6\xd8-\xf6\xf8-\u01ba\u01bc-\u01bf\u01c4-\u0293\u0295-\u02af\u0370'
+    '-\u0373\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u038a\u038c\u038e-\u03a1\u03a3-'
+    '\u03f5\u03f7-\u0481\u048a-\u052f\u0531-\u0556\u10a0-\u10c5\u13a0-\u13f5\u13f8-\u13fd'
+    '\u1c90-\u1cba\u1cbd-\u1cbf\u1d00-\u1d2b\u1d6b-\u1d77\u1d79-\u1d9a\u1e00-\u1f15\u1f18'
+    '-\u1f1d\u1f20-\u1f45\u1f48-\u1f4d\u1f50-\u1f57\u1f59\u1f5b\u1f5d\u1f5f-\u1f7d\u1f80-'
+    '\u1fb4\u1fb6-\u1fbc\u1fbe\u1fc2-\u1fc4\u1fc6-\u1fcc\u1fd0-\u1fd3\u1fd6-\u1fdb\u1fe0-'
+    '\u1fec\u1ff2-\u1ff4\u1ff6-\u1ffc\u2102\u2107\u210a-\u2113\u2115\u2119-\u211d\u2124'
+    '\u2126\u2128\u212a-\u212d\u212f-\u2134\u2139\u213c-\u213f\u2145-\u2149\u214e\u2183'
+    '\u2184\u2c00-\u2c7b\u2c7e-\u2ce4\u2ceb-\u2cee\u2cf2\u2cf3\ua640-\ua66d\ua680-\ua69b'
+    '\ua722-\ua76f\ua771-\ua787\ua78b-\ua78e\uab70-\uabbf\ufb00-\ufb06\ufb13-\ufb17\uff21'
+    '-\uff3a\uff41-\uff5a\U00010400-\U0001044f\U000104b0-\U000104d3\U000104d8-\U000104fb'
+    '\U00010c80-\U00010cb2\U00010cc0-\U00010cf2\U000118a0-\U000118df\U0001e900-\U0001e943')
+DEEPSEEK_LLM_PUNCTUATION = '!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002'
 
 
 def pre_tokenizers(tk):
@@ -193,6 +209,14 @@ def pre_tokenizers(tk):
             P.Split(tk.Regex(r'\s?\p{P}+'), 'isolated'),
             P.Split(tk.Regex('[一-龥ࠀ-一가-퟿]+'), 'isolated'),
             P.Digits(individual_digits=True),
+            no_regex]),
+        'deepseek-llm': P.Sequence([
+            P.Split(tk.Regex('[\r\n]'), 'isolated'),
+            P.Split(tk.Regex('\\s?[' + DEEPSEEK_LLM_LETTERS + ']+'), 'isolated'),
+            P.Split(tk.Regex('\\s?[' + DEEPSEEK_LLM_PUNCTUATION + ']+'), 'isolated'),
+            P.Split(tk.Regex('\\s+$'), 'isolated'),
+            P.Split(tk.Regex('[一-龥ࠀ-一가-퟿]+'), 'isolated'),
+            P.Split(tk.Regex('\\p{N}+'), 'isolated'),
             no_regex]),
         'llama3': P.Sequence([P.Split(tk.Regex(LLAMA3_REGEX), 'isolated'), no_regex]),
         'qwen2': P.Sequence([P.Split(tk.Regex(QWEN2_REGEX), 'isolated'), no_regex]),

@@ -51,6 +51,17 @@ TEST_CASE("DeepSeek-Coder split applies its stages in order") {
   CHECK(Split(k, "ក្នុង 你好 ﷺ") == V{"ក", "្", "ន", "ុ", "ង", " ", "你好", " ﷺ"});
 }
 
+TEST_CASE("DeepSeek LLM split: its own letter and punctuation classes, trailing spaces apart") {
+  const auto k = PreTokenizerKind::kDeepSeekLlm;
+  // Letters re-split by the punctuation stage, whose class holds ASCII letters but not é.
+  CHECK(Split(k, "héllo wörld  \n  x = 12345;  ") ==
+        V{"h", "é", "llo", " w", "ö", "rld", "  ", "\n", " ", " x", " =", " ", "12345", ";", "  "});
+  CHECK(Split(k, "Ωμέγα, «quote» ‘a’！ 你好。  ") ==
+        V{"Ωμέγα", ",", " «", "quote", "»", " ", "‘", "a", "’", "！", " ", "你好", "。", "  "});
+  CHECK(Split(k, "tab\tend\t\t") == V{"tab", "\tend", "\t\t"});
+  CHECK(*PreTokenizerFromName("deepseek-llm") == k);
+}
+
 TEST_CASE("Llama 3 and Qwen2 splits differ only in digits per piece") {
   CHECK(Split(PreTokenizerKind::kLlama3, "x = 12345 + y's 'RE\tz") ==
         V{"x", " =", " ", "123", "45", " +", " y", "'s", " '", "RE", "\tz"});
@@ -69,7 +80,8 @@ TEST_CASE("Llama 3 and Qwen2 splits differ only in digits per piece") {
 TEST_CASE("Pieces cover ill-formed UTF-8 exactly") {
   const std::string text = "ab\xff\xc3 \xe2\x82x\x80 12";
   for (auto k : {PreTokenizerKind::kGpt2, PreTokenizerKind::kLlama3, PreTokenizerKind::kQwen2,
-                 PreTokenizerKind::kDeepSeekCoder, PreTokenizerKind::kStarCoder}) {
+                 PreTokenizerKind::kDeepSeekCoder, PreTokenizerKind::kDeepSeekLlm,
+                 PreTokenizerKind::kStarCoder}) {
     std::string joined;
     for (const std::string& piece : Split(k, text)) {
       CHECK_FALSE(piece.empty());

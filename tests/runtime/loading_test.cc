@@ -83,6 +83,14 @@ TEST_CASE("Weights copied into a host pool run like the mapped file", "[loading]
     CHECK(PromptLogits(*from_pool) == PromptLogits(*mapped));
     REQUIRE((*pool)->Free(loaded->allocation).ok());
   }
+  // Widened to F32 at load: the same numbers, read as F32.
+  auto q8 = LoadGgufModel(dir + "/model.gguf");
+  auto wide = LoadGgufModel(dir + "/model.gguf", {.all_f32 = true});
+  REQUIRE(q8.ok());
+  REQUIRE(wide.ok());
+  CHECK((*q8)->layers[0].wq.dtype == DType::kQ8_0);
+  CHECK((*wide)->layers[0].wq.dtype == DType::kF32);
+  CHECK(MaxRelDiff(PromptLogits(*wide), PromptLogits(*q8)) < 1e-5);
   std::filesystem::remove_all(dir);
 }
 

@@ -1,9 +1,12 @@
 #include "lib/runtime/thread_pool.h"
 
+#include <algorithm>
+
 namespace cace {
 namespace {
 constexpr int kSpinIterations = 20000;
-}
+constexpr std::int64_t kChunksPerThread = 4;
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -21,29 +24,38 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::RunChunk(int index) {
-  const std::int64_t parts = size();
-  const std::int64_t begin = job_n_ * index / parts;
-  const std::int64_t end = job_n_ * (index + 1) / parts;
-  if (begin < end) (*job_)(begin, end, index);
+void ThreadPool::RunChunks(Job* job, int thread) {
+  for (std::int64_t c = job->next.fetch_add(1); c < job->chunks; c = job->next.fetch_add(1)) {
+    const std::int64_t begin = job->n * c / job->chunks;
+    const std::int64_t end = job->n * (c + 1) / job->chunks;
+    (*job->fn)(begin, end, thread);
+    job->done.fetch_add(1, std::memory_order_release);
+  }
 }
 
-void ThreadPool::ParallelFor(std::int64_t n, const std::function<void(std::int64_t, std::int64_t, int)>& fn) {
+void ThreadPool::ParallelFor(std::int64_t n, const RangeFn& fn) {
   if (n <= 0) return;
   if (workers_.empty() || n == 1) {
     fn(0, n, 0);
     return;
   }
+  Job job;
+  job.fn = &fn;
+  job.n = n;
+  job.chunks = std::min<std::int64_t>(n, kChunksPerThread * size());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    pending_.store(static_cast<int>(workers_.size()));
+    job_ = &job;
     generation_.fetch_add(1);
   }
   wake_.notify_all();
-  RunChunk(0);
-  while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  RunChunks(&job, 0);
+  while (job.done.load(std::memory_order_acquire) != job.chunks) std::this_thread::yield();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = nullptr;  // from here no worker joins; wait for those that did to leave `job`
+  }
+  while (job.active.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 void ThreadPool::WorkerLoop(int index) {
@@ -52,14 +64,18 @@ void ThreadPool::WorkerLoop(int index) {
     // Spin a little: the next job usually follows within microseconds.
     for (int i = 0; i < kSpinIterations && generation_.load(std::memory_order_acquire) == seen; ++i) {
     }
+    Job* job = nullptr;
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return generation_.load() != seen; });
       seen = generation_.load();
       if (stop_) return;
+      job = job_;
+      if (job != nullptr) job->active.fetch_add(1);
     }
-    RunChunk(index);
-    pending_.fetch_sub(1, std::memory_order_release);
+    if (job == nullptr) continue;  // woke after that job was done
+    RunChunks(job, index);
+    job->active.fetch_sub(1, std::memory_order_release);
   }
 }
 

@@ -1,6 +1,8 @@
-// A fixed set of worker threads that split a range of indices with the calling thread. The forward
-// pass calls ParallelFor a few hundred times per token, so workers spin briefly before sleeping to
-// keep the hand-off in microseconds.
+// A fixed set of worker threads that split a range of indices with the calling thread. The range
+// is cut into more chunks than threads and each thread takes the next chunk until none is left,
+// so a worker the OS has descheduled (the machine may be shared) delays nobody: the others take
+// its chunks, and a worker that wakes after the work is done does not join it. Workers spin
+// briefly before sleeping, as the forward pass calls ParallelFor a few hundred times per token.
 #ifndef CACE_LIB_RUNTIME_THREAD_POOL_H_
 #define CACE_LIB_RUNTIME_THREAD_POOL_H_
 
@@ -16,6 +18,8 @@ namespace cace {
 
 class ThreadPool {
  public:
+  using RangeFn = std::function<void(std::int64_t begin, std::int64_t end, int thread)>;
+
   // threads <= 0: one per hardware thread. The calling thread is one of them.
   explicit ThreadPool(int threads);
   ThreadPool(const ThreadPool&) = delete;
@@ -24,22 +28,29 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Calls fn(begin, end) on disjoint chunks covering [0, n), in parallel; returns when all are done.
-  // fn(…, …, thread) also receives the index of the thread (0..size()-1) for per-thread scratch.
-  void ParallelFor(std::int64_t n, const std::function<void(std::int64_t, std::int64_t, int)>& fn);
+  // Calls fn(begin, end, thread) on disjoint chunks covering [0, n) and returns when all are done.
+  // `thread` (0..size()-1) identifies the calling thread, for per-thread scratch. Not reentrant.
+  void ParallelFor(std::int64_t n, const RangeFn& fn);
 
  private:
+  struct Job {
+    const RangeFn* fn;
+    std::int64_t n;
+    std::int64_t chunks;
+    std::atomic<std::int64_t> next{0};
+    std::atomic<std::int64_t> done{0};
+    std::atomic<int> active{0};  // workers that joined this job and have not left it
+  };
+
   void WorkerLoop(int index);
-  void RunChunk(int index);
+  static void RunChunks(Job* job, int thread);
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::atomic<std::uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
   bool stop_ = false;
-  const std::function<void(std::int64_t, std::int64_t, int)>* job_ = nullptr;
-  std::int64_t job_n_ = 0;
+  Job* job_ = nullptr;  // the job workers may join, guarded by mu_
 };
 
 }  // namespace cace

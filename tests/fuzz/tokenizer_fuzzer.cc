@@ -1,7 +1,8 @@
 // Fuzzes encoding and decoding with the four real vocabularies of ../shared/tokenizers. The first
 // byte picks the vocabulary and the options; the rest is the text. Checks, beyond not crashing:
 // every id is in the vocabulary; with added tokens not parsed, decoding gives the text back
-// (ill-formed UTF-8 as U+FFFD); streaming decode joins to the whole decode; NFC is idempotent.
+// (ill-formed UTF-8 as U+FFFD); streaming decode joins to the whole decode; every pre-tokenizer
+// covers the text; NFC is idempotent.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "lib/tokenizer/nfc.h"
+#include "lib/tokenizer/pre_tokenizer.h"
 #include "lib/tokenizer/stream_decoder.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/tokenizer_file.h"
@@ -70,6 +72,20 @@ void FuzzOne(std::uint8_t selector, std::string_view text) {
   }
   joined += stream.Finish();
   Check(joined == *decoded);
+  // Every pre-tokenizer cuts the text into non-empty pieces that cover it exactly.
+  for (PreTokenizerKind kind :
+       {PreTokenizerKind::kGpt2, PreTokenizerKind::kLlama3, PreTokenizerKind::kQwen2,
+        PreTokenizerKind::kDeepSeekCoder, PreTokenizerKind::kDeepSeekLlm,
+        PreTokenizerKind::kStarCoder}) {
+    std::vector<std::string_view> pieces;
+    PreTokenize(kind, text, &pieces);
+    std::size_t covered = 0;
+    for (std::string_view piece : pieces) {
+      Check(!piece.empty() && piece.data() == text.data() + covered);
+      covered += piece.size();
+    }
+    Check(covered == text.size());
+  }
   // NFC (Qwen2's normalizer) is idempotent and keeps well-formed text well-formed.
   const std::string nfc = ToNfc(text);
   Check(ToNfc(nfc) == nfc);

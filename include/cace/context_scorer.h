@@ -24,7 +24,7 @@ struct ModelContext {
   int queued_requests = 0;               // requests for it in the queue of upcoming requests
   int first_queue_position = -1;         // position of its first queued request; -1 if none
   int queue_window = 0;                  // size of that queue window
-  int in_flight = 0;                     // requests it serves (a busy victim must drain first)
+  Seconds drain_seconds = 0;             // a busy victim must drain first: its expected time
 };
 
 class ContextScorer {
@@ -55,20 +55,20 @@ struct CaceWeights {
   double base_demand = 0.05;
   // Prior weight of each kind in the mix before the window has seen the model.
   double kind_prior = 0.1;
-  // A busy model can only be evicted by draining it, which holds up the load that needs its room:
-  // each request in flight multiplies its keep-value by (1 + busy_weight).
-  double busy_weight = 1.0;
+  // A busy model can only be evicted by draining it, which holds up the load that needs its room
+  // and every request queued behind that load: its drain costs drain_seconds for each of them.
+  double drain_weight = 1.0;
 };
 
-// keep = demand x reload_cost^load_exponent x sensitivity x (1 + busy_weight x in_flight)
-//        / GiB^size_exponent
+// keep = (demand x reload_cost^load_exponent x sensitivity
+//         + drain_weight x drain_seconds x max(1, queue_window)) / GiB^size_exponent
 //   demand      = base_demand + frequency_weight * window_total * horizon / window
 //                 + demand_weight * predicted_demand + queue_weight * queued_requests
 //   sensitivity = sum_k mix_k * latency_sensitivity_k / (1 + expected_output_k / output_scale)
 //   mix_k       = (window_counts_k + kind_prior) / sum_j (window_counts_j + kind_prior)
 // That is the expected latency that evicting the model would add to the work predicted for it,
-// weighted by how much that work's users feel latency, per byte it frees: the model whose loss
-// costs least per byte goes first.
+// weighted by how much that work's users feel latency, plus the wait its drain imposes on the
+// queue, per byte it frees: the model whose loss costs least per byte goes first.
 class CaceScorer final : public ContextScorer {
  public:
   explicit CaceScorer(CaceWeights weights = {}) { set_weights(weights); }

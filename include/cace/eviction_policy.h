@@ -29,6 +29,7 @@ struct Candidate {
   Seconds last_use = 0.0;     // last request start (or load end, if never used)
   Seconds load_seconds = 0.0; // measured (smoothed) time to load it again
   int in_flight = 0;          // requests it serves: non-zero only when busy models may drain
+  Seconds drain_seconds = 0;  // estimated time until those requests finish (0 when idle)
 };
 
 struct EvictionRequest {

@@ -56,6 +56,9 @@ struct RoomOptions {
   // nothing new) before their memory is free.
   bool include_busy = false;
   ModelHandle protect = kNoModel;  // a model that must not be chosen (the one being served)
+  // Per model handle, the engine's estimate of how long a busy model would take to drain; read
+  // only with include_busy. Missing entries count as 0.
+  std::span<const Seconds> drain_seconds;
 };
 
 // The mutable part of a model's entry: cheap to read on every scheduling step.

@@ -173,7 +173,12 @@ bool ServingCore::MakeRoomForLoad(ModelHandle model, std::uint64_t needed, Secon
     for (ModelHandle victim : idle->victims) Evict(victim, now);
     return true;
   }
-  auto busy = registry_.ReserveRoom(policy_, needed, now, RoomOptions{Upcoming(), true, kNoModel});
+  drain_estimates_.assign(queues_.size(), 0.0);
+  for (ModelHandle m = 0; m < queues_.size(); ++m) {
+    if (!queues_[m].running.empty()) drain_estimates_[m] = backend_.DrainSeconds(m);
+  }
+  auto busy = registry_.ReserveRoom(policy_, needed, now,
+                                    RoomOptions{Upcoming(), true, kNoModel, drain_estimates_});
   if (!busy.ok()) {
     // Pinned models hold the memory: wait until something changes.
     promise_rest();

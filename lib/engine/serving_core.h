@@ -45,6 +45,8 @@ class ServingBackend {
   virtual void Unload(ModelHandle model) = 0;
   // Start serving; the driver calls ServingCore::OnRequestFinished when its last token is out.
   virtual void StartRequest(const CoreRequest& request) = 0;
+  // How long the model's requests in flight are expected to take to finish (0 when idle).
+  virtual Seconds DrainSeconds(ModelHandle model) const = 0;
 };
 
 struct CoreOptions {
@@ -110,6 +112,7 @@ class ServingCore {
   std::vector<ModelHandle> draining_;       // victims still serving requests
   std::vector<ModelHandle> upcoming_;       // scratch
   std::vector<WaitingModel> waiting_models_;  // scratch
+  std::vector<Seconds> drain_estimates_;      // scratch, per model
 };
 
 }  // namespace cace

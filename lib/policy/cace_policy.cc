@@ -48,7 +48,7 @@ ModelContext CacePolicy::ContextOf(const Candidate& candidate, const EvictionReq
   context.bytes = candidate.bytes;
   context.load_seconds = candidate.load_seconds;
   context.idle_seconds = std::max(0.0, request.now - candidate.last_use);
-  context.in_flight = candidate.in_flight;
+  context.drain_seconds = candidate.drain_seconds;
   const UsageReading usage = usage_.Read(candidate.model, request.now);
   context.window_counts = usage.counts;
   context.window_seconds = usage_.options().window;

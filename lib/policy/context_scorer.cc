@@ -44,9 +44,10 @@ double CaceScorer::KeepValue(const ModelContext& c) const {
       w.frequency_weight * window_total * c.horizon_seconds;
   const double cost = Power(std::max(c.load_seconds, 1e-6), w.load_exponent);
   const double size = Power(std::max(static_cast<double>(c.bytes), 1.0) / kBytesPerGiB, w.size_exponent);
-  const double busy = 1.0 + w.busy_weight * c.in_flight;
-  return demand_times_window * cost * busy * sensitivity_numerator /
-         (c.window_seconds * dilution[0] * d12 * mix_norm * size);
+  const double reload_cost = demand_times_window * cost * sensitivity_numerator /
+                             (c.window_seconds * dilution[0] * d12 * mix_norm);
+  const double drain_cost = w.drain_weight * c.drain_seconds * std::max(1, c.queue_window);
+  return (reload_cost + drain_cost) / size;
 }
 
 double PaperScorer::KeepValue(const ModelContext& c) const {

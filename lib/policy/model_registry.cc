@@ -123,8 +123,11 @@ absl::StatusOr<Reservation> ModelRegistry::ReserveRoom(EvictionPolicy& policy,
   std::vector<ResidentModel> residents;
   for (const ModelRecord& m : models_) {
     if (m.state != ModelState::kResident || m.handle == options.protect) continue;
+    const Seconds drain = options.include_busy && m.handle < options.drain_seconds.size()
+                              ? options.drain_seconds[m.handle]
+                              : 0.0;
     residents.push_back(ResidentModel{
-        Candidate{m.handle, m.spec.weight_bytes + m.kv_bytes, m.last_use, m.load_seconds},
+        Candidate{m.handle, m.spec.weight_bytes + m.kv_bytes, m.last_use, m.load_seconds, 0, drain},
         m.pinned, m.in_flight});
   }
   absl::Status planned =

@@ -60,6 +60,8 @@ struct ModelBatch {
   std::vector<Sequence> active;      // decoding
   bool queued = false;               // in the accelerator's ready queue
   bool iterating = false;
+  Seconds last_iteration_start = -1;
+  Seconds iteration_gap = 0;         // time between its last two iterations: its token pace
   bool HasWork() const { return !fresh.empty() || !active.empty(); }
 };
 
@@ -90,6 +92,14 @@ class Simulation final : public ServingBackend {
     Push(now_ + duration, EventType::kLoadDone, model);
   }
   void Unload(ModelHandle /*model*/) override { result_.eviction_times.push_back(now_); }
+  Seconds DrainSeconds(ModelHandle model) const override {
+    const ModelBatch& batch = batches_[model];
+    std::uint32_t remaining = 0;
+    for (const auto* sequences : {&batch.fresh, &batch.prefilling, &batch.active}) {
+      for (const Sequence& s : *sequences) remaining = std::max(remaining, s.output_tokens - s.generated);
+    }
+    return remaining * std::max(batch.iteration_gap, cost_.DecodeStepSeconds(fleet_[model], 0));
+  }
   void StartRequest(const CoreRequest& request) override {
     const SimRequest& r = requests_[request.id];
     batches_[request.model].fresh.push_back(
@@ -163,6 +173,8 @@ void Simulation::StartIterationIfIdle() {
   ModelBatch& batch = batches_[model];
   batch.queued = false;
   batch.iterating = true;
+  if (batch.last_iteration_start >= 0) batch.iteration_gap = now_ - batch.last_iteration_start;
+  batch.last_iteration_start = now_;
   accelerator_busy_ = true;
   Seconds duration;
   if (!batch.fresh.empty()) {

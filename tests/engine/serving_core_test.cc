@@ -19,6 +19,7 @@ struct RecordingBackend final : ServingBackend {
   void StartRequest(const CoreRequest& r) override {
     log.push_back("start " + std::to_string(r.id) + "@" + std::to_string(r.model));
   }
+  Seconds DrainSeconds(ModelHandle) const override { return 1.0; }
   std::vector<std::string> Take() { return std::exchange(log, {}); }
 };
 

@@ -62,8 +62,9 @@ TEST_CASE("each CACE factor moves the keep-value the documented way") {
   CHECK(scorer.KeepValue(verbose) < v);
 
   ModelContext busy = base;
-  busy.in_flight = 3;  // evicting it means waiting for three requests to drain
-  CHECK(scorer.KeepValue(busy) == Approx(4.0 * v));
+  busy.drain_seconds = 30;  // evicting it means waiting 30 s for its requests, with 4 queued
+  busy.queue_window = 4;
+  CHECK(scorer.KeepValue(busy) == Approx(v + 30.0 * 4 / 4.0));  // per GiB of its 4 GiB
 
   CaceWeights no_load;
   no_load.load_exponent = 0;

@@ -5,6 +5,8 @@
 //   cace_replay --ablation                CACE with each factor removed, beside LRU and CACE
 //   cace_replay --sweep                   memory x arrival-rate sweep, CACE against the baselines
 //   cace_replay --trace my.csv --fleet my_fleet.csv --gpu h100 --budget-gb 70 --policies lru,cace
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -78,9 +80,11 @@ int RunComparison() {
     absl::StatusOr<PolicySetup> setup = PolicyByName(name, catalog);
     if (!setup.ok()) return Fail(setup.status());
     SimulationOptions simulation = scenario->simulation;
-    simulation.progress = [&name](double done) {
-      std::fprintf(stderr, "\r  %-18s %3.0f %%", name.c_str(), done * 100);
-    };
+    if (isatty(fileno(stderr))) {  // a progress line for a person watching, not for a log
+      simulation.progress = [&name](double done) {
+        std::fprintf(stderr, "\r  %-18s %3.0f %%", name.c_str(), done * 100);
+      };
+    }
     absl::StatusOr<PolicyResult> result =
         Simulate(scenario->fleet, scenario->requests, scenario->cost, *setup, simulation);
     if (!result.ok()) return Fail(result.status());

@@ -4,7 +4,9 @@
 #ifndef CACE_LIB_RUNTIME_CPU_FEATURES_H_
 #define CACE_LIB_RUNTIME_CPU_FEATURES_H_
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+// Not in sanitizer builds: the clone resolvers run before the sanitizer runtime is set up.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(CACE_NO_CPU_CLONES) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define CACE_CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define CACE_CPU_CLONES

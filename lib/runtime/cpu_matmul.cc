@@ -46,8 +46,10 @@ CACE_CPU_CLONES void WidenedRows(const WeightMatrix& w, const float* x, std::int
 // Compilers turn neither int8 nor half widening inside a reduction into vector code, so the two
 // types that need it get AVX2 versions of kmath::DotQ8_0Row and kmath::DotF16 (same arithmetic:
 // F32 products summed in eight lanes), used when the CPU has AVX2, FMA and F16C.
-const bool kHaveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                       __builtin_cpu_supports("f16c");
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();  // this initializer may run before libgcc's own
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}();
 
 __attribute__((target("avx2,fma,f16c"))) float HorizontalSum(__m256 v) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

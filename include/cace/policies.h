@@ -77,6 +77,15 @@ class KeepAlivePolicy final : public EvictionPolicy {
   Seconds default_keep_alive_;
   std::vector<Seconds> keep_alive_;
   std::vector<std::string> names_;
+  std::vector<std::uint32_t> name_rank_;  // position of each model's name in name order
+  bool ranks_stale_ = false;
+  struct SortKey {
+    bool unexpired;  // expired models go first
+    Seconds keep_alive;
+    std::uint32_t name_rank;
+    ModelHandle model;
+  };
+  std::vector<SortKey> keys_;
   std::vector<std::uint32_t> order_;
 };
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <tuple>
 
 #include "cace/model_registry.h"
 #include "cace/policies.h"
@@ -11,6 +12,7 @@ void KeepAlivePolicy::OnRegister(ModelHandle model, const ModelSpec& spec) {
     keep_alive_.resize(model + 1, default_keep_alive_);
   }
   names_[model] = spec.name;
+  ranks_stale_ = true;
 }
 
 void KeepAlivePolicy::set_keep_alive(ModelHandle model, Seconds keep_alive) {
@@ -26,28 +28,39 @@ Seconds KeepAlivePolicy::keep_alive(ModelHandle model) const {
 }
 
 void KeepAlivePolicy::ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) {
+  if (ranks_stale_) {
+    // Names are compared once per registration, not once per comparison in every decision.
+    std::vector<std::uint32_t> by_name(names_.size());
+    for (std::uint32_t i = 0; i < by_name.size(); ++i) by_name[i] = i;
+    std::sort(by_name.begin(), by_name.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return names_[a] < names_[b]; });
+    name_rank_.resize(names_.size());
+    for (std::uint32_t r = 0; r < by_name.size(); ++r) name_rank_[by_name[r]] = r;
+    ranks_stale_ = false;
+  }
   const auto& c = request.candidates;
+  // The order's keys, computed once per candidate rather than once per comparison.
+  keys_.resize(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const Seconds keep = keep_alive(c[i].model);
+    const std::uint32_t rank = c[i].model < name_rank_.size() ? name_rank_[c[i].model] : c[i].model;
+    keys_[i] = SortKey{request.now - c[i].last_use < keep, keep, rank, c[i].model};
+  }
+  // A heap, not a full sort: usually one or two victims are taken. "Evicted later" on top.
+  auto evicted_later = [&](std::uint32_t a, std::uint32_t b) {
+    const SortKey& x = keys_[a];
+    const SortKey& y = keys_[b];
+    return std::tie(x.unexpired, x.keep_alive, x.name_rank, x.model) >
+           std::tie(y.unexpired, y.keep_alive, y.name_rank, y.model);
+  };
   order_.resize(c.size());
   for (std::uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
-  auto expired = [&](std::uint32_t i) {
-    return request.now - c[i].last_use >= keep_alive(c[i].model);
-  };
-  auto name = [&](std::uint32_t i) -> std::string_view {
-    return c[i].model < names_.size() ? std::string_view(names_[c[i].model]) : std::string_view();
-  };
-  std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (expired(a) != expired(b)) return expired(a);
-    if (keep_alive(c[a].model) != keep_alive(c[b].model)) {
-      return keep_alive(c[a].model) < keep_alive(c[b].model);
-    }
-    if (name(a) != name(b)) return name(a) < name(b);
-    return c[a].model < c[b].model;
-  });
+  std::make_heap(order_.begin(), order_.end(), evicted_later);
   std::uint64_t freed = 0;
-  for (std::uint32_t i : order_) {
-    if (freed >= request.bytes_needed) break;
-    victims.push_back(c[i].model);
-    freed += c[i].bytes;
+  for (auto end = order_.end(); freed < request.bytes_needed && end != order_.begin(); --end) {
+    std::pop_heap(order_.begin(), end, evicted_later);
+    victims.push_back(c[*(end - 1)].model);
+    freed += c[*(end - 1)].bytes;
   }
 }
 

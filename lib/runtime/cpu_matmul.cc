@@ -63,11 +63,13 @@ __attribute__((target("avx2,fma,f16c"))) float DotQ8_0RowAvx2(const std::uint8_t
     const std::uint8_t* block = row + b * quant::kQ8_0BlockBytes;
     const __m256 d = _mm256_set1_ps(quant::HalfToFloat(quant::LoadU16(block)));
     const float* xb = x + b * quant::kQ8_0BlockValues;
+    __m256 block_acc = _mm256_setzero_ps();  // q . x of this block, lane-wise; scaled by d once
     for (int i = 0; i < quant::kQ8_0BlockValues; i += 8) {
       const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + i));
       const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
-      acc = _mm256_fmadd_ps(_mm256_mul_ps(q, d), _mm256_loadu_ps(xb + i), acc);
+      block_acc = _mm256_fmadd_ps(q, _mm256_loadu_ps(xb + i), block_acc);
     }
+    acc = _mm256_fmadd_ps(block_acc, d, acc);
   }
   return HorizontalSum(acc);
 }

@@ -4,6 +4,7 @@
 #define CACE_CONTEXT_SCORER_H_
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "cace/types.h"
@@ -33,6 +34,11 @@ class ContextScorer {
   virtual std::string_view name() const = 0;
   // Higher means more worth keeping. Must be finite and deterministic.
   virtual double KeepValue(const ModelContext& context) const = 0;
+  // KeepValue of each context, in one call (a decision scores every candidate; a scorer may
+  // override this to avoid a virtual call per candidate).
+  virtual void KeepValues(std::span<const ModelContext> contexts, std::span<double> values) const {
+    for (std::size_t i = 0; i < contexts.size(); ++i) values[i] = KeepValue(contexts[i]);
+  }
 };
 
 // The named weights of the CACE scorer; the defaults are the ones every benchmark reports.
@@ -74,6 +80,7 @@ class CaceScorer final : public ContextScorer {
   explicit CaceScorer(CaceWeights weights = {}) { set_weights(weights); }
   std::string_view name() const override { return "cace"; }
   double KeepValue(const ModelContext& context) const override;
+  void KeepValues(std::span<const ModelContext> contexts, std::span<double> values) const override;
   const CaceWeights& weights() const { return weights_; }
   void set_weights(const CaceWeights& weights) {
     weights_ = weights;
@@ -81,6 +88,8 @@ class CaceScorer final : public ContextScorer {
   }
 
  private:
+  double Score(const ModelContext& context) const;
+
   CaceWeights weights_;
   double inverse_output_scale_ = 0.0;
 };

@@ -118,12 +118,17 @@ class CacePolicy final : public EvictionPolicy {
 
  private:
   void CountQueue(const EvictionRequest& request);
+  void FillContext(const Candidate& candidate, const EvictionRequest& request,
+                   std::int64_t now_bucket, ModelContext& context) const;
 
   std::unique_ptr<ContextScorer> scorer_;
   CacePolicyOptions options_;
   std::string name_;
   UsageWindow usage_;
   OutputLengthEstimator output_lengths_;
+  // Per model, the estimator's expectations, refreshed when a request finishes (read per decision).
+  std::vector<PerKind<double>> expected_outputs_;
+  std::vector<ModelContext> contexts_;
   std::vector<double> keys_;
   std::vector<std::uint32_t> order_;
   std::vector<int> queued_;          // per model, filled per decision from request.upcoming

@@ -4,6 +4,7 @@
 #ifndef CACE_USAGE_WINDOW_H_
 #define CACE_USAGE_WINDOW_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -39,6 +40,9 @@ class UsageWindow {
   PerKind<std::uint32_t> Counts(ModelHandle model, Seconds now) const;
   std::uint32_t TotalCount(ModelHandle model, Seconds now) const;
   UsageReading Read(ModelHandle model, Seconds now) const;
+  // The same, with the bucket of `now` computed once for many models (Bucket(now)).
+  std::int64_t Bucket(Seconds t) const;
+  UsageReading ReadInBucket(ModelHandle model, std::int64_t now_bucket, Seconds now) const;
 
   // Smoothed mean gap between this model's requests; 0 until two were seen.
   Seconds MeanInterArrival(ModelHandle model) const;
@@ -54,7 +58,6 @@ class UsageWindow {
     Seconds last_arrival = -1.0;
     Seconds mean_gap = 0.0;
   };
-  std::int64_t BucketOf(Seconds t) const;
   std::size_t SlotIndex(ModelHandle model, std::int64_t bucket) const;
   double Predict(const ModelUsage& usage, std::uint32_t window_total, Seconds now) const;
 
@@ -67,6 +70,43 @@ class UsageWindow {
   // (unsigned, so wrap-around after 2^32 requests stays exact).
   std::vector<PerKind<std::uint32_t>> cumulative_;
 };
+
+// The per-candidate reads of a decision, inline: they run once per resident model per decision.
+inline std::size_t UsageWindow::SlotIndex(ModelHandle model, std::int64_t bucket) const {
+  return static_cast<std::size_t>(model) * static_cast<std::size_t>(slots_) +
+         (static_cast<std::uint64_t>(bucket) & static_cast<std::uint64_t>(slots_ - 1));
+}
+
+inline double UsageWindow::Predict(const ModelUsage& u, std::uint32_t window_total,
+                                   Seconds now) const {
+  const double windowed_rate = window_total / options_.window;
+  if (u.mean_gap <= 0) return windowed_rate * options_.horizon;
+  // 1/mean_gap while the stream keeps its pace; once idle for longer than the usual gap,
+  // (1/mean_gap) * (mean_gap/idle) = 1/idle.
+  const double gap_rate = 1.0 / std::max(u.mean_gap, now - u.last_arrival);
+  return 0.5 * (windowed_rate + gap_rate) * options_.horizon;
+}
+
+inline UsageReading UsageWindow::ReadInBucket(ModelHandle model, std::int64_t now_bucket,
+                                              Seconds now) const {
+  UsageReading reading;
+  if (model >= usage_.size() || usage_[model].head_bucket < 0) return reading;
+  const ModelUsage& u = usage_[model];
+  // The window ending now covers buckets (now_bucket - buckets, now_bucket].
+  const std::int64_t before_window = std::min(now_bucket, u.head_bucket + options_.buckets) -
+                                     options_.buckets;
+  if (before_window < u.head_bucket) {
+    const PerKind<std::uint32_t>& head = cumulative_[SlotIndex(model, u.head_bucket)];
+    const PerKind<std::uint32_t>& base =
+        cumulative_[SlotIndex(model, std::max(before_window, u.head_bucket - options_.buckets))];
+    for (int k = 0; k < kTaskKindCount; ++k) {
+      reading.counts[k] = head[k] - base[k];
+      reading.total += reading.counts[k];
+    }
+  }
+  reading.predicted_demand = Predict(u, reading.total, now);
+  return reading;
+}
 
 }  // namespace cace
 

@@ -18,6 +18,12 @@ void CacePolicy::OnAccess(const AccessEvent& event) {
 
 void CacePolicy::OnComplete(const CompletionEvent& event) {
   output_lengths_.Observe(event.model, event.kind, event.output_tokens);
+  if (event.model >= expected_outputs_.size()) {
+    expected_outputs_.resize(event.model + 1, options_.output_prior);
+  }
+  for (TaskKind kind : kAllTaskKinds) {
+    expected_outputs_[event.model][KindIndex(kind)] = output_lengths_.Expected(event.model, kind);
+  }
 }
 
 void CacePolicy::CountQueue(const EvictionRequest& request) {
@@ -44,34 +50,40 @@ void CacePolicy::CountQueue(const EvictionRequest& request) {
 
 ModelContext CacePolicy::ContextOf(const Candidate& candidate, const EvictionRequest& request) const {
   ModelContext context;
+  FillContext(candidate, request, usage_.Bucket(request.now), context);
+  return context;
+}
+
+void CacePolicy::FillContext(const Candidate& candidate, const EvictionRequest& request,
+                             std::int64_t now_bucket, ModelContext& context) const {
   context.model = candidate.model;
   context.bytes = candidate.bytes;
   context.load_seconds = candidate.load_seconds;
   context.idle_seconds = std::max(0.0, request.now - candidate.last_use);
   context.drain_seconds = candidate.drain_seconds;
-  const UsageReading usage = usage_.Read(candidate.model, request.now);
+  const UsageReading usage = usage_.ReadInBucket(candidate.model, now_bucket, request.now);
   context.window_counts = usage.counts;
   context.window_seconds = usage_.options().window;
   context.predicted_demand = usage.predicted_demand;
   context.horizon_seconds = usage_.options().horizon;
-  for (TaskKind kind : kAllTaskKinds) {
-    context.expected_output_tokens[KindIndex(kind)] = output_lengths_.Expected(candidate.model, kind);
-  }
-  if (candidate.model < queued_.size()) {
-    context.queued_requests = queued_[candidate.model];
-    context.first_queue_position = first_position_[candidate.model];
-  }
+  context.expected_output_tokens = candidate.model < expected_outputs_.size()
+                                       ? expected_outputs_[candidate.model]
+                                       : options_.output_prior;
+  const bool counted = candidate.model < queued_.size();  // CountQueue ran for this decision
+  context.queued_requests = counted ? queued_[candidate.model] : 0;
+  context.first_queue_position = counted ? first_position_[candidate.model] : -1;
   context.queue_window = static_cast<int>(std::min<std::size_t>(
       request.upcoming.size(), static_cast<std::size_t>(options_.queue_window)));
-  return context;
 }
 
 void CacePolicy::ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) {
   CountQueue(request);
-  keys_.resize(request.candidates.size());
-  for (std::size_t i = 0; i < keys_.size(); ++i) {
-    keys_[i] = scorer_->KeepValue(ContextOf(request.candidates[i], request));
-  }
+  const std::size_t n = request.candidates.size();
+  contexts_.resize(n);
+  keys_.resize(n);
+  const std::int64_t now_bucket = usage_.Bucket(request.now);
+  for (std::size_t i = 0; i < n; ++i) FillContext(request.candidates[i], request, now_bucket, contexts_[i]);
+  scorer_->KeepValues(contexts_, keys_);
   const std::size_t first = victims.size();
   SelectLowestKeys(request.candidates, keys_, request.bytes_needed, order_, victims);
   if (!options_.prune_unneeded_victims) return;

@@ -17,7 +17,13 @@ double Power(double x, double e) {
 }
 }  // namespace
 
-double CaceScorer::KeepValue(const ModelContext& c) const {
+double CaceScorer::KeepValue(const ModelContext& context) const { return Score(context); }
+
+void CaceScorer::KeepValues(std::span<const ModelContext> contexts, std::span<double> values) const {
+  for (std::size_t i = 0; i < contexts.size(); ++i) values[i] = Score(contexts[i]);
+}
+
+inline double CaceScorer::Score(const ModelContext& c) const {
   const CaceWeights& w = weights_;
   double window_total = 0.0;
   for (std::uint32_t count : c.window_counts) window_total += count;

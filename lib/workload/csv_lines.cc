@@ -132,4 +132,17 @@ absl::StatusOr<std::uint64_t> ParseCount(const std::string& path, int line, std:
   return *value;
 }
 
+absl::StatusOr<CsvTable> ReadCsvTable(const std::string& path, std::span<const ColumnSpec> specs) {
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  CsvTable table;
+  table.text = std::make_unique<std::string>(*std::move(text));
+  table.lines = ContentLines(*table.text);
+  if (table.lines.empty()) return absl::InvalidArgumentError(fmt::format("{}: no header line", path));
+  absl::StatusOr<std::vector<int>> columns = MapColumns(path, table.lines.front(), specs);
+  if (!columns.ok()) return columns.status();
+  table.columns = *std::move(columns);
+  return table;
+}
+
 }  // namespace cace

@@ -4,6 +4,7 @@
 #define CACE_LIB_WORKLOAD_CSV_LINES_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,15 @@ struct ColumnSpec {
 // Unknown, duplicate and missing required columns are errors naming the file and line.
 absl::StatusOr<std::vector<int>> MapColumns(const std::string& path, const CsvLine& header,
                                             std::span<const ColumnSpec> specs);
+
+// A CSV file read whole with its header mapped: `lines` views into `text` (held by pointer so that
+// moving the table keeps the views valid); lines[0] is the header.
+struct CsvTable {
+  std::unique_ptr<std::string> text;
+  std::vector<CsvLine> lines;
+  std::vector<int> columns;  // per spec, as MapColumns gives it
+};
+absl::StatusOr<CsvTable> ReadCsvTable(const std::string& path, std::span<const ColumnSpec> specs);
 
 // "<path>:<line>: column '<column>': <what>" as an InvalidArgument status.
 absl::Status FieldError(const std::string& path, int line, std::string_view column,

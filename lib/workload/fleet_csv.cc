@@ -24,12 +24,10 @@ absl::StatusOr<std::uint64_t> PositiveBytes(const std::string& path, int line, C
 }  // namespace
 
 absl::StatusOr<std::vector<FleetModel>> ReadFleetCsv(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadWholeFile(path);
-  if (!text.ok()) return text.status();
-  std::vector<CsvLine> lines = ContentLines(*text);
-  if (lines.empty()) return absl::InvalidArgumentError(fmt::format("{}: no header line", path));
-  absl::StatusOr<std::vector<int>> index = MapColumns(path, lines.front(), kColumns);
-  if (!index.ok()) return index.status();
+  absl::StatusOr<CsvTable> table = ReadCsvTable(path, kColumns);
+  if (!table.ok()) return table.status();
+  const std::vector<CsvLine>& lines = table->lines;
+  const std::vector<int>& index = table->columns;
 
   std::vector<FleetModel> fleet;
   absl::flat_hash_map<std::string, int> line_of_name;
@@ -41,7 +39,7 @@ absl::StatusOr<std::vector<FleetModel>> ReadFleetCsv(const std::string& path) {
       return absl::InvalidArgumentError(fmt::format("{}:{}: {} fields, the header has {}", path,
                                                     line, fields.size(), kColumns.size()));
     }
-    auto field = [&](Column column) { return fields[(*index)[column]]; };
+    auto field = [&](Column column) { return fields[index[column]]; };
     FleetModel model;
     model.name = std::string(field(kName));
     if (model.name.empty()) return FieldError(path, line, "name", "is empty");

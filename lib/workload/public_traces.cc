@@ -95,12 +95,10 @@ absl::StatusOr<std::vector<RawRequest>> ReadAzureTrace(const std::string& path) 
   enum Column { kTimestamp, kContext, kGenerated, kColumnCount };
   static constexpr std::array<ColumnSpec, kColumnCount> kColumns = {
       {{"TIMESTAMP"}, {"ContextTokens"}, {"GeneratedTokens"}}};
-  absl::StatusOr<std::string> text = ReadWholeFile(path);
-  if (!text.ok()) return text.status();
-  std::vector<CsvLine> lines = ContentLines(*text);
-  if (lines.empty()) return absl::InvalidArgumentError(fmt::format("{}: no header line", path));
-  absl::StatusOr<std::vector<int>> index = MapColumns(path, lines.front(), kColumns);
-  if (!index.ok()) return index.status();
+  absl::StatusOr<CsvTable> table = ReadCsvTable(path, kColumns);
+  if (!table.ok()) return table.status();
+  const std::vector<CsvLine>& lines = table->lines;
+  const std::vector<int>& index = table->columns;
 
   std::vector<RawRequest> requests;
   requests.reserve(lines.size() - 1);
@@ -113,7 +111,7 @@ absl::StatusOr<std::vector<RawRequest>> ReadAzureTrace(const std::string& path) 
       return absl::InvalidArgumentError(fmt::format("{}:{}: {} fields, the header has {}", path,
                                                     line, fields.size(), kColumns.size()));
     }
-    std::string_view stamp_text = fields[(*index)[kTimestamp]];
+    std::string_view stamp_text = fields[index[kTimestamp]];
     std::optional<Timestamp> stamp = ParseTimestamp(stamp_text);
     if (!stamp) {
       return FieldError(path, line, "TIMESTAMP",
@@ -123,10 +121,10 @@ absl::StatusOr<std::vector<RawRequest>> ReadAzureTrace(const std::string& path) 
     RawRequest request;
     request.arrival = static_cast<double>(stamp->day - first_day) * 86400.0 + stamp->second;
     absl::StatusOr<std::uint64_t> context =
-        ParseCount(path, line, "ContextTokens", fields[(*index)[kContext]], kMaxTokens);
+        ParseCount(path, line, "ContextTokens", fields[index[kContext]], kMaxTokens);
     if (!context.ok()) return context.status();
     absl::StatusOr<std::uint64_t> generated =
-        ParseCount(path, line, "GeneratedTokens", fields[(*index)[kGenerated]], kMaxTokens);
+        ParseCount(path, line, "GeneratedTokens", fields[index[kGenerated]], kMaxTokens);
     if (!generated.ok()) return generated.status();
     request.prompt_tokens = static_cast<std::uint32_t>(*context);
     request.output_tokens = static_cast<std::uint32_t>(*generated);

@@ -42,14 +42,12 @@ bool WritableName(std::string_view name) {
 }  // namespace
 
 absl::StatusOr<std::vector<TraceRequest>> ReadTraceCsv(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadWholeFile(path);
-  if (!text.ok()) return text.status();
-  std::vector<CsvLine> lines = ContentLines(*text);
-  if (lines.empty()) return absl::InvalidArgumentError(fmt::format("{}: no header line", path));
-  absl::StatusOr<std::vector<int>> index = MapColumns(path, lines.front(), kColumns);
-  if (!index.ok()) return index.status();
+  absl::StatusOr<CsvTable> table = ReadCsvTable(path, kColumns);
+  if (!table.ok()) return table.status();
+  const std::vector<CsvLine>& lines = table->lines;
+  const std::vector<int>& index = table->columns;
   std::size_t columns = 0;
-  for (int i : *index) columns += i >= 0 ? 1 : 0;
+  for (int i : index) columns += i >= 0 ? 1 : 0;
 
   std::vector<TraceRequest> requests;
   requests.reserve(lines.size() - 1);
@@ -61,8 +59,8 @@ absl::StatusOr<std::vector<TraceRequest>> ReadTraceCsv(const std::string& path) 
       return absl::InvalidArgumentError(
           fmt::format("{}:{}: {} fields, the header has {}", path, line, fields.size(), columns));
     }
-    auto has = [&](Column column) { return (*index)[column] >= 0; };
-    auto field = [&](Column column) { return fields[(*index)[column]]; };
+    auto has = [&](Column column) { return index[column] >= 0; };
+    auto field = [&](Column column) { return fields[index[column]]; };
     auto name = [](Column column) { return kColumns[column].name; };
     TraceRequest request;
 

@@ -54,9 +54,9 @@ Fleet MakeFleet(int n) {
   return fleet;
 }
 
-void BM_ChooseVictims(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  Fleet fleet = MakeFleet(n);
+// Times one policy choosing among `candidates`, after the fleet's history was recorded.
+void TimeChooseVictims(benchmark::State& state, const Fleet& fleet,
+                       const std::vector<Candidate>& candidates) {
   std::vector<ModelHandle> future;
   for (const AccessEvent& e : fleet.history) future.push_back(e.model);
   auto policy = MakePolicy(static_cast<int>(state.range(1)), future);
@@ -64,15 +64,19 @@ void BM_ChooseVictims(benchmark::State& state) {
   std::vector<ModelHandle> victims;
   for (auto _ : state) {
     victims.clear();
-    policy->ChooseVictims(EvictionRequest{fleet.candidates, 20 * kGiB, 600.0, fleet.upcoming}, victims);
+    policy->ChooseVictims(EvictionRequest{candidates, 20 * kGiB, 600.0, fleet.upcoming}, victims);
     benchmark::DoNotOptimize(victims.data());
   }
-  state.SetLabel(std::string(policy->name()));
+  state.SetLabel(std::string(policy->name()) + ", " + std::to_string(candidates.size()) + " resident");
+}
+
+void BM_ChooseVictims(benchmark::State& state) {
+  const Fleet fleet = MakeFleet(static_cast<int>(state.range(0)));
+  TimeChooseVictims(state, fleet, fleet.candidates);
 }
 
 void BM_ChooseVictimsOn80GB(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  Fleet fleet = MakeFleet(n);
+  const Fleet fleet = MakeFleet(static_cast<int>(state.range(0)));
   std::vector<Candidate> resident;
   std::uint64_t used = 0;
   for (const Candidate& c : fleet.candidates) {
@@ -80,17 +84,7 @@ void BM_ChooseVictimsOn80GB(benchmark::State& state) {
     resident.push_back(c);
     used += c.bytes;
   }
-  std::vector<ModelHandle> future;
-  for (const AccessEvent& e : fleet.history) future.push_back(e.model);
-  auto policy = MakePolicy(static_cast<int>(state.range(1)), future);
-  for (const AccessEvent& e : fleet.history) policy->OnAccess(e);
-  std::vector<ModelHandle> victims;
-  for (auto _ : state) {
-    victims.clear();
-    policy->ChooseVictims(EvictionRequest{resident, 20 * kGiB, 600.0, fleet.upcoming}, victims);
-    benchmark::DoNotOptimize(victims.data());
-  }
-  state.SetLabel(std::string(policy->name()) + ", " + std::to_string(resident.size()) + " resident");
+  TimeChooseVictims(state, fleet, resident);
 }
 
 // The same decision through the mechanism (filtering, feasibility, answer checks).

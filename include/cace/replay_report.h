@@ -33,6 +33,13 @@ struct PolicyResult {
   std::uint64_t bytes_loaded = 0;
   double load_seconds = 0;          // total time the load path was busy
   double memory_utilization = 0;    // time-averaged fraction of the budget holding weights or KV
+  // Where waiting comes from. Admission wait: arrival until the request joins its model's batch
+  // (waiting for the model to be loaded, for a batch slot or for KV room); TTFT less this is
+  // prefill and the accelerator's turn. Drains: evictions of busy models, which finish their
+  // requests first; drain wait: how long loads stood waiting for them (the load path idle).
+  LatencyStats admission_wait;
+  std::uint64_t drains = 0;
+  double drain_wait_seconds = 0;
   PerKind<double> slo_attainment{}; // fraction of requests of each kind meeting its TTFT SLO
   double replay_wall_seconds = 0;   // how long the replay itself took on this machine
   // Raw series for charts: every request's TTFT (seconds, arrival order) and each eviction's time.

@@ -124,7 +124,11 @@ std::uint64_t ServingCore::LoadNeed(ModelHandle model) const {
   return Checked(registry_.Inspect(model)).weight_bytes + queues_[model].waiting.front().kv_bytes;
 }
 
-void ServingCore::StartLoading(ModelHandle model) {
+void ServingCore::StartLoading(ModelHandle model, Seconds now) {
+  if (drain_wait_since_) {
+    counters_.drain_wait_seconds += now - *drain_wait_since_;
+    drain_wait_since_.reset();
+  }
   Check(registry_.BeginLoad(model));
   loading_ = true;
   ++counters_.loads;
@@ -146,7 +150,7 @@ void ServingCore::ScheduleLoads(Seconds now) {
     promised_bytes_ = 0;
     if (FreeBytes() >= needed) {
       next_load_.reset();
-      StartLoading(model);
+      StartLoading(model, now);
       return;
     }
     if (!MakeRoomForLoad(model, needed, now)) return;
@@ -163,6 +167,7 @@ bool ServingCore::MakeRoomForLoad(ModelHandle model, std::uint64_t needed, Secon
     }
     next_load_ = model;
     promised_bytes_ = needed - std::min(needed, draining_bytes);
+    if (!draining_.empty() && !drain_wait_since_) drain_wait_since_ = now;
   };
   if (!draining_.empty()) {  // room is already on its way
     promise_rest();

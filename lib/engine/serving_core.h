@@ -59,6 +59,8 @@ struct CoreCounters {
   std::uint64_t evictions = 0;  // every unload, whether to make room or by idle timeout
   std::uint64_t bytes_loaded = 0;
   std::uint64_t drains = 0;  // evictions that had to wait for requests in flight
+  // Time a chosen load waited for its victims to drain: the load path stood still meanwhile.
+  Seconds drain_wait_seconds = 0;
 };
 
 class ServingCore {
@@ -87,7 +89,7 @@ class ServingCore {
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const CoreRequest& request, Seconds now);
   void ScheduleLoads(Seconds now);
-  void StartLoading(ModelHandle model);
+  void StartLoading(ModelHandle model, Seconds now);
   std::uint64_t LoadNeed(ModelHandle model) const;
   bool MakeRoomForLoad(ModelHandle model, std::uint64_t bytes, Seconds now);
   void Evict(ModelHandle model, Seconds now);
@@ -109,6 +111,7 @@ class ServingCore {
   bool loading_ = false;
   std::optional<ModelHandle> next_load_;    // chosen, waiting for draining victims
   std::uint64_t promised_bytes_ = 0;        // kept free for next_load_
+  std::optional<Seconds> drain_wait_since_; // when next_load_ began waiting for drains
   std::vector<ModelHandle> draining_;       // victims still serving requests
   std::vector<ModelHandle> upcoming_;       // scratch
   std::vector<WaitingModel> waiting_models_;  // scratch

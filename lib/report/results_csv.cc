@@ -42,6 +42,9 @@ std::vector<std::string> Header() {
        {"evictions", "loads", "bytes_loaded", "load_seconds", "memory_utilization"}) {
     names.emplace_back(name);
   }
+  add_stats("admission_wait");
+  names.emplace_back("drains");
+  names.emplace_back("drain_wait_seconds");
   for (TaskKind kind : kAllTaskKinds) {
     names.push_back(fmt::format("slo_attainment_{}", TaskKindName(kind)));
   }
@@ -67,6 +70,9 @@ std::vector<std::string> Line(const PolicyResult& r) {
   cells.push_back(fmt::format("{}", r.bytes_loaded));
   cells.push_back(Number(r.load_seconds));
   cells.push_back(Number(r.memory_utilization));
+  add_stats(r.admission_wait);
+  cells.push_back(fmt::format("{}", r.drains));
+  cells.push_back(Number(r.drain_wait_seconds));
   for (TaskKind kind : kAllTaskKinds) {
     const int k = KindIndex(kind);
     cells.push_back(r.ttft_by_kind[k].count > 0 ? Number(r.slo_attainment[k]) : "");

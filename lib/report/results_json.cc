@@ -111,11 +111,13 @@ std::string Result(const PolicyResult& r, const PolicyResult* base, const Policy
       "      \"e2e\": {},\n      \"ttft_by_kind\": {},\n      \"e2e_by_kind\": {},\n"
       "      \"evictions\": {},\n      \"loads\": {},\n      \"bytes_loaded\": {},\n"
       "      \"load_seconds\": {},\n      \"memory_utilization\": {},\n"
+      "      \"admission_wait\": {},\n      \"drains\": {},\n      \"drain_wait_seconds\": {},\n"
       "      \"slo_attainment\": {},\n      \"replay_wall_seconds\": {},\n"
       "      \"ratio_to_baseline\": {},\n      \"ratio_to_oracle\": {}\n    }}",
       Quote(r.policy), r.requests, Stats(r.ttft), Stats(r.e2e), ByKind(r.ttft_by_kind, stats),
       ByKind(r.e2e_by_kind, stats), r.evictions, r.loads, r.bytes_loaded, Number(r.load_seconds),
-      Number(r.memory_utilization), ByKind(r.slo_attainment, slo), Number(r.replay_wall_seconds),
+      Number(r.memory_utilization), Stats(r.admission_wait), r.drains,
+      Number(r.drain_wait_seconds), ByKind(r.slo_attainment, slo), Number(r.replay_wall_seconds),
       Ratios(r, base), Ratios(r, oracle));
 }
 

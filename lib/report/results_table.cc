@@ -179,6 +179,30 @@ void RenderResources(std::string& out, std::span<const PolicyResult> results) {
               columns, rows);
 }
 
+// Where TTFT goes: waiting to be admitted (for a load, a batch slot or KV room) against the rest,
+// and the drains that keep loads waiting; in an overloaded scenario admission is nearly all of it.
+void RenderWaiting(std::string& out, std::span<const PolicyResult> results) {
+  const std::vector<Column> columns = {{"- admission wait -", "mean s", 9},
+                                       {"- admission wait -", "p95 s", 9},
+                                       {"", "% of TTFT", 9},
+                                       {"", "drains", 7},
+                                       {"", "drain wait s", 12}};
+  std::vector<Row> rows;
+  for (const PolicyResult& r : results) {
+    const bool both = r.admission_wait.count > 0 && r.ttft.count > 0 && r.ttft.mean > 0;
+    rows.push_back(Row{Printable(r.policy),
+                       {Stat(r.admission_wait, &LatencyStats::mean, 1, 2),
+                        Stat(r.admission_wait, &LatencyStats::p95, 1, 2),
+                        both ? Number(r.admission_wait.mean / r.ttft.mean * 100, 1)
+                             : std::string(kAbsent),
+                        fmt::format("{}", r.drains), Number(r.drain_wait_seconds, 1)}});
+  }
+  RenderBlock(out,
+              "Where TTFT goes (admission: arrival to joining a batch; drain wait: loads waiting "
+              "on busy victims)",
+              columns, rows);
+}
+
 // Every ratio figure of every policy against `reference`, as "0.618" and "-38.2 %".
 void RenderRatios(std::string& out, std::string_view title, std::span<const PolicyResult> results,
                   const PolicyResult& reference) {
@@ -234,6 +258,7 @@ std::string FormatResultsTable(const ScenarioInfo& scenario, std::span<const Pol
   }
   RenderLatency(out, results);
   RenderResources(out, results);
+  RenderWaiting(out, results);
   if (const PolicyResult* base = FindPolicy(results, baseline)) {
     RenderRatios(out,
                  fmt::format("Ratio to {} (value / {}; change: - is lower, i.e. better)",

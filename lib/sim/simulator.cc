@@ -75,7 +75,8 @@ class Simulation final : public ServingBackend {
              const CostModel& cost, const PolicySetup& setup, const SimulationOptions& options)
       : fleet_(fleet), requests_(requests), cost_(cost), options_(options),
         registry_(options.memory_budget_bytes), batches_(fleet.size()),
-        first_token_(requests.size(), -1.0), finished_(requests.size(), -1.0) {
+        admitted_(requests.size(), -1.0), first_token_(requests.size(), -1.0),
+        finished_(requests.size(), -1.0) {
     std::vector<ModelHandle> future;
     future.reserve(requests.size());
     for (const SimRequest& r : requests) future.push_back(r.model);
@@ -102,6 +103,7 @@ class Simulation final : public ServingBackend {
   }
   void StartRequest(const CoreRequest& request) override {
     const SimRequest& r = requests_[request.id];
+    admitted_[request.id] = now_;
     batches_[request.model].fresh.push_back(
         Sequence{request, r.prompt_tokens, r.output_tokens});
     MarkReady(request.model);
@@ -144,6 +146,7 @@ class Simulation final : public ServingBackend {
   std::deque<ModelHandle> ready_;
   bool accelerator_busy_ = false;
   double used_byte_seconds_ = 0;
+  std::vector<double> admitted_;  // when each request joined its model's batch
   std::vector<double> first_token_;
   std::vector<double> finished_;
   PolicyResult result_;
@@ -296,7 +299,7 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
 PolicyResult Simulation::Summarize() {
   PolicyResult& r = result_;
   r.requests = requests_.size();
-  std::vector<double> e2e(requests_.size());
+  std::vector<double> e2e(requests_.size()), admission_wait(requests_.size());
   PerKind<std::vector<double>> ttft_by_kind, e2e_by_kind;
   PerKind<std::uint64_t> met{}, total{};
   r.ttft_samples.resize(requests_.size());
@@ -304,6 +307,7 @@ PolicyResult Simulation::Summarize() {
     const int k = KindIndex(requests_[i].kind);
     r.ttft_samples[i] = first_token_[i] - requests_[i].arrival;
     e2e[i] = finished_[i] - requests_[i].arrival;
+    admission_wait[i] = admitted_[i] - requests_[i].arrival;
     ttft_by_kind[k].push_back(r.ttft_samples[i]);
     e2e_by_kind[k].push_back(e2e[i]);
     ++total[k];
@@ -311,6 +315,7 @@ PolicyResult Simulation::Summarize() {
   }
   r.ttft = SummarizeLatencies(r.ttft_samples);
   r.e2e = SummarizeLatencies(e2e);
+  r.admission_wait = SummarizeLatencies(admission_wait);
   for (int k = 0; k < kTaskKindCount; ++k) {
     r.ttft_by_kind[k] = SummarizeLatencies(ttft_by_kind[k]);
     r.e2e_by_kind[k] = SummarizeLatencies(e2e_by_kind[k]);
@@ -320,6 +325,8 @@ PolicyResult Simulation::Summarize() {
   r.evictions = c.evictions;
   r.loads = c.loads;
   r.bytes_loaded = c.bytes_loaded;
+  r.drains = c.drains;
+  r.drain_wait_seconds = c.drain_wait_seconds;
   r.memory_utilization =
       now_ > 0 ? used_byte_seconds_ / (now_ * static_cast<double>(options_.memory_budget_bytes)) : 0.0;
   return r;

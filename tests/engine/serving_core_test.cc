@@ -91,12 +91,14 @@ TEST_CASE("a busy victim drains: no new requests, then unloads, then the load st
   CHECK(h.backend.Take().empty());
   h.core->OnRequestFinished(h.Request(0, 0), 10, 3.0);
   CHECK(h.backend.Take() == Log{"unload 0", "load 1"});
+  CHECK(h.core->counters().drain_wait_seconds == Approx(1.0));  // chosen at 2.0, started at 3.0
   h.core->OnLoadFinished(1, 4.0, 1.0);
   CHECK(h.backend.Take() == Log{"start 1@1"});
   // Request 2 for model 0 waits for its reload, which needs model 1 to drain in turn.
   CHECK(h.State(1) == ModelState::kEvicting);
   h.core->OnRequestFinished(h.Request(1, 1), 10, 5.0);
   CHECK(h.backend.Take() == Log{"unload 1", "load 0"});
+  CHECK(h.core->counters().drain_wait_seconds == Approx(2.0));  // and 4.0 to 5.0
   h.core->OnLoadFinished(0, 6.0, 1.0);
   CHECK(h.backend.Take() == Log{"start 2@0"});
   CHECK(h.core->waiting_requests() == 0);

@@ -55,6 +55,9 @@ inline std::vector<PolicyResult> TwoPolicies() {
   lru.bytes_loaded = 200'000'000'000;
   lru.load_seconds = 250.5;
   lru.memory_utilization = 0.875;
+  lru.admission_wait = Stats(1000, 0.75, 0.25, 1.75, 3.5);
+  lru.drains = 80;
+  lru.drain_wait_seconds = 640.25;
   lru.slo_attainment = {0.5, 0.75, 0.9};
   lru.replay_wall_seconds = 0.25;
 

@@ -63,6 +63,10 @@ TEST_CASE("CSV has a header and one line per policy with the same columns") {
   CHECK(FieldOf(header, lru, "bytes_loaded") == "200000000000");
   CHECK(FieldOf(header, lru, "memory_utilization") == "0.875");
   CHECK(FieldOf(header, lru, "slo_attainment_chat") == "0.75");
+  CHECK(FieldOf(header, lru, "admission_wait_mean") == "0.75");
+  CHECK(FieldOf(header, lru, "admission_wait_p95") == "1.75");
+  CHECK(FieldOf(header, lru, "drains") == "80");
+  CHECK(FieldOf(header, lru, "drain_wait_seconds") == "640.25");
 }
 
 TEST_CASE("CSV leaves absent figures empty and quotes odd names") {

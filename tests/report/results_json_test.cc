@@ -83,6 +83,10 @@ TEST_CASE("JSON holds every figure of every policy in base units") {
   CHECK(At(lru, {"bytes_loaded"}).AsUint64() == 200'000'000'000u);
   CHECK(Number(lru, {"load_seconds"}) == 250.5);
   CHECK(Number(lru, {"memory_utilization"}) == 0.875);
+  CHECK(Number(lru, {"admission_wait", "mean"}) == 0.75);
+  CHECK(At(lru, {"admission_wait", "count"}).AsUint64() == 1000u);
+  CHECK(At(lru, {"drains"}).AsUint64() == 80u);
+  CHECK(Number(lru, {"drain_wait_seconds"}) == 640.25);
   CHECK(Number(lru, {"slo_attainment", "completion"}) == 0.5);
   CHECK(Number(lru, {"slo_attainment", "reasoning"}) == 0.9);
   CHECK(Number(lru, {"replay_wall_seconds"}) == 0.25);

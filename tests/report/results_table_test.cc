@@ -60,6 +60,12 @@ TEST_CASE("table rows hold each policy's figures in ms, s, GB and %") {
   CHECK(Contains(resources, "50.0"));   // completion SLO %
   CHECK(Contains(resources, "75.0"));
   CHECK(Contains(resources, "90.0"));
+  const std::string waiting = RowIn(table, "Where TTFT goes", "lru");
+  CHECK(Contains(waiting, "0.75"));    // admission wait mean, s
+  CHECK(Contains(waiting, "1.75"));    // its p95
+  CHECK(Contains(waiting, "75.0"));    // 0.75 s of the 1.0 s mean TTFT
+  CHECK(Contains(waiting, " 80 "));    // drains
+  CHECK(Contains(waiting, "640.2"));   // drain wait s (rounded half to even: 640.25)
   const std::string per_kind = RowIn(table, "Means per task kind", "lru");
   CHECK(Contains(per_kind, "800.0"));  // completion TTFT mean, ms
   CHECK(Contains(per_kind, "43.00"));  // reasoning E2E mean, s

@@ -58,6 +58,9 @@ TEST_CASE("requests to the same model share one prefill and one batch") {
   // Both wait for the load (1.4 s) and are prefilled together (200 tokens: 0.4 s).
   CHECK(r.ttft_samples[0] == Approx(1.8));
   CHECK(r.ttft_samples[1] == Approx(1.3));
+  // Both joined the batch when the load finished: 1.4 s and 0.9 s after arriving.
+  CHECK(r.admission_wait.mean == Approx((1.4 + 0.9) / 2));
+  CHECK(r.admission_wait.count == 2);
   // One decode step for both: weights plus 2 x 101 tokens of KV.
   CHECK(r.e2e.mean == Approx((1.8 + 1.3) / 2 + (2e9 + 202e3) / 1e11));
   CHECK(r.loads == 1);
@@ -71,6 +74,8 @@ TEST_CASE("a miss on a full accelerator evicts, then loads") {
   CHECK(r.evictions == 1);
   CHECK(r.loads == 2);
   CHECK(r.eviction_times == std::vector<double>{10.0});
+  CHECK(r.drains == 0);  // the victim was idle: the load did not wait
+  CHECK(r.drain_wait_seconds == 0.0);
   CHECK(r.ttft_samples[1] == Approx(1.6));
   // Memory: 2 GB (+ 100 KB of KV while serving) held from 0 to the end, over a 3 GB budget.
   CHECK(r.memory_utilization == Approx(2.0 / 3.0).epsilon(1e-3));

@@ -12,13 +12,14 @@ std::size_t FcfsLoadScheduler::PickNext(std::span<const WaitingModel> waiting, S
   return best;
 }
 
-std::size_t ContextLoadScheduler::PickNext(std::span<const WaitingModel> waiting, Seconds now) const {
+std::size_t ContextLoadScheduler::PickNext(std::span<const WaitingModel> waiting,
+                                             Seconds /*now*/) const {
   std::size_t best = 0;
   bool best_overdue = false;
   double best_value = -1;
   for (std::size_t i = 0; i < waiting.size(); ++i) {
     const WaitingModel& w = waiting[i];
-    const bool overdue = now - w.oldest_arrival >= options_.max_wait;
+    const bool overdue = w.loads_passed >= options_.max_loads_passed;
     double value = 0;
     for (int k = 0; k < kTaskKindCount; ++k) value += w.waiting[k] * options_.latency_sensitivity[k];
     value /= std::max(w.load_seconds, 1e-3);

@@ -39,6 +39,7 @@ void ServingCore::Submit(const CoreRequest& request, Seconds now) {
   policy_.OnAccess(AccessEvent{request.model, request.kind, now});
   ModelQueue& q = queues_[request.model];
   if (q.waiting.empty() && TryAdmit(request.model, request, now)) return;
+  if (q.waiting.empty()) q.loads_at_wait_start = counters_.loads;
   q.waiting.push_back(request);
   ++q.waiting_by_kind[KindIndex(request.kind)];
   ++waiting_total_;
@@ -132,6 +133,7 @@ void ServingCore::StartLoading(ModelHandle model, Seconds now) {
   Check(registry_.BeginLoad(model));
   loading_ = true;
   ++counters_.loads;
+  queues_[model].loads_at_wait_start = counters_.loads;
   counters_.bytes_loaded += Checked(registry_.Inspect(model)).weight_bytes;
   backend_.StartLoad(model);
 }
@@ -226,8 +228,9 @@ std::vector<WaitingModel>& ServingCore::WaitingForLoad() {
     if (q.waiting.empty()) continue;
     const ModelStatus status = Checked(registry_.Inspect(m));
     if (status.state != ModelState::kAbsent) continue;
-    waiting_models_.push_back(
-        WaitingModel{m, q.waiting.front().arrival, q.waiting_by_kind, status.load_seconds});
+    waiting_models_.push_back(WaitingModel{m, q.waiting.front().arrival, q.waiting_by_kind,
+                                           status.load_seconds,
+                                           counters_.loads - q.loads_at_wait_start});
   }
   return waiting_models_;
 }

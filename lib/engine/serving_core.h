@@ -84,6 +84,7 @@ class ServingCore {
     std::deque<CoreRequest> waiting;
     PerKind<std::uint32_t> waiting_by_kind{};
     std::vector<CoreRequest> running;
+    std::uint64_t loads_at_wait_start = 0;  // counters_.loads when it began waiting or last loaded
   };
 
   void AdmitWaiting(ModelHandle model, Seconds now);

@@ -141,13 +141,18 @@ TEST_CASE("the batch size bounds the requests a model serves at once") {
 
 TEST_CASE("first-come-first-served loads the oldest request's model; context loads the most urgent work") {
   std::vector<WaitingModel> waiting = {
-      {0, 1.0, {0, 0, 1}, 5.0},   // one reasoning request on a slow model, oldest
-      {1, 2.0, {3, 0, 0}, 1.0},   // three completions on a fast one
+      {0, 1.0, {0, 0, 1}, 5.0, 2},  // one reasoning request on a slow model, oldest
+      {1, 2.0, {3, 0, 0}, 1.0, 1},  // three completions on a fast one
   };
   CHECK(FcfsLoadScheduler().PickNext(waiting, 3.0) == 0);
   CHECK(ContextLoadScheduler().PickNext(waiting, 3.0) == 1);
-  // Waiting is bounded: past max_wait the oldest goes first whatever it is.
-  CHECK(ContextLoadScheduler({.max_wait = 10.0}).PickNext(waiting, 11.5) == 0);
+  // Waiting is bounded: a model passed over by max_loads_passed loads goes first whatever it is,
+  // however long the others have waited in seconds.
+  CHECK(ContextLoadScheduler({.max_loads_passed = 2}).PickNext(waiting, 3.0) == 0);
+  CHECK(ContextLoadScheduler({.max_loads_passed = 3}).PickNext(waiting, 1000.0) == 1);
+  // Among overdue models, the oldest.
+  waiting[1].loads_passed = 5;
+  CHECK(ContextLoadScheduler({.max_loads_passed = 2}).PickNext(waiting, 3.0) == 0);
 }
 
 TEST_CASE("keep-alive unloads an idle model once its keep-alive has passed") {

@@ -155,6 +155,28 @@ TEST_CASE("first-come-first-served loads the oldest request's model; context loa
   CHECK(ContextLoadScheduler({.max_loads_passed = 2}).PickNext(waiting, 3.0) == 0);
 }
 
+TEST_CASE("a waiting model passed over by max_loads_passed loads is loaded next") {
+  // Room for one model at a time; m2's lone reasoning request (3 s load) is worth less than each
+  // completion for m0 or m1, which keep arriving.
+  Harness h(1 * kGiB, {1 * kGiB, 1 * kGiB, 1 * kGiB}, std::make_unique<LruPolicy>(),
+            std::make_unique<ContextLoadScheduler>(ContextSchedulerOptions{.max_loads_passed = 2}));
+  h.core->Submit(h.Request(0, 0), 0.0);                       // load 1: m0
+  h.core->Submit(h.Request(1, 2, TaskKind::kReasoning), 0.1);  // m2 starts waiting
+  h.core->Submit(h.Request(2, 1), 0.2);
+  h.core->OnLoadFinished(0, 1.0, 1.0);
+  h.core->OnRequestFinished(h.Request(0, 0), 5, 2.0);
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0", "unload 0", "load 1"});  // m2 passed once
+  h.core->Submit(h.Request(3, 0), 2.5);
+  h.core->OnLoadFinished(1, 4.0, 2.0);
+  h.core->OnRequestFinished(h.Request(2, 1), 5, 5.0);
+  CHECK(h.backend.Take() == Log{"start 2@1", "unload 1", "load 0"});  // passed twice
+  h.core->Submit(h.Request(4, 1), 5.5);
+  h.core->OnLoadFinished(0, 6.0, 1.0);
+  h.core->OnRequestFinished(h.Request(3, 0), 5, 7.0);
+  // m1's completion is worth more, but m2 has been passed over twice: it goes first.
+  CHECK(h.backend.Take() == Log{"start 3@0", "unload 0", "load 2"});
+}
+
 TEST_CASE("keep-alive unloads an idle model once its keep-alive has passed") {
   Harness h(10 * kGiB, {2 * kGiB}, std::make_unique<KeepAlivePolicy>(60.0));
   CHECK(h.core->NextTimer() == std::numeric_limits<Seconds>::infinity());

@@ -3,13 +3,24 @@
 #ifndef CACE_CONTEXT_SCORER_H_
 #define CACE_CONTEXT_SCORER_H_
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
+#include "cace/eviction_policy.h"
 #include "cace/types.h"
 
 namespace cace {
+
+// The part of a model's context that changes only when the model is used or finishes a request,
+// or when its usage window moves on: far less often than decisions are made.
+struct UsageProfile {
+  PerKind<std::uint32_t> window_counts{};    // requests per kind in the usage window
+  Seconds window_seconds = 1.0;
+  Seconds horizon_seconds = 1.0;             // how far ahead predicted demand looks
+  PerKind<double> expected_output_tokens{};  // per kind, learned from finished requests
+};
 
 // Everything a scorer may use about one candidate, gathered by the policy at decision time.
 struct ModelContext {
@@ -26,19 +37,47 @@ struct ModelContext {
   int first_queue_position = -1;         // position of its first queued request; -1 if none
   int queue_window = 0;                  // size of that queue window
   Seconds drain_seconds = 0;             // a busy victim must drain first: its expected time
+
+  UsageProfile usage() const {
+    return {window_counts, window_seconds, horizon_seconds, expected_output_tokens};
+  }
 };
 
+// What a scorer derives from one model's UsageProfile (ContextScorer::Terms), kept by the policy
+// until the profile changes so that decisions do not derive it again for every candidate.
+using ProfileTerms = std::array<double, 4>;
+
+// One decision's candidates, laid out to be scored in one pass. Row i is candidates[i]; the spans
+// marked "per model" are indexed by model handle and hold valid entries for the candidates' models.
+struct CandidateBatch {
+  std::span<const Candidate> candidates;
+  Seconds now = 0.0;
+  std::span<const double> predicted_demand;    // per row
+  std::span<const UsageProfile> profiles;      // per model, as of `now`
+  std::span<const ProfileTerms> terms;         // per model: the scorer's Terms of its profile
+  std::span<const int> queued_requests;        // per model
+  std::span<const int> first_queue_position;   // per model; -1 if none
+  int queue_window = 0;
+
+  // Row i as the ModelContext that KeepValue takes.
+  ModelContext Context(std::size_t i) const;
+};
+
+// A scorer is defined by KeepValue. Decisions call the batch form, which a scorer may override to
+// split its work: Terms computes what depends on the UsageProfile alone, and the policy calls it
+// again whenever a model's profile changes (and only then); KeepValues then finishes every row of
+// a decision in one pass, reading batch.terms[m], which are Terms(batch.profiles[m]). The two
+// forms must agree bit for bit, so that which one ran never changes a decision.
 class ContextScorer {
  public:
   virtual ~ContextScorer() = default;
   virtual std::string_view name() const = 0;
   // Higher means more worth keeping. Must be finite and deterministic.
   virtual double KeepValue(const ModelContext& context) const = 0;
-  // KeepValue of each context, in one call (a decision scores every candidate; a scorer may
-  // override this to avoid a virtual call per candidate).
-  virtual void KeepValues(std::span<const ModelContext> contexts, std::span<double> values) const {
-    for (std::size_t i = 0; i < contexts.size(); ++i) values[i] = KeepValue(contexts[i]);
-  }
+  // The default derives nothing.
+  virtual ProfileTerms Terms(const UsageProfile& /*profile*/) const { return {}; }
+  // values[i] = KeepValue(batch.Context(i)) for every row; the default computes exactly that.
+  virtual void KeepValues(const CandidateBatch& batch, std::span<double> values) const;
 };
 
 // The named weights of the CACE scorer; the defaults are the ones every benchmark reports.
@@ -75,20 +114,29 @@ struct CaceWeights {
 // That is the expected latency that evicting the model would add to the work predicted for it,
 // weighted by how much that work's users feel latency, plus the wait its drain imposes on the
 // queue, per byte it frees: the model whose loss costs least per byte goes first.
+// Evaluated in two parts, with d_k = 1 + expected_output_k / output_scale. Terms, from the profile:
+//   numerator   = sum_k (window_counts_k + kind_prior) * latency_sensitivity_k * prod_{j != k} d_j
+//   denominator = window * prod_j d_j * sum_j (window_counts_j + kind_prior)
+//   frequency   = frequency_weight * window_total * horizon
+// (sensitivity = numerator / denominator * window: one division per candidate, not one per kind);
+// then per candidate, with demand * window = (base_demand + demand_weight * predicted_demand
+// + queue_weight * queued_requests) * window + frequency:
+//   keep = (demand * window * reload_cost^load_exponent * numerator / denominator
+//           + drain_weight * drain_seconds * max(1, queue_window)) / GiB^size_exponent.
 class CaceScorer final : public ContextScorer {
  public:
-  explicit CaceScorer(CaceWeights weights = {}) { set_weights(weights); }
+  explicit CaceScorer(CaceWeights weights = {});
   std::string_view name() const override { return "cace"; }
   double KeepValue(const ModelContext& context) const override;
-  void KeepValues(std::span<const ModelContext> contexts, std::span<double> values) const override;
+  ProfileTerms Terms(const UsageProfile& profile) const override;
+  void KeepValues(const CandidateBatch& batch, std::span<double> values) const override;
   const CaceWeights& weights() const { return weights_; }
-  void set_weights(const CaceWeights& weights) {
-    weights_ = weights;
-    inverse_output_scale_ = 1.0 / weights.output_scale;  // 0 when the scale is infinite
-  }
 
  private:
-  double Score(const ModelContext& context) const;
+  // KeepValue, given the Terms of the context's profile.
+  double Finish(const ProfileTerms& terms, double predicted_demand, int queued_requests,
+                std::uint64_t bytes, Seconds load_seconds, Seconds drain_seconds,
+                int queue_window) const;
 
   CaceWeights weights_;
   double inverse_output_scale_ = 0.0;
@@ -105,14 +153,20 @@ struct PaperWeights {
 // sensitive) all favour eviction. The recency term as written would evict the most recently used
 // model first, so it is taken with its sense reversed: 1 - 1/(1+ln(1+t)), rising with idle time t.
 // t and l are in seconds; o is the mean expected output over the kinds that used the model.
-// KeepValue returns the negated priority.
+// KeepValue returns the negated priority. Terms holds o, which depends on the profile alone.
 class PaperScorer final : public ContextScorer {
  public:
   explicit PaperScorer(PaperWeights weights = {}) : weights_(weights) {}
   std::string_view name() const override { return "paper"; }
   double KeepValue(const ModelContext& context) const override;
+  ProfileTerms Terms(const UsageProfile& profile) const override;
+  void KeepValues(const CandidateBatch& batch, std::span<double> values) const override;
 
  private:
+  // KeepValue, given the Terms of the context's profile.
+  double Finish(const ProfileTerms& terms, Seconds idle_seconds, Seconds load_seconds,
+                int first_queue_position, int queue_window) const;
+
   PaperWeights weights_;
 };
 

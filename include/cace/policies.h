@@ -101,7 +101,9 @@ struct CacePolicyOptions {
 
 // CACE: evicts the candidates with the lowest keep-value under a ContextScorer (CaceScorer by
 // default, PaperScorer for the summaries' formula), fed by a usage window and an output-length
-// estimator that this policy keeps up to date from the access and completion events.
+// estimator that this policy keeps up to date from the access and completion events. Each model's
+// UsageProfile, and what the scorer derives from it, is kept until an event changes it or the
+// window moves on past a bucket that held requests, so that decisions mostly read them.
 class CacePolicy final : public EvictionPolicy {
  public:
   explicit CacePolicy(std::unique_ptr<ContextScorer> scorer = std::make_unique<CaceScorer>(),
@@ -111,28 +113,37 @@ class CacePolicy final : public EvictionPolicy {
   void OnComplete(const CompletionEvent& event) override;
   void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) override;
 
-  // The context the scorer sees for one candidate; exposed for tests, tools and adaptation.
-  ModelContext ContextOf(const Candidate& candidate, const EvictionRequest& request) const;
-  ContextScorer& scorer() { return *scorer_; }
+  // Scores with `scorer` from now on (the adaptive policy's new weights).
+  void set_scorer(std::unique_ptr<ContextScorer> scorer);
   const UsageWindow& usage() const { return usage_; }
 
  private:
+  void Grow(ModelHandle model);
+  // Reads the model's window as of `now_bucket` into its profile, and the scorer's terms of it.
+  void Refresh(ModelHandle model, std::int64_t now_bucket);
+  int QueueWindow(const EvictionRequest& request) const;
+  // Counts the queued requests per model, and sets the counts back to none after the decision
+  // (so that a decision costs the queue window, not a pass over every model).
   void CountQueue(const EvictionRequest& request);
-  void FillContext(const Candidate& candidate, const EvictionRequest& request,
-                   std::int64_t now_bucket, ModelContext& context) const;
+  void UncountQueue(const EvictionRequest& request);
 
   std::unique_ptr<ContextScorer> scorer_;
   CacePolicyOptions options_;
   std::string name_;
   UsageWindow usage_;
   OutputLengthEstimator output_lengths_;
-  // Per model, the estimator's expectations, refreshed when a request finishes (read per decision).
-  std::vector<PerKind<double>> expected_outputs_;
-  std::vector<ModelContext> contexts_;
+  // Per model: its profile, the window reading it holds, valid from read_bucket_ through
+  // reading.valid_through (a stale entry has valid_through = lowest), and the scorer's terms.
+  std::vector<UsageProfile> profiles_;
+  std::vector<WindowReading> readings_;
+  std::vector<std::int64_t> read_bucket_;
+  std::vector<ProfileTerms> terms_;
+  std::vector<int> queued_;          // per model, counted from request.upcoming during a decision
+  std::vector<int> first_position_;
+  // Per candidate of a decision.
+  std::vector<double> predicted_;
   std::vector<double> keys_;
   std::vector<std::uint32_t> order_;
-  std::vector<int> queued_;          // per model, filled per decision from request.upcoming
-  std::vector<int> first_position_;
 };
 
 struct AdaptiveCaceOptions {
@@ -178,7 +189,6 @@ class AdaptiveCacePolicy final : public EvictionPolicy {
   AdaptiveCaceOptions options_;
   CaceWeights weights_;
   CacePolicy live_;
-  CaceScorer* live_scorer_;  // owned by live_
   std::vector<std::uint64_t> bytes_;
   std::vector<Seconds> load_seconds_;
   std::deque<Logged> log_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "cace/types.h"
@@ -19,11 +20,12 @@ struct UsageWindowOptions {
   double gap_smoothing = 0.2;  // weight of a new inter-arrival gap in its running mean
 };
 
-// One model's usage as of a given time: what a decision reads, computed in one pass.
-struct UsageReading {
+// One model's window as of a bucket, and how long it stays so: a decision may keep it from that
+// bucket through `valid_through`, until the model is used again.
+struct WindowReading {
   PerKind<std::uint32_t> counts{};  // requests per kind in the window
-  std::uint32_t total = 0;
-  double predicted_demand = 0.0;    // expected requests in the horizon
+  double rate = 0.0;                // requests per second over the window
+  std::int64_t valid_through = std::numeric_limits<std::int64_t>::max();  // the last bucket
 };
 
 class UsageWindow {
@@ -39,10 +41,12 @@ class UsageWindow {
   // Requests per kind in the window ending at `now`. O(1): the ring keeps cumulative counts.
   PerKind<std::uint32_t> Counts(ModelHandle model, Seconds now) const;
   std::uint32_t TotalCount(ModelHandle model, Seconds now) const;
-  UsageReading Read(ModelHandle model, Seconds now) const;
-  // The same, with the bucket of `now` computed once for many models (Bucket(now)).
+  // The bucket that time `t` falls in.
   std::int64_t Bucket(Seconds t) const;
-  UsageReading ReadInBucket(ModelHandle model, std::int64_t now_bucket, Seconds now) const;
+  // The window ending in bucket `now_bucket` (Bucket(now)): Counts(model, now), the rate they make,
+  // and the last bucket through which they hold for certain if the model is not used again (for
+  // good once the window is empty).
+  WindowReading Read(ModelHandle model, std::int64_t now_bucket) const;
 
   // Smoothed mean gap between this model's requests; 0 until two were seen.
   Seconds MeanInterArrival(ModelHandle model) const;
@@ -51,6 +55,8 @@ class UsageWindow {
   // and the inter-arrival rate. The latter decays once the model has been idle longer than its
   // usual gap (a stream of requests that stopped should stop predicting demand).
   double PredictedDemand(ModelHandle model, Seconds now) const;
+  // The same, given the model's window at `now` (Read), as a decision that keeps readings has it.
+  double PredictedDemand(ModelHandle model, const WindowReading& reading, Seconds now) const;
 
  private:
   struct ModelUsage {
@@ -59,7 +65,6 @@ class UsageWindow {
     Seconds mean_gap = 0.0;
   };
   std::size_t SlotIndex(ModelHandle model, std::int64_t bucket) const;
-  double Predict(const ModelUsage& usage, std::uint32_t window_total, Seconds now) const;
 
   UsageWindowOptions options_;
   Seconds bucket_seconds_;
@@ -71,41 +76,21 @@ class UsageWindow {
   std::vector<PerKind<std::uint32_t>> cumulative_;
 };
 
-// The per-candidate reads of a decision, inline: they run once per resident model per decision.
+// Inline: a decision reads every candidate.
 inline std::size_t UsageWindow::SlotIndex(ModelHandle model, std::int64_t bucket) const {
   return static_cast<std::size_t>(model) * static_cast<std::size_t>(slots_) +
          (static_cast<std::uint64_t>(bucket) & static_cast<std::uint64_t>(slots_ - 1));
 }
 
-inline double UsageWindow::Predict(const ModelUsage& u, std::uint32_t window_total,
-                                   Seconds now) const {
-  const double windowed_rate = window_total / options_.window;
-  if (u.mean_gap <= 0) return windowed_rate * options_.horizon;
+inline double UsageWindow::PredictedDemand(ModelHandle model, const WindowReading& reading,
+                                           Seconds now) const {
+  if (model >= usage_.size() || usage_[model].head_bucket < 0) return 0.0;
+  const ModelUsage& u = usage_[model];
+  if (u.mean_gap <= 0) return reading.rate * options_.horizon;
   // 1/mean_gap while the stream keeps its pace; once idle for longer than the usual gap,
   // (1/mean_gap) * (mean_gap/idle) = 1/idle.
   const double gap_rate = 1.0 / std::max(u.mean_gap, now - u.last_arrival);
-  return 0.5 * (windowed_rate + gap_rate) * options_.horizon;
-}
-
-inline UsageReading UsageWindow::ReadInBucket(ModelHandle model, std::int64_t now_bucket,
-                                              Seconds now) const {
-  UsageReading reading;
-  if (model >= usage_.size() || usage_[model].head_bucket < 0) return reading;
-  const ModelUsage& u = usage_[model];
-  // The window ending now covers buckets (now_bucket - buckets, now_bucket].
-  const std::int64_t before_window = std::min(now_bucket, u.head_bucket + options_.buckets) -
-                                     options_.buckets;
-  if (before_window < u.head_bucket) {
-    const PerKind<std::uint32_t>& head = cumulative_[SlotIndex(model, u.head_bucket)];
-    const PerKind<std::uint32_t>& base =
-        cumulative_[SlotIndex(model, std::max(before_window, u.head_bucket - options_.buckets))];
-    for (int k = 0; k < kTaskKindCount; ++k) {
-      reading.counts[k] = head[k] - base[k];
-      reading.total += reading.counts[k];
-    }
-  }
-  reading.predicted_demand = Predict(u, reading.total, now);
-  return reading;
+  return 0.5 * (reading.rate + gap_rate) * options_.horizon;
 }
 
 }  // namespace cace

@@ -19,9 +19,7 @@ std::vector<double*> Tunables(CaceWeights& w) {
 AdaptiveCacePolicy::AdaptiveCacePolicy(AdaptiveCaceOptions options)
     : options_(options),
       weights_(options.initial),
-      live_(std::make_unique<CaceScorer>(options.initial), options.base) {
-  live_scorer_ = static_cast<CaceScorer*>(&live_.scorer());
-}
+      live_(std::make_unique<CaceScorer>(options.initial), options.base) {}
 
 void AdaptiveCacePolicy::OnRegister(ModelHandle model, const ModelSpec& spec) {
   if (model >= bytes_.size()) {
@@ -112,7 +110,7 @@ void AdaptiveCacePolicy::Adapt(Seconds now) {
   for (std::size_t i = 0; i < tunable_count; ++i) changed |= *best_values[i] != *current_values[i];
   if (changed) {
     weights_ = best;
-    live_scorer_->set_weights(weights_);
+    live_.set_scorer(std::make_unique<CaceScorer>(weights_));
     ++adaptations_;
   }
 }

@@ -47,24 +47,47 @@ void UsageWindow::Record(ModelHandle model, TaskKind kind, Seconds now) {
   u.last_arrival = std::max(u.last_arrival, now);
 }
 
+WindowReading UsageWindow::Read(ModelHandle model, std::int64_t now_bucket) const {
+  WindowReading reading;
+  if (model >= usage_.size() || usage_[model].head_bucket < 0) return reading;
+  const std::int64_t head = usage_[model].head_bucket;
+  const std::int64_t buckets = options_.buckets;
+  // The window ending in bucket b covers (b - buckets, b]: its counts are the cumulative count of
+  // the head less that of bucket max(b, head) - buckets, the newest bucket before it. Once that
+  // reaches the head, the window is empty for good.
+  const std::int64_t base = std::max(now_bucket, head) - buckets;
+  if (base >= head) return reading;
+  const PerKind<std::uint32_t>& head_count = cumulative_[SlotIndex(model, head)];
+  const PerKind<std::uint32_t>& base_count = cumulative_[SlotIndex(model, base)];
+  std::uint32_t total = 0;
+  for (int k = 0; k < kTaskKindCount; ++k) {
+    reading.counts[k] = head_count[k] - base_count[k];
+    total += reading.counts[k];
+  }
+  reading.rate = total / options_.window;
+  // Up to the head they are the same (the base stays at head - buckets); after it, the window may
+  // lose a bucket that held requests at every step. (Finding the next such bucket costs more than
+  // the reads it saves.)
+  reading.valid_through = std::max(now_bucket, head);
+  return reading;
+}
+
 PerKind<std::uint32_t> UsageWindow::Counts(ModelHandle model, Seconds now) const {
-  return ReadInBucket(model, Bucket(now), now).counts;
+  return Read(model, Bucket(now)).counts;
 }
 
 std::uint32_t UsageWindow::TotalCount(ModelHandle model, Seconds now) const {
-  return Read(model, now).total;
+  std::uint32_t total = 0;
+  for (std::uint32_t count : Counts(model, now)) total += count;
+  return total;
 }
 
 Seconds UsageWindow::MeanInterArrival(ModelHandle model) const {
   return model < usage_.size() ? usage_[model].mean_gap : 0.0;
 }
 
-UsageReading UsageWindow::Read(ModelHandle model, Seconds now) const {
-  return ReadInBucket(model, Bucket(now), now);
-}
-
 double UsageWindow::PredictedDemand(ModelHandle model, Seconds now) const {
-  return Read(model, now).predicted_demand;
+  return PredictedDemand(model, Read(model, Bucket(now)), now);
 }
 
 }  // namespace cace

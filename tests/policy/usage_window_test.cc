@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <limits>
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "cace/usage_window.h"
@@ -38,6 +42,26 @@ TEST_CASE("predicted demand follows the arrival rate and decays when a stream st
   CHECK(window.PredictedDemand(1, 78.0) == Approx(0.5 * (0.2 + 0.5 * 2.0 / 40.0) * 10.0));
   CHECK(window.PredictedDemand(1, 1000.0) < 0.02);
   CHECK(window.PredictedDemand(9, 10.0) == 0.0);
+}
+
+TEST_CASE("a reading holds through the bucket it says") {
+  std::mt19937 rng(5);
+  UsageWindow window({.window = 100.0, .buckets = 10, .horizon = 10.0});
+  double t = 0;
+  for (int i = 0; i < 400; ++i) {
+    t += (rng() % 100 == 0) ? 150.0 : static_cast<double>(rng() % 80) / 10.0;
+    window.Record(static_cast<ModelHandle>(rng() % 4), static_cast<TaskKind>(rng() % 3), t);
+    const ModelHandle m = static_cast<ModelHandle>(rng() % 5);  // model 4: never used
+    const std::int64_t now = window.Bucket(t) + static_cast<std::int64_t>(rng() % 15) - 3;
+    const WindowReading reading = window.Read(m, now);
+    CHECK(reading.counts == window.Counts(m, (static_cast<double>(now) + 0.5) * 10.0));
+    CHECK(reading.rate == Approx((reading.counts[0] + reading.counts[1] + reading.counts[2]) / 100.0));
+    const std::int64_t last = std::min(reading.valid_through, now + 40);
+    for (std::int64_t b = now; b <= last; ++b) REQUIRE(window.Read(m, b).counts == reading.counts);
+    // An empty window stays empty until the next record.
+    const bool empty = reading.counts == PerKind<std::uint32_t>{};
+    CHECK(empty == (reading.valid_through == std::numeric_limits<std::int64_t>::max()));
+  }
 }
 
 }  // namespace

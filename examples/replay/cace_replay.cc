@@ -4,9 +4,12 @@
 //   cace_replay                           the default scenario, every policy
 //   cace_replay --ablation                CACE with each factor removed, beside LRU and CACE
 //   cace_replay --sweep                   memory x arrival-rate sweep, CACE against the baselines
+//   cace_replay --seeds 5                 seeds 1..5 of the model assignment, summarized across
+//                                         them (with --sweep: every cell with each seed)
 //   cace_replay --trace my.csv --fleet my_fleet.csv --gpu h100 --budget-gb 70 --policies lru,cace
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -19,6 +22,8 @@
 #include "fmt/format.h"
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/scenario.h"
+#include "lib/sim/seed_summary.h"
+#include "lib/sim/seed_summary_table.h"
 #include "lib/sim/sweep.h"
 
 ABSL_FLAG(std::string, trace, "", "trace in the documented CSV format (default: the Azure 2023 hour)");
@@ -29,6 +34,10 @@ ABSL_FLAG(double, budget_gb, 0, "memory budget in GB (default: the accelerator's
 ABSL_FLAG(double, rate_scale, 0.125,
           "arrival-rate multiplier of the trace (default: the share one accelerator serves)");
 ABSL_FLAG(std::uint64_t, seed, 1, "seed of the model-assignment rule");
+ABSL_FLAG(int, seeds, 1,
+          "replay seeds seed..seed+N-1 and summarize across them (geometric mean of the per-seed "
+          "ratios to the baseline, their range, seeds won); the full table, JSON, CSV and SVG "
+          "stay the first seed's; with --sweep every cell is replayed with each seed");
 ABSL_FLAG(std::string, policies, "", "comma-separated policies (default: every comparison policy)");
 ABSL_FLAG(std::string, baseline, "lru", "policy the ratios are taken against");
 ABSL_FLAG(bool, ablation, false, "also run CACE with each factor removed");
@@ -71,43 +80,92 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-int RunComparison() {
-  absl::StatusOr<Scenario> scenario = BuildScenario(ChosenScenario());
-  if (!scenario.ok()) return Fail(scenario.status());
-  const CatalogOptions catalog{scenario->simulation.memory_budget_bytes};
+// Several seeds are only worth replaying when they change the traffic; summaries across seeds and
+// the sweep compare every seed with the baseline, so it must be replayed too.
+absl::Status CheckSeeds(int seeds) {
+  if (seeds < 1) {
+    return absl::InvalidArgumentError(fmt::format("--seeds {}: must be at least 1", seeds));
+  }
+  if (seeds > 1 && !absl::GetFlag(FLAGS_trace).empty()) {
+    return absl::InvalidArgumentError(
+        "--seeds: a --trace names its own models, so every seed would replay the same traffic");
+  }
+  if (seeds == 1 && !absl::GetFlag(FLAGS_sweep)) return absl::OkStatus();  // ratios optional
+  const std::string baseline = absl::GetFlag(FLAGS_baseline);
+  const std::vector<std::string> policies = ChosenPolicies();
+  if (std::find(policies.begin(), policies.end(), baseline) == policies.end()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "--baseline {} is not among the policies replayed: add it to --policies", baseline));
+  }
+  return absl::OkStatus();
+}
+
+// Replays `scenario` through every chosen policy, a progress line each on stderr.
+absl::StatusOr<std::vector<PolicyResult>> ReplayChosenPolicies(const Scenario& scenario) {
+  const CatalogOptions catalog{scenario.simulation.memory_budget_bytes};
   std::vector<PolicyResult> results;
   for (const std::string& name : ChosenPolicies()) {
     absl::StatusOr<PolicySetup> setup = PolicyByName(name, catalog);
-    if (!setup.ok()) return Fail(setup.status());
-    SimulationOptions simulation = scenario->simulation;
+    if (!setup.ok()) return setup.status();
+    SimulationOptions simulation = scenario.simulation;
     if (isatty(fileno(stderr))) {  // a progress line for a person watching, not for a log
       simulation.progress = [&name](double done) {
         std::fprintf(stderr, "\r  %-18s %3.0f %%", name.c_str(), done * 100);
       };
     }
     absl::StatusOr<PolicyResult> result =
-        Simulate(scenario->fleet, scenario->requests, scenario->cost, *setup, simulation);
-    if (!result.ok()) return Fail(result.status());
+        Simulate(scenario.fleet, scenario.requests, scenario.cost, *setup, simulation);
+    if (!result.ok()) return result.status();
     std::fprintf(stderr, "\r  %-18s done in %.2f s\n", name.c_str(), result->replay_wall_seconds);
     results.push_back(*std::move(result));
   }
+  return results;
+}
+
+int RunComparison() {
+  const int seeds = absl::GetFlag(FLAGS_seeds);
+  absl::StatusOr<std::vector<Scenario>> scenarios = BuildSeedScenarios(ChosenScenario(), seeds);
+  if (!scenarios.ok()) return Fail(scenarios.status());
+  std::vector<std::vector<PolicyResult>> per_seed;
+  for (const Scenario& scenario : *scenarios) {
+    if (seeds > 1) fmt::print(stderr, "seed {}\n", scenario.info.seed);
+    absl::StatusOr<std::vector<PolicyResult>> results = ReplayChosenPolicies(scenario);
+    if (!results.ok()) return Fail(results.status());
+    per_seed.push_back(*std::move(results));
+  }
+  // Every detailed output shows one trajectory, the first seed's; the block after the table is
+  // the one that speaks for every seed.
+  ScenarioInfo info = scenarios->front().info;
+  const std::vector<PolicyResult>& results = per_seed.front();
+  if (seeds > 1) {
+    info.notes.push_back(fmt::format(
+        "--seeds {}: these figures are seed {}'s alone; the terminal output summarizes seeds "
+        "{}..{} after the table",
+        seeds, info.seed, info.seed, info.seed + static_cast<std::uint64_t>(seeds) - 1));
+  }
   const std::string baseline = absl::GetFlag(FLAGS_baseline);
-  std::fputs(FormatResultsTable(scenario->info, results, baseline).c_str(), stdout);
+  std::fputs(FormatResultsTable(info, results, baseline).c_str(), stdout);
+  if (seeds > 1) {
+    absl::StatusOr<std::vector<SeedSummary>> summaries = SummarizeSeeds(per_seed, baseline);
+    if (!summaries.ok()) return Fail(summaries.status());
+    std::fputs(FormatSeedSummary(*summaries, info.seed, baseline).c_str(), stdout);
+  }
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
-    if (absl::Status s = WriteResultsJson(path, scenario->info, results, baseline); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteResultsJson(path, info, results, baseline); !s.ok()) return Fail(s);
   }
   if (const std::string path = absl::GetFlag(FLAGS_csv); !path.empty()) {
     if (absl::Status s = WriteResultsCsv(path, results); !s.ok()) return Fail(s);
   }
   if (const std::string path = absl::GetFlag(FLAGS_svg); !path.empty()) {
-    if (absl::Status s = WriteResultsSvg(path, scenario->info, results); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteResultsSvg(path, info, results); !s.ok()) return Fail(s);
   }
   return 0;
 }
 
 int RunSweep() {
-  absl::StatusOr<std::string> table = RunMemoryRateSweep(ChosenScenario(), ChosenPolicies(),
-                                                         absl::GetFlag(FLAGS_baseline));
+  absl::StatusOr<std::string> table =
+      RunMemoryRateSweep(ChosenScenario(), ChosenPolicies(), absl::GetFlag(FLAGS_baseline),
+                         absl::GetFlag(FLAGS_seeds));
   if (!table.ok()) return Fail(table.status());
   std::fputs(table->c_str(), stdout);
   return 0;
@@ -118,7 +176,9 @@ int RunSweep() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "replays a code-assistant workload through serving policies on a simulated accelerator");
+      "replays a code-assistant workload through serving policies on a simulated accelerator; "
+      "--seeds N compares them across N seeds of the model assignment");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = cace::CheckSeeds(absl::GetFlag(FLAGS_seeds)); !s.ok()) return cace::Fail(s);
   return absl::GetFlag(FLAGS_sweep) ? cace::RunSweep() : cace::RunComparison();
 }

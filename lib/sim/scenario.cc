@@ -84,4 +84,16 @@ absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options) {
   return scenario;
 }
 
+absl::StatusOr<std::vector<Scenario>> BuildSeedScenarios(ScenarioOptions options, int seeds) {
+  std::vector<Scenario> scenarios;
+  const std::uint64_t first = options.seed;
+  for (int i = 0; i < seeds; ++i) {
+    options.seed = first + static_cast<std::uint64_t>(i);
+    absl::StatusOr<Scenario> scenario = BuildScenario(options);
+    if (!scenario.ok()) return scenario.status();
+    scenarios.push_back(*std::move(scenario));
+  }
+  return scenarios;
+}
+
 }  // namespace cace

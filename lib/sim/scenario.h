@@ -43,6 +43,10 @@ struct Scenario {
 
 absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options);
 
+// The scenario of each of `seeds` seeds of the model-assignment rule: options.seed,
+// options.seed + 1, ..., in that order; all else as `options` says.
+absl::StatusOr<std::vector<Scenario>> BuildSeedScenarios(ScenarioOptions options, int seeds);
+
 // The smallest budget that still serves every request of `requests` (the largest model with the
 // largest KV cache one of its requests needs).
 std::uint64_t MinimumBudget(const std::vector<FleetModel>& fleet, const std::vector<SimRequest>& requests);

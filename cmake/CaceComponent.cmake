@@ -13,6 +13,16 @@ function(cace_add_component name)
     PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(cace_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   cace_set_warnings(cace_${name})
+  # Installed as cace::${name}, the name the build tree uses.
+  set_target_properties(cace_${name} PROPERTIES EXPORT_NAME ${name})
+  # Objects built with sanitizers need their runtimes wherever they are linked, and code that
+  # shares their inline functions must be built alike (Abseil's containers poison their free slots
+  # under AddressSanitizer; an uninstrumented copy of an insert would trip over that). So the
+  # targets carry the flag to their users, a host's build included.
+  if(CACE_SANITIZE)
+    target_compile_options(cace_${name} INTERFACE -fsanitize=${CACE_SANITIZE})
+    target_link_options(cace_${name} INTERFACE -fsanitize=${CACE_SANITIZE})
+  endif()
   set_property(GLOBAL APPEND PROPERTY CACE_COMPONENTS cace_${name})
 endfunction()
 

@@ -10,6 +10,10 @@ install(TARGETS cace ${_cace_components} EXPORT caceTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/cace DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT caceTargets NAMESPACE cace:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cace)
+get_property(CACE_RUNTIME_USES_OPENBLAS GLOBAL PROPERTY CACE_RUNTIME_USES_OPENBLAS)
+if(NOT CACE_RUNTIME_USES_OPENBLAS)
+  set(CACE_RUNTIME_USES_OPENBLAS OFF)
+endif()
 configure_package_config_file(cmake/caceConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/caceConfig.cmake
                               INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cace)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/caceConfigVersion.cmake

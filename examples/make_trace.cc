@@ -4,6 +4,7 @@
 //   cace_make_trace --out trace.csv                       # Azure code + conversation hour
 //   cace_make_trace --mooncake PATH --out trace.csv        # Mooncake as the conversation traffic
 //   cace_make_trace --synthetic --duration 600 --seed 3 --out trace.csv
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -18,12 +19,14 @@
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: cace_make_trace --out PATH [--fleet PATH] [--seed N] [--rate-scale X]\n"
+    "usage: cace_make_trace --out PATH [--fleet PATH] [--seed N] [--rate-scale X] [--sessions N]\n"
     "                       [--azure-code PATH] [--azure-conv PATH | --mooncake PATH]\n"
     "                       [--synthetic [--duration S]]\n"
     "  Public traces (default): completion traffic from --azure-code, conversation traffic from\n"
     "  --azure-conv, or from --mooncake instead; traces of different services are each shifted\n"
-    "  to start at 0. --synthetic generates Azure-shaped traffic for --duration seconds.\n";
+    "  to start at 0. --synthetic generates Azure-shaped traffic for --duration seconds.\n"
+    "  --sessions: open sessions per traffic class (default 16; 0: each class's request rate x\n"
+    "  the time between one user's requests, 10 s for completions and 60 s for chat).\n";
 
 struct Flags {
   std::string out;
@@ -71,6 +74,11 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags& flags) {
       flags.assignment.seed = static_cast<std::uint64_t>(*number);
     } else if (flag == "--rate-scale") {
       flags.assignment.rate_scale = *number;
+    } else if (flag == "--sessions") {
+      if (!(*number >= 0 && *number <= 1'000'000) || *number != std::floor(*number)) {
+        return fmt::format("--sessions: '{}' is not a whole number in [0, 1000000]", value);
+      }
+      flags.assignment.sessions = static_cast<int>(*number);
     } else if (flag == "--duration") {
       flags.duration = *number;
     } else {

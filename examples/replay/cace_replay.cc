@@ -34,6 +34,9 @@ ABSL_FLAG(double, budget_gb, 0, "memory budget in GB (default: the accelerator's
 ABSL_FLAG(double, rate_scale, 0.125,
           "arrival-rate multiplier of the trace (default: the share one accelerator serves)");
 ABSL_FLAG(std::uint64_t, seed, 1, "seed of the model-assignment rule");
+ABSL_FLAG(int, sessions, 16,
+          "open sessions per traffic class in the model assignment (0: each class's request rate "
+          "x the time between one user's requests, 10 s for completions and 60 s for chat)");
 ABSL_FLAG(int, seeds, 1,
           "replay seeds seed..seed+N-1 and summarize across them (geometric mean of the per-seed "
           "ratios to the baseline, their range, seeds won); the full table, JSON, CSV and SVG "
@@ -72,6 +75,7 @@ ScenarioOptions ChosenScenario() {
   options.budget_bytes = absl::GetFlag(FLAGS_budget_gb) * 1e9;
   options.rate_scale = absl::GetFlag(FLAGS_rate_scale);
   options.seed = absl::GetFlag(FLAGS_seed);
+  options.sessions = absl::GetFlag(FLAGS_sessions);
   return options;
 }
 

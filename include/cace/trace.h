@@ -56,6 +56,9 @@ absl::StatusOr<std::vector<RawRequest>> ReadMooncakeTrace(const std::string& pat
 //  - requests come from sessions: each request joins one of `sessions` open sessions of its class
 //    (uniformly), a session keeps its model for a geometric number of requests with mean
 //    session_requests, then draws a new model from the current popularity;
+//  - sessions = 0 derives each class's open sessions from its traffic instead (Little's law): its
+//    request rate after rate_scale times the seconds between one user's requests, at least 1, so
+//    that scaling the rate down means fewer users rather than the same users asking less often;
 //  - completion requests are FIM prompts with max_tokens = 64 (as an editor plugin sends them);
 //    conversation requests get max_tokens = the next power of two at or above their output,
 //    at least 256 (the limit a chat client sets), so the classifier sees what a server would see;
@@ -66,7 +69,11 @@ struct AssignmentOptions {
   double zipf_s = 1.1;
   Seconds drift_period = 900;
   double session_requests = 20;
-  int sessions = 16;
+  int sessions = 16;  // open sessions per class; 0: from the traffic, as above
+  // Seconds between one user's requests within a session, for sessions = 0: an editor asks for a
+  // completion at pauses in typing; a chat user reads the reply and writes the next message.
+  Seconds completion_think_seconds = 10;
+  Seconds conversation_think_seconds = 60;
   double rate_scale = 1.0;
 };
 absl::StatusOr<std::vector<TraceRequest>> AssignModels(std::span<const RawRequest> completion_traffic,

@@ -34,7 +34,8 @@ absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options) {
     if (!code.ok()) return code.status();
     auto conv = ReadAzureTrace(options.shared_dir + "/traces/azure_llm_2023_conv.csv");
     if (!conv.ok()) return conv.status();
-    AssignmentOptions assignment{.seed = options.seed, .rate_scale = options.rate_scale};
+    AssignmentOptions assignment{
+        .seed = options.seed, .sessions = options.sessions, .rate_scale = options.rate_scale};
     auto assigned = AssignModels(*code, *conv, scenario.fleet, assignment);
     if (!assigned.ok()) return assigned.status();
     trace = *std::move(assigned);

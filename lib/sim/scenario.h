@@ -29,6 +29,7 @@ struct ScenarioOptions {
   // serves with a mean TTFT under 0.3 s: compute is then not the bottleneck, memory is.
   double rate_scale = 0.125;
   std::uint64_t seed = 1;
+  int sessions = 16;  // open sessions per traffic class (AssignmentOptions; 0: from the traffic)
   CostModelOptions cost;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
 };

@@ -24,6 +24,8 @@ constexpr std::uint64_t kRankingStream = 0x200;
 
 constexpr std::uint32_t kCompletionMaxTokens = 64;  // an editor plugin's limit for one completion
 constexpr std::uint32_t kConversationMinMaxTokens = 256;
+// Each open session is a few bytes; a million is more than any fleet's users.
+constexpr int kMaxSessions = 1'000'000;
 
 bool Takes(ModelRole role, TrafficClass traffic) {
   if (role == ModelRole::kBoth) return true;
@@ -41,13 +43,13 @@ std::uint32_t ChatLimit(std::uint32_t output_tokens) {
 class ClassAssigner {
  public:
   ClassAssigner(TrafficClass traffic, std::vector<std::size_t> models,
-                const AssignmentOptions& options)
+                const AssignmentOptions& options, std::size_t sessions)
       : traffic_(traffic),
         models_(std::move(models)),
         options_(options),
         zipf_(models_.size(), options.zipf_s),
         rng_(StreamSeed(options.seed, kSessionStream + static_cast<std::uint64_t>(traffic))),
-        sessions_(static_cast<std::size_t>(options.sessions)) {}
+        sessions_(sessions) {}
 
   // The fleet index of the model serving a request that arrives at `time` (output clock).
   std::size_t Next(Seconds time) {
@@ -104,14 +106,27 @@ absl::Status CheckOptions(const AssignmentOptions& options) {
   if (!std::isfinite(options.session_requests) || options.session_requests < 1) {
     return bad("session_requests must be >= 1");
   }
-  // Each open session is a few bytes; a million is more than any fleet's users.
-  if (options.sessions < 1 || options.sessions > 1'000'000) {
-    return bad("sessions must be in [1, 1000000]");
+  if (options.sessions < 0 || options.sessions > kMaxSessions) {
+    return bad("sessions must be in [0, 1000000] (0: from the traffic)");
+  }
+  if (!(options.completion_think_seconds > 0) || !(options.conversation_think_seconds > 0) ||
+      !std::isfinite(options.completion_think_seconds) ||
+      !std::isfinite(options.conversation_think_seconds)) {
+    return bad("think seconds must be finite and > 0");
   }
   if (!std::isfinite(options.rate_scale) || options.rate_scale <= 0) {
     return bad("rate_scale must be > 0");
   }
   return absl::OkStatus();
+}
+
+// Open sessions of a class whose `requests` arrive over `span` replayed seconds: the fixed number
+// when given, else its rate times the think time (Little's law), at least 1.
+std::size_t SessionCount(std::size_t requests, Seconds span, Seconds think,
+                         const AssignmentOptions& options) {
+  if (options.sessions > 0) return static_cast<std::size_t>(options.sessions);
+  const double rate = span > 0 ? static_cast<double>(requests) / span : 0.0;
+  return static_cast<std::size_t>(std::clamp(std::round(rate * think), 1.0, double{kMaxSessions}));
 }
 
 // Indices of `traffic` in arrival order (stable: file order among equal times).
@@ -161,10 +176,15 @@ absl::StatusOr<std::vector<TraceRequest>> AssignModels(std::span<const RawReques
           "fleet: no model takes {} traffic (role {} or both)",
           completion ? "completion" : "conversation", completion ? "completion" : "conversation"));
     }
-    ClassAssigner assigner(traffic, std::move(models), options);
+    const std::vector<std::size_t> order = ArrivalOrder(raw);
+    const Seconds span = (raw[order.back()].arrival - raw[order.front()].arrival) / options.rate_scale;
+    const Seconds think =
+        completion ? options.completion_think_seconds : options.conversation_think_seconds;
+    ClassAssigner assigner(traffic, std::move(models), options,
+                           SessionCount(raw.size(), span, think, options));
     std::vector<TraceRequest>& out = per_class[static_cast<int>(traffic)];
     out.reserve(raw.size());
-    for (std::size_t index : ArrivalOrder(raw)) {
+    for (std::size_t index : order) {
       const RawRequest& request = raw[index];
       TraceRequest assigned;
       // Rounded to the nanosecond (monotone, so order is kept): the CSV then shows the trace's

@@ -209,6 +209,45 @@ TEST_CASE("sessions make consecutive requests repeat their model", "[assign]") {
   CHECK(RepeatRate(Assign(options), true) > independent + 0.02);
 }
 
+TEST_CASE("sessions 0 derives each class's sessions from its rate and think time") {
+  // 10 completions over 9 s (rate 10/9 per s) and 10 chats over 90 s (1/9 per s).
+  std::vector<RawRequest> code, conv;
+  for (int i = 0; i < 10; ++i) {
+    code.push_back({static_cast<double>(i), 10, 10});
+    conv.push_back({10.0 * i, 10, 10});
+  }
+  const std::vector<FleetModel> fleet = ExampleFleet();
+  auto assign = [&](const AssignmentOptions& options) {
+    absl::StatusOr<std::vector<TraceRequest>> trace = AssignModels(code, conv, fleet, options);
+    REQUIRE(trace.ok());
+    std::vector<std::string> models;
+    for (const TraceRequest& r : *trace) models.push_back(r.model);
+    return models;
+  };
+  AssignmentOptions derived;
+  derived.sessions = 0;
+  derived.session_requests = 1000;  // sessions keep their model: the session count shows
+  AssignmentOptions fixed = derived;
+  fixed.sessions = 1;
+  const std::vector<std::string> one_session = assign(fixed);
+  fixed.sessions = 10;
+  REQUIRE(assign(fixed) != one_session);  // so the comparisons below can tell the counts apart
+  for (const auto& [think, sessions] : std::vector<std::pair<double, int>>{{0.9, 1}, {9.0, 10}}) {
+    // Completions: 10/9 per s x think; chats: 1/9 per s x 10 x think, so both classes get `sessions`.
+    derived.completion_think_seconds = think;
+    derived.conversation_think_seconds = 10 * think;
+    fixed.sessions = sessions;
+    CHECK(assign(derived) == assign(fixed));
+  }
+  // Doubling the rate doubles the sessions: rate_scale 2 with think 4.5 is the 10-session case.
+  derived.rate_scale = 2;
+  derived.completion_think_seconds = 4.5;
+  derived.conversation_think_seconds = 45;
+  fixed.sessions = 10;
+  fixed.rate_scale = 2;
+  CHECK(assign(derived) == assign(fixed));
+}
+
 TEST_CASE("rate_scale 2 halves the span", "[assign]") {
   const std::vector<TraceRequest> normal = Assign({});
   AssignmentOptions options;
@@ -236,7 +275,9 @@ TEST_CASE("assignment errors", "[assign]") {
   SECTION("bad options") {
     for (auto change : std::vector<void (*)(AssignmentOptions&)>{
              [](AssignmentOptions& o) { o.rate_scale = 0; },
-             [](AssignmentOptions& o) { o.sessions = 0; },
+             [](AssignmentOptions& o) { o.sessions = -1; },
+             [](AssignmentOptions& o) { o.completion_think_seconds = 0; },
+             [](AssignmentOptions& o) { o.conversation_think_seconds = std::nan(""); },
              [](AssignmentOptions& o) { o.sessions = 2'000'000'000; },
              [](AssignmentOptions& o) { o.session_requests = 0.5; },
              [](AssignmentOptions& o) { o.drift_period = 0; },

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "fmt/format.h"
+
 namespace cace {
 
 const PolicyResult* FindPolicy(std::span<const PolicyResult> results, std::string_view name) {
@@ -15,6 +17,10 @@ const PolicyResult* FindPolicy(std::span<const PolicyResult> results, std::strin
 
 double StatOrNaN(const LatencyStats& stats, double LatencyStats::*field) {
   return stats.count == 0 ? std::numeric_limits<double>::quiet_NaN() : stats.*field;
+}
+
+std::string FigureText(double value, int decimals) {
+  return std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : std::string("-");
 }
 
 double Ratio(double value, double base) {

@@ -4,6 +4,7 @@
 #define CACE_LIB_REPORT_FIGURES_H_
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cace/replay_report.h"
@@ -22,6 +23,10 @@ const PolicyResult* FindPolicy(std::span<const PolicyResult> results, std::strin
 // A latency figure, or NaN when no request contributed to it (count 0): an absent figure must
 // not read as 0 s.
 double StatOrNaN(const LatencyStats& stats, double LatencyStats::*field);
+
+// `value` with `decimals` decimals, or "-" when it is absent (NaN or infinite): the way every
+// table shows a figure.
+std::string FigureText(double value, int decimals);
 
 // value / base; NaN when either is NaN or infinite, or base is not positive (no meaningful ratio).
 double Ratio(double value, double base);

@@ -36,15 +36,11 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-std::string Number(double value, int decimals) {
-  return std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : std::string(kAbsent);
-}
-
 // A ratio in 5 characters and its change in at most 8 ("0.618", "-38.2 %"; "17.18",
 // "+1618 %"), so the ratio columns line up even far from the reference.
 std::string RatioText(double ratio) {
   if (!std::isfinite(ratio)) return std::string(kAbsent);
-  return Number(ratio, ratio < 10 ? 3 : ratio < 100 ? 2 : ratio < 1000 ? 1 : 0);
+  return FigureText(ratio, ratio < 10 ? 3 : ratio < 100 ? 2 : ratio < 1000 ? 1 : 0);
 }
 
 std::string ChangeText(double ratio) {
@@ -55,7 +51,7 @@ std::string ChangeText(double ratio) {
 
 std::string Stat(const LatencyStats& stats, double LatencyStats::*field, double scale,
                  int decimals) {
-  return Number(StatOrNaN(stats, field) * scale, decimals);
+  return FigureText(StatOrNaN(stats, field) * scale, decimals);
 }
 
 void RenderGroups(std::string& out, std::size_t name_width, const std::vector<Column>& columns) {
@@ -163,15 +159,15 @@ void RenderResources(std::string& out, std::span<const PolicyResult> results) {
   for (const PolicyResult& r : results) {
     Row row{Printable(r.policy),
             {fmt::format("{}", r.evictions), fmt::format("{}", r.loads),
-             Number(static_cast<double>(r.bytes_loaded) / kBytesPerGB, 1),
-             Number(r.load_seconds, 1), Number(r.memory_utilization * 100, 1)}};
+             FigureText(static_cast<double>(r.bytes_loaded) / kBytesPerGB, 1),
+             FigureText(r.load_seconds, 1), FigureText(r.memory_utilization * 100, 1)}};
     for (TaskKind kind : kAllTaskKinds) {
       // A kind no request had has no attainment to show.
       const bool seen = r.ttft_by_kind[KindIndex(kind)].count > 0;
-      row.cells.push_back(seen ? Number(r.slo_attainment[KindIndex(kind)] * 100, 1)
+      row.cells.push_back(seen ? FigureText(r.slo_attainment[KindIndex(kind)] * 100, 1)
                                : std::string(kAbsent));
     }
-    row.cells.push_back(Number(r.replay_wall_seconds, 2));
+    row.cells.push_back(FigureText(r.replay_wall_seconds, 2));
     rows.push_back(std::move(row));
   }
   RenderBlock(out,
@@ -193,9 +189,9 @@ void RenderWaiting(std::string& out, std::span<const PolicyResult> results) {
     rows.push_back(Row{Printable(r.policy),
                        {Stat(r.admission_wait, &LatencyStats::mean, 1, 2),
                         Stat(r.admission_wait, &LatencyStats::p95, 1, 2),
-                        both ? Number(r.admission_wait.mean / r.ttft.mean * 100, 1)
+                        both ? FigureText(r.admission_wait.mean / r.ttft.mean * 100, 1)
                              : std::string(kAbsent),
-                        fmt::format("{}", r.drains), Number(r.drain_wait_seconds, 1)}});
+                        fmt::format("{}", r.drains), FigureText(r.drain_wait_seconds, 1)}});
   }
   RenderBlock(out,
               "Where TTFT goes (admission: arrival to joining a batch; drain wait: loads waiting "

@@ -5,12 +5,9 @@
 #include <cstddef>
 
 #include "fmt/format.h"
+#include "lib/report/figures.h"
 
 namespace cace {
-
-std::string FigureText(double value, int decimals) {
-  return std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : std::string("-");
-}
 
 std::string TtftRatioRangeText(const SeedSummary& summary) {
   if (!std::isfinite(summary.ttft_ratio_min) || !std::isfinite(summary.ttft_ratio_max)) return "-";

@@ -11,9 +11,6 @@
 
 namespace cace {
 
-// `value` with `decimals` decimals, or "-" when it is absent (NaN or infinite).
-std::string FigureText(double value, int decimals);
-
 // The range of the per-seed TTFT ratios, "0.812-1.104", or "-" when a ratio is absent.
 std::string TtftRatioRangeText(const SeedSummary& summary);
 

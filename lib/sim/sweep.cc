@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "fmt/format.h"
+#include "lib/report/figures.h"
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/seed_summary.h"
 #include "lib/sim/seed_summary_table.h"

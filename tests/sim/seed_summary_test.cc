@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/sim/seed_summary.h"
+#include "lib/report/figures.h"
 #include "lib/sim/seed_summary_table.h"
 
 namespace cace {

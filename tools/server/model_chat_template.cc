@@ -17,11 +17,7 @@ absl::StatusOr<ModelChatTemplateText> FromGguf(const std::string& path) {
   auto file = GgufFile::Open(path);
   if (!file.ok()) return file.status();
   ModelChatTemplateText result;
-  auto text = file->GetString("tokenizer.chat_template");
-  if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat(path, ": no tokenizer.chat_template in the GGUF metadata"));
-  }
-  result.text = *std::move(text);
+  if (auto text = file->GetString("tokenizer.chat_template"); text.ok()) result.text = *std::move(text);
   auto tokens = file->GetStringArray("tokenizer.ggml.tokens");
   if (!tokens.ok()) return tokens.status();
   auto token_text = [&](const char* key) -> std::string {
@@ -68,7 +64,6 @@ absl::StatusOr<ModelChatTemplateText> FromTokenizerConfig(const std::string& dir
       }
     }
   }
-  if (result.text.empty()) return absl::NotFoundError(absl::StrCat(path, ": no chat_template"));
   result.bos_token = TokenText(config, "bos_token");
   result.eos_token = TokenText(config, "eos_token");
   return result;
@@ -82,9 +77,22 @@ absl::StatusOr<ModelChatTemplateText> ReadModelChatTemplate(const std::string& m
   return FromGguf(model_path);
 }
 
-absl::StatusOr<ChatTemplate> LoadModelChatTemplate(const std::string& model_path) {
+absl::StatusOr<ChatTemplate> LoadModelChatTemplate(const std::string& model_path,
+                                                   const std::string& template_file) {
   auto text = ReadModelChatTemplate(model_path);
   if (!text.ok()) return text.status();
+  if (!template_file.empty()) {
+    std::ifstream in(template_file, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat(template_file, ": cannot be read"));
+    std::stringstream file_text;
+    file_text << in.rdbuf();
+    text->text = file_text.str();
+    while (!text->text.empty() && text->text.back() == '\n') text->text.pop_back();  // the file's own newline
+  }
+  if (text->text.empty()) {
+    return absl::NotFoundError(absl::StrCat(model_path, ": the model has no chat template (a config can name one "
+                                            "with chat_template_file)"));
+  }
   auto recognized = RecognizeChatTemplate(text->text, text->bos_token, text->eos_token);
   if (!recognized.ok()) {
     return absl::Status(recognized.status().code(),

@@ -17,12 +17,14 @@ struct ModelChatTemplateText {
   std::string eos_token;
 };
 
-// `model_path`: a .gguf file or a directory holding tokenizer_config.json. NotFound when the
+// `model_path`: a .gguf file or a directory holding tokenizer_config.json; `text` is empty when the
 // model carries no template.
 absl::StatusOr<ModelChatTemplateText> ReadModelChatTemplate(const std::string& model_path);
 
-// ReadModelChatTemplate then RecognizeChatTemplate.
-absl::StatusOr<ChatTemplate> LoadModelChatTemplate(const std::string& model_path);
+// ReadModelChatTemplate then RecognizeChatTemplate; `template_file`, when not empty, replaces the
+// model's template text (for models that carry none). NotFound when there is no template.
+absl::StatusOr<ChatTemplate> LoadModelChatTemplate(const std::string& model_path,
+                                                   const std::string& template_file = {});
 
 }  // namespace cace::server
 

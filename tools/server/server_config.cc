@@ -153,6 +153,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view text, const std:
         section.Read("id", entry.id);
         section.Read("path", entry.path);
         section.Read("pin", entry.pin);
+        section.Read("chat_template_file", entry.chat_template_file);
         section.ReadKeepAlive("keep_alive", entry.keep_alive);
         if (const json* priority = section.Get("priority")) {
           if (!priority->is_number_integer()) section.Fail("priority must be an integer");
@@ -161,6 +162,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view text, const std:
         if (entry.id.empty() || entry.path.empty()) section.Fail("needs an id and a path");
         if (!ids.insert(entry.id).second) section.Fail(absl::StrCat("id \"", entry.id, "\" repeated"));
         if (std::filesystem::path(entry.path).is_relative()) entry.path = (base / entry.path).string();
+        if (!entry.chat_template_file.empty() && std::filesystem::path(entry.chat_template_file).is_relative()) {
+          entry.chat_template_file = (base / entry.chat_template_file).string();
+        }
         config.models.push_back(std::move(entry));
       }
     }

@@ -13,7 +13,7 @@
 //                "max_pending_requests": 1024, "compute_threads": 0, "default_keep_alive": "5m",
 //                "cace_weights": {"load_cost": 1.0, ...}},
 //     "models": [{"id": "coder", "path": "models/coder.gguf", "pin": false, "keep_alive": "10m",
-//                 "priority": 0}]
+//                 "priority": 0, "chat_template_file": "templates/chatml.jinja"}]
 //   }
 #ifndef CACE_TOOLS_SERVER_SERVER_CONFIG_H_
 #define CACE_TOOLS_SERVER_SERVER_CONFIG_H_
@@ -35,6 +35,7 @@ struct ModelEntry {
   bool pin = false;
   std::optional<KeepAlive> keep_alive;
   int priority = 0;
+  std::string chat_template_file;  // replaces the model's own chat template; resolved like path
 };
 
 struct EngineSection {

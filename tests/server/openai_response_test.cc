@@ -61,6 +61,8 @@ TEST_CASE("errors: OpenAI's object, the status per engine code") {
   CHECK(FromStatus(absl::NotFoundError("m")).http_status == 404);
   CHECK(FromStatus(absl::InvalidArgumentError("m")).http_status == 400);
   CHECK(FromStatus(absl::OutOfRangeError("m")).http_status == 400);
+  CHECK(FromStatus(absl::OutOfRangeError("m")).code == "context_length_exceeded");
+  CHECK(FromStatus(absl::FailedPreconditionError("pinned")).http_status == 409);
   CHECK(FromStatus(absl::ResourceExhaustedError("m")).http_status == 429);
   CHECK(FromStatus(absl::DeadlineExceededError("m")).http_status == 504);
   CHECK(FromStatus(absl::UnavailableError("m")).http_status == 503);

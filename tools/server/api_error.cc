@@ -59,8 +59,9 @@ ApiError FromStatus(const absl::Status& status) {
     case absl::StatusCode::kNotFound:
       return {404, "invalid_request_error", std::move(message), "model", "model_not_found"};
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
       return BadRequest(std::move(message));
+    case absl::StatusCode::kOutOfRange:  // prompt + max_tokens beyond the model's context
+      return BadRequest(std::move(message), "prompt", "context_length_exceeded");
     case absl::StatusCode::kResourceExhausted:
       return QueueFull(std::move(message));
     case absl::StatusCode::kDeadlineExceeded:

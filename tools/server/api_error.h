@@ -30,8 +30,9 @@ ApiError DeadlineExceeded(std::string message);
 ApiError ServerError(std::string message);
 
 // The engine's status for a request it refused or ended early, as the API reports it:
-// NotFound 404, InvalidArgument / OutOfRange 400, ResourceExhausted 429, DeadlineExceeded 504,
-// Unavailable 503, Cancelled 499 (the client went away; nobody reads it), anything else 500.
+// NotFound 404, InvalidArgument 400, OutOfRange 400 context_length_exceeded, ResourceExhausted 429, DeadlineExceeded 504,
+// Unavailable 503, FailedPrecondition 409, Cancelled 499 (the client went away; nobody reads
+// it), anything else 500.
 ApiError FromStatus(const absl::Status& status);
 
 }  // namespace cace::server

@@ -46,6 +46,31 @@ void ServingCore::Submit(const CoreRequest& request, Seconds now) {
   ScheduleLoads(now);
 }
 
+void ServingCore::OnModelAdded(ModelHandle model) {
+  if (model >= queues_.size()) queues_.resize(model + 1);
+}
+
+bool ServingCore::Cancel(const CoreRequest& request, Seconds now) {
+  ModelQueue& q = queues_[request.model];
+  auto it = std::find_if(q.waiting.begin(), q.waiting.end(), [&](const CoreRequest& r) { return r.id == request.id; });
+  if (it == q.waiting.end()) return false;
+  --q.waiting_by_kind[KindIndex(it->kind)];
+  q.waiting.erase(it);
+  --waiting_total_;
+  if (next_load_ == request.model && q.waiting.empty()) {
+    next_load_.reset();
+    promised_bytes_ = 0;
+  }
+  ScheduleLoads(now);
+  return true;
+}
+
+void ServingCore::OnLoadFailed(ModelHandle model, Seconds now) {
+  Check(registry_.AbortLoad(model));
+  loading_ = false;
+  ScheduleLoads(now);
+}
+
 std::uint64_t ServingCore::FreeBytes() const {
   const std::uint64_t used = registry_.used_bytes();
   const std::uint64_t capacity = registry_.capacity_bytes();

@@ -69,6 +69,13 @@ class ServingCore {
               ServingBackend& backend, CoreOptions options = {});
 
   void Submit(const CoreRequest& request, Seconds now);
+  // A model registered after the core was made.
+  void OnModelAdded(ModelHandle model);
+  // Takes a waiting request out of its queue; false when it is not waiting (running or unknown).
+  bool Cancel(const CoreRequest& request, Seconds now);
+  // The load failed: the model is absent again and nothing is promised to it. The driver has
+  // already ended (Cancel) the requests that waited for it.
+  void OnLoadFailed(ModelHandle model, Seconds now);
   void OnLoadFinished(ModelHandle model, Seconds now, Seconds measured_load_seconds);
   void OnRequestFinished(const CoreRequest& request, std::uint32_t output_tokens, Seconds now);
   // Unloads models idle past their timeout; the driver calls it at NextTimer().

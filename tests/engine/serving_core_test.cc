@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -219,6 +220,301 @@ TEST_CASE("keep-alive unloads an idle model once its keep-alive has passed") {
   h.core->OnTimer(61.0);
   CHECK(h.State(0) == ModelState::kAbsent);
   CHECK(h.core->counters().evictions == 1);
+}
+
+TEST_CASE("a request's KV reservation is its prompt plus max_tokens, times the model's KV bytes per token") {
+  Harness h(10 * kGiB, {});
+  ModelSpec spec{"kv", {}, WeightFormat::kSimulated, kGiB, 1000, 1.0};
+  const ModelHandle m = h.core->AddModel(spec).value();
+  h.Submit(CoreRequest{0, m, TaskKind::kChat, 0.0, 100, 50}, 0.0);
+  h.Loaded(m, 1.0, 1.0);
+  CHECK(h.Record(m).kv_bytes == 150 * 1000);
+  CHECK(h.core->registry().used_bytes() == kGiB + 150 * 1000);
+  h.Finish(0, 7, 2.0);  // 7 tokens generated: the reservation was for 50, all of it is returned
+  CHECK(h.Record(m).kv_bytes == 0);
+  CHECK(KvReservationBytes(100, 50, 1000) == 150'000);
+}
+
+TEST_CASE("Submit's errors are distinct and change nothing") {
+  Harness h(4 * kGiB, {2 * kGiB, 2 * kGiB}, std::make_unique<LruPolicy>(),
+            std::make_unique<FcfsLoadScheduler>(),
+            CoreOptions{.max_waiting = 3, .max_waiting_per_model = 2});
+  h.Submit(h.Request(0, 0), 0.0);
+  h.backend.Take();
+  auto unchanged = [&] {
+    CHECK(h.backend.Take().empty());
+    CHECK(h.core->waiting_requests() == 1);  // request 0, for the model loading
+    CHECK(h.core->registry().used_bytes() == 2 * kGiB);  // model 0 loading
+    CHECK(h.core->CheckInvariants().ok());
+  };
+  CHECK(h.core->Submit(h.Request(1, 7), 0.1).code() == absl::StatusCode::kNotFound);
+  unchanged();
+  CHECK(h.core->Submit(CoreRequest{1, 0, TaskKind::kChat, 0.1, 10, 0}, 0.1).code() ==
+        absl::StatusCode::kInvalidArgument);
+  unchanged();
+  CHECK(h.core->Submit(h.Request(0, 1), 0.1).code() == absl::StatusCode::kAlreadyExists);
+  unchanged();
+  const absl::Status too_big = h.core->Submit(h.Request(1, 1, TaskKind::kChat, 2 * kGiB + 1), 0.1);
+  CHECK(too_big.code() == absl::StatusCode::kOutOfRange);
+  CHECK(std::string(too_big.message()).find("larger than the memory") != std::string::npos);
+  unchanged();
+  // The queue bounds: two per model, three in all.
+  h.Submit(h.Request(1, 0), 0.2);
+  const absl::Status per_model = h.core->Submit(h.Request(2, 0), 0.3);
+  CHECK(per_model.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(per_model.message()).find("max_waiting_per_model") != std::string::npos);
+  h.Submit(h.Request(3, 1), 0.4);
+  const absl::Status total = h.core->Submit(h.Request(4, 1), 0.5);
+  CHECK(total.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(total.message()).find("(max_waiting)") != std::string::npos);
+  CHECK(h.core->waiting_requests() == 3);
+  CHECK(h.core->registry().Get(0)->queued == 2);
+  CHECK(h.Ended(2) == absl::StatusCode::kUnknown);  // refused requests never end: they never began
+}
+
+TEST_CASE("a failed load returns its memory, tells its waiting requests why and lets others load") {
+  Harness h(3 * kGiB, {2 * kGiB, 2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Submit(h.Request(1, 0), 0.1);
+  h.Submit(h.Request(2, 1), 0.2);
+  CHECK(h.backend.Take() == Log{"load 0"});
+  CHECK(h.core->registry().used_bytes() == 2 * kGiB);
+  CHECK(h.core->OnLoadFailed(0, absl::OkStatus(), 1.0).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(h.core->OnLoadFailed(1, absl::DataLossError("x"), 1.0).code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(h.core->OnLoadFailed(0, absl::DataLossError("file truncated at byte 12"), 1.0).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.Ended(0) == absl::StatusCode::kDataLoss);
+  CHECK(h.Ended(1) == absl::StatusCode::kDataLoss);
+  const std::string why(h.backend.ended[0].second.message());
+  CHECK(why.find("m0") != std::string::npos);
+  CHECK(why.find("truncated") != std::string::npos);
+  CHECK(h.State(0) == ModelState::kAbsent);
+  CHECK(h.core->counters().failed_loads == 1);
+  CHECK(h.backend.Take() == Log{"load 1"});  // model 0's memory went to model 1
+  h.Loaded(1, 2.0, 1.0);
+  CHECK(h.backend.Take() == Log{"start 2@1"});
+  // A later request for the failed model tries a new load.
+  h.Submit(h.Request(3, 0), 3.0);
+  h.Finish(2, 5, 3.5);
+  CHECK(h.backend.Take() == Log{"unload 1", "load 0"});
+}
+
+TEST_CASE("a waiting request is cancelled: it leaves its queue, and the load chosen for it is dropped") {
+  Harness h(3 * kGiB + 16, {1 * kGiB, 3 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Loaded(0, 1.0, 1.0);
+  h.Submit(h.Request(1, 1), 2.0);  // model 0 is busy: it drains for model 1
+  CHECK(h.State(0) == ModelState::kEvicting);
+  CHECK(h.core->promised_bytes() == 2 * kGiB);  // what the drain does not free is kept from KV
+  h.backend.Take();
+  REQUIRE(h.core->Cancel(1, 2.5).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.Ended(1) == absl::StatusCode::kCancelled);
+  CHECK(h.core->waiting_requests() == 0);
+  CHECK(h.core->promised_bytes() == 0);
+  CHECK(h.core->Cancel(1, 2.6).code() == absl::StatusCode::kNotFound);
+  h.Finish(0, 5, 3.0);
+  CHECK(h.backend.Take() == Log{"unload 0"});  // the drain completes; nothing to load now
+  CHECK(h.core->counters().cancelled == 1);
+}
+
+TEST_CASE("a running request is cancelled: the backend stops it, its KV room and batch slot are freed") {
+  Harness h(4 * kGiB, {2 * kGiB}, std::make_unique<LruPolicy>(),
+            std::make_unique<FcfsLoadScheduler>(), CoreOptions{.max_batch = 1});
+  h.Submit(h.Request(0, 0, TaskKind::kChat, kGiB), 0.0);
+  h.Submit(h.Request(1, 0, TaskKind::kChat, kGiB), 0.1);
+  h.Loaded(0, 1.0, 1.0);
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0"});
+  CHECK(h.Record(0).kv_bytes == kGiB);
+  REQUIRE(h.core->Cancel(0, 1.5).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"stop 0", "start 1@0"});
+  CHECK(h.Ended(0) == absl::StatusCode::kCancelled);
+  CHECK(h.Record(0).in_flight == 1);
+  CHECK(h.Record(0).kv_bytes == kGiB);  // request 1's, not request 0's as well
+  // A finish report that crosses the cancellation is refused without harm.
+  CHECK(h.core->OnRequestFinished(0, 3, 1.6).code() == absl::StatusCode::kNotFound);
+  REQUIRE(h.core->CheckInvariants().ok());
+}
+
+TEST_CASE("cancelling the last request of a draining victim unloads it and starts the waiting load") {
+  Harness h(3 * kGiB, {2 * kGiB, 2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Loaded(0, 1.0, 1.0);
+  h.Submit(h.Request(1, 1), 2.0);
+  h.backend.Take();
+  REQUIRE(h.core->Cancel(0, 2.5).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"stop 0", "unload 0", "load 1"});
+}
+
+TEST_CASE("models are added and removed at run time; removal is refused while the model is in use") {
+  Harness h(4 * kGiB, {2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  CHECK(h.core->RemoveModel(0, 0.5).code() == absl::StatusCode::kFailedPrecondition);  // loading, queued
+  h.Loaded(0, 1.0, 1.0);
+  const absl::Status busy = h.core->RemoveModel(0, 1.5);
+  CHECK(busy.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(busy.message()).find("1 requests running") != std::string::npos);
+  CHECK(h.State(0) == ModelState::kResident);
+  h.Finish(0, 5, 2.0);
+  h.backend.Take();
+  REQUIRE(h.core->RemoveModel(0, 3.0).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"unload 0"});
+  CHECK(h.core->registry().size() == 0);
+  CHECK(h.core->registry().used_bytes() == 0);
+  CHECK(h.core->registry().Find("m0").status().code() == absl::StatusCode::kNotFound);
+  CHECK(h.core->Submit(h.Request(1, 0), 3.5).code() == absl::StatusCode::kNotFound);
+  CHECK(h.core->counters().evictions == 0);  // a removal is the host's order, not an eviction
+
+  ModelSpec spec{"m0", {}, WeightFormat::kSimulated, 3 * kGiB, 1, 1.0};
+  const ModelHandle again = h.core->AddModel(spec).value();
+  CHECK(again == 1);  // handles are never reused
+  h.Submit(h.Request(2, again), 4.0);
+  h.Loaded(again, 5.0, 1.0);
+  CHECK(h.backend.Take() == Log{"load 1", "start 2@1"});
+  CHECK(h.core->registry().Get(again)->spec.weight_bytes == 3 * kGiB);
+}
+
+TEST_CASE("when every resident model is pinned, a request needing their room gets a clear error") {
+  Harness h(4 * kGiB + 16, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  for (ModelHandle m : {0u, 1u}) {
+    h.Submit(h.Request(m, m), m);
+    h.Loaded(m, m + 0.5, 0.5);
+    h.Finish(m, 5, m + 0.7);
+    REQUIRE(h.core->SetPinned(m, true, 2.0).ok());
+  }
+  h.backend.Take();
+  const absl::Status refused = h.core->Submit(h.Request(5, 2), 3.0);
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(refused.message()).find("pinned") != std::string::npos);
+  CHECK(h.backend.Take().empty());
+  CHECK(h.State(0) == ModelState::kResident);
+  CHECK(h.State(1) == ModelState::kResident);
+  // Requests for the pinned models themselves still run.
+  h.Submit(h.Request(6, 1), 3.1);
+  CHECK(h.backend.Take() == Log{"start 6@1"});
+  // A third pin would exceed the budget; unpinning model 0 lets the request in, at model 0's cost.
+  CHECK(h.core->SetPinned(2, true, 3.2).code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(h.core->SetPinned(0, false, 3.3).ok());
+  h.Submit(h.Request(7, 2), 3.4);
+  CHECK(h.backend.Take() == Log{"unload 0", "load 2"});
+  CHECK(h.State(1) == ModelState::kResident);
+  // With 1 and 2 pinned, a waiting request for model 0 could never run: that pin is refused.
+  h.Submit(h.Request(8, 0), 3.5);
+  CHECK(h.core->SetPinned(2, true, 3.6).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_FALSE(h.core->registry().Get(2)->pinned);
+}
+
+TEST_CASE("pinning is refused when a waiting request could then never run") {
+  Harness h(4 * kGiB + 16, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  REQUIRE(h.core->SetPinned(0, true, 0.0).ok());
+  h.Submit(h.Request(0, 2), 0.0);  // loads model 2 (model 0 is pinned but absent)
+  h.Submit(h.Request(1, 1), 0.1);  // waits for the load path
+  const absl::Status refused = h.core->SetPinned(2, true, 0.2);
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(refused.message()).find("request 1") != std::string::npos);
+  CHECK_FALSE(h.core->registry().Get(2)->pinned);
+}
+
+TEST_CASE("a pinned model is never evicted, even by its keep-alive") {
+  Harness h(10 * kGiB, {2 * kGiB}, std::make_unique<KeepAlivePolicy>(60.0));
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Loaded(0, 1.0, 1.0);
+  h.Finish(0, 5, 2.0);
+  REQUIRE(h.core->SetPinned(0, true, 2.0).ok());
+  CHECK(h.core->NextTimer() == std::numeric_limits<Seconds>::infinity());
+  h.core->OnTimer(100.0);
+  CHECK(h.State(0) == ModelState::kResident);
+}
+
+TEST_CASE("a per-model keep-alive overrides the policy's idle timeout") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB});  // LRU: never unloads on its own
+  for (ModelHandle m : {0u, 1u}) {
+    h.Submit(h.Request(m, m), 0.0);
+  }
+  h.Loaded(0, 1.0, 1.0);
+  h.Loaded(1, 2.0, 1.0);
+  h.Finish(0, 5, 3.0);
+  h.Finish(1, 5, 3.0);
+  CHECK(h.core->NextTimer() == std::numeric_limits<Seconds>::infinity());
+  CHECK(h.core->SetKeepAlive(0, -1.0).code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(h.core->SetKeepAlive(0, 10.0).ok());
+  CHECK(h.core->NextTimer() == Approx(11.0));  // last use: its request's start at 1.0
+  CHECK(h.Record(0).keep_alive == 10.0);
+  h.core->OnTimer(11.0);
+  CHECK(h.State(0) == ModelState::kAbsent);
+  CHECK(h.State(1) == ModelState::kResident);
+  REQUIRE(h.core->SetKeepAlive(0, std::nullopt).ok());
+  CHECK(h.core->NextTimer() == std::numeric_limits<Seconds>::infinity());
+}
+
+TEST_CASE("a higher-priority model is loaded before older requests for lower-priority ones") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Submit(h.Request(1, 1), 0.1);  // oldest waiting: first come, first served would load it next
+  h.Submit(h.Request(2, 2), 0.2);
+  REQUIRE(h.core->SetPriority(2, 5, 0.3).ok());
+  CHECK(h.Record(2).priority == 5);
+  h.Loaded(0, 1.0, 1.0);
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0", "load 2"});
+}
+
+TEST_CASE("the device turns between models with running requests, round-robin") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  for (ModelHandle m : {0u, 1u, 2u}) {
+    h.Submit(h.Request(m, m), 0.0);
+    h.Loaded(m, 1.0 + m, 1.0);
+  }
+  h.Submit(h.Request(10, 0), 4.0);  // model 0 has two requests
+  auto step = [&](ModelHandle expected, std::vector<FinishedRequest> finished, Seconds now) {
+    const std::optional<ModelHandle> picked = h.core->PickModelToStep();
+    REQUIRE(picked.has_value());
+    CHECK(*picked == expected);
+    REQUIRE(h.core->CheckInvariants().ok());
+    REQUIRE(h.core->OnStepFinished(*picked, finished, now).ok());
+    REQUIRE(h.core->CheckInvariants().ok());
+  };
+  step(0, {}, 5.0);
+  step(1, {}, 5.1);
+  step(2, {{2, 3}}, 5.2);  // model 2's only request ends: it leaves the ring
+  step(0, {{0, 4}}, 5.3);  // model 0 keeps request 10: back of the ring
+  step(1, {}, 5.4);
+  h.Submit(h.Request(11, 2), 5.5);  // model 2 has work again: it joins the back, behind model 1
+  step(0, {}, 5.6);
+  step(1, {{1, 6}}, 5.7);  // model 1 is done: the ring is 2, 0
+  step(2, {}, 5.8);
+  // A request cancelled during its model's step is skipped when the step reports it finished.
+  const std::optional<ModelHandle> picked = h.core->PickModelToStep();
+  REQUIRE(picked == std::optional<ModelHandle>(0));
+  REQUIRE(h.core->Cancel(10, 5.9).ok());
+  REQUIRE(h.core->OnStepFinished(0, std::vector<FinishedRequest>{{10, 9}}, 6.0).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.Ended(10) == absl::StatusCode::kCancelled);
+  step(2, {{11, 1}}, 6.1);
+  CHECK_FALSE(h.core->PickModelToStep().has_value());
+  CHECK(h.core->OnStepFinished(0, {}, 6.2).code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("every accepted request ends exactly once, with OK when it finished") {
+  Harness h(5 * kGiB, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  std::uint64_t id = 0;
+  for (int round = 0; round < 6; ++round) {
+    const Seconds t = round * 10.0;
+    for (ModelHandle m : {0u, 1u, 2u}) h.Submit(h.Request(id++, m), t);
+    // Drive until everything submitted so far has finished.
+    for (int guard = 0; guard < 100 && h.core->waiting_requests() + h.backend.log.size() > 0; ++guard) {
+      for (const std::string& event : h.backend.Take()) {
+        const auto space = event.find(' ');
+        const std::string what = event.substr(0, space);
+        if (what == "load") h.Loaded(static_cast<ModelHandle>(std::stoul(event.substr(space + 1))), t + 1, 1.0);
+        if (what == "start") h.Finish(std::stoull(event.substr(space + 1)), 3, t + 2);
+      }
+    }
+  }
+  REQUIRE(h.backend.ended.size() == id);
+  for (std::uint64_t r = 0; r < id; ++r) CHECK(h.Ended(r) == absl::StatusCode::kOk);
 }
 
 }  // namespace

@@ -343,11 +343,38 @@ absl::Status ServingCore::OnStepFinished(ModelHandle model, std::span<const Fini
 // Loads
 
 absl::Status ServingCore::OnLoadFinished(ModelHandle model, Seconds now,
-                                         Seconds measured_load_seconds) {
+                                         Seconds measured_load_seconds,
+                                         std::uint64_t measured_weight_bytes) {
   if (!table_.Contains(model) || table_.record(model).state != ModelState::kLoading) {
     return absl::FailedPreconditionError(fmt::format("model {} is not loading", model));
   }
-  if (absl::Status s = table_.FinishLoad(model, measured_load_seconds, now); !s.ok()) return s;
+  if (!(measured_load_seconds >= 0)) {
+    return absl::InvalidArgumentError(fmt::format("negative load time for model {}", model));
+  }
+  if (measured_weight_bytes > 0) {
+    if (absl::Status fits = table_.SetWeightBytes(model, measured_weight_bytes); !fits.ok()) {
+      // It holds more than the room made for it: undo the load rather than overcommit.
+      Check(table_.AbortLoad(model));
+      loading_ = false;
+      ++counters_.failed_loads;
+      backend_.Unload(model);
+      FailWaiting(model, fits, now);
+      return absl::OkStatus();
+    }
+    // Waiting requests that fitted the registered figure may not fit the measured one.
+    ModelQueue& q = queues_[model];
+    for (std::size_t i = 0; i < q.waiting.size();) {
+      absl::Status fits = CheckFits(model, q.waiting[i].kv_bytes, kNoModel);
+      if (fits.ok()) {
+        ++i;
+        continue;
+      }
+      const CoreRequest request = q.waiting[i].request;
+      PopWaiting(model, i);
+      EndRequest(request, fits);
+    }
+  }
+  Check(table_.FinishLoad(model, measured_load_seconds, now));
   policy_.OnLoad(model, now);
   loading_ = false;
   AdmitWaiting(model, now);
@@ -363,6 +390,11 @@ absl::Status ServingCore::OnLoadFailed(ModelHandle model, const absl::Status& st
   Check(table_.AbortLoad(model));
   loading_ = false;
   ++counters_.failed_loads;
+  FailWaiting(model, status, now);
+  return absl::OkStatus();
+}
+
+void ServingCore::FailWaiting(ModelHandle model, const absl::Status& status, Seconds now) {
   const absl::Status why(status.code(), fmt::format("loading model '{}' failed: {}", table_.record(model).spec.name, std::string(status.message())));
   ModelQueue& q = queues_[model];
   while (!q.waiting.empty()) {
@@ -371,7 +403,6 @@ absl::Status ServingCore::OnLoadFailed(ModelHandle model, const absl::Status& st
     EndRequest(request, why);
   }
   AfterRoomFreed(now);
-  return absl::OkStatus();
 }
 
 void ServingCore::TellPolicyEvicted(const Reservation& reservation, Seconds now) {

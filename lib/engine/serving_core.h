@@ -26,6 +26,10 @@
 //  Cancel        a waiting request leaves its queue; a running one is stopped (StopRequest), its KV
 //                reservation freed; either ends with Cancelled (RequestEnded).
 //  OnLoadFinished  the load started by StartLoad is done (policy OnLoad); waiting requests start.
+//                With the bytes the backend measured it holding, those replace the registered
+//                figure for every later decision; a load that holds more than the memory left
+//                beside the others is undone (Unload) and handled as a failed load
+//                (ResourceExhausted to its waiting requests).
 //  OnLoadFailed  the load failed: its memory and any promise are returned, the model is absent
 //                again, and every request waiting for it ends with the load's status
 //                (RequestEnded). Not retried by the core: the driver retries a transient failure
@@ -150,8 +154,10 @@ class ServingCore {
   // NotFound when no live request has this id.
   absl::Status Cancel(std::uint64_t request_id, Seconds now);
 
-  // Loads. FailedPrecondition when the model is not loading; InvalidArgument for an OK status.
-  absl::Status OnLoadFinished(ModelHandle model, Seconds now, Seconds measured_load_seconds);
+  // Loads. FailedPrecondition when the model is not loading; InvalidArgument for a negative time
+  // or (OnLoadFailed) an OK status. measured_weight_bytes 0: as registered.
+  absl::Status OnLoadFinished(ModelHandle model, Seconds now, Seconds measured_load_seconds,
+                              std::uint64_t measured_weight_bytes = 0);
   absl::Status OnLoadFailed(ModelHandle model, const absl::Status& status, Seconds now);
 
   // The device. PickModelToStep returns the next model of the ring (it leaves the ring while its
@@ -208,6 +214,7 @@ class ServingCore {
 
   absl::Status CheckFits(ModelHandle model, std::uint64_t kv_bytes, ModelHandle pin_also) const;
   std::uint64_t PinnedWeightBytes(ModelHandle except) const;
+  void FailWaiting(ModelHandle model, const absl::Status& status, Seconds now);
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);

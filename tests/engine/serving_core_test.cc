@@ -299,6 +299,28 @@ TEST_CASE("a failed load returns its memory, tells its waiting requests why and 
   CHECK(h.backend.Take() == Log{"unload 1", "load 0"});
 }
 
+TEST_CASE("the bytes a backend measures replace the registered ones; a load that does not fit is undone") {
+  Harness h(5 * kGiB, {2 * kGiB, 2 * kGiB, 1 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Submit(h.Request(1, 0, TaskKind::kChat, 2 * kGiB), 0.1);  // fits 2 GiB of weights, not 3.5
+  REQUIRE(h.core->OnLoadFinished(0, 1.0, 1.0, 3 * kGiB + kGiB / 2).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.Record(0).spec.weight_bytes == 3 * kGiB + kGiB / 2);
+  CHECK(h.Ended(1) == absl::StatusCode::kOutOfRange);
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0"});
+  // Model 2 was registered at 1 GiB and fits the 1.5 GiB left; it measures 2 GiB: undone.
+  h.Submit(h.Request(2, 2), 2.0);
+  CHECK(h.backend.Take() == Log{"load 2"});
+  REQUIRE(h.core->OnLoadFinished(2, 3.0, 1.0, 2 * kGiB).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"unload 2"});
+  CHECK(h.Ended(2) == absl::StatusCode::kResourceExhausted);
+  CHECK(h.State(2) == ModelState::kAbsent);
+  CHECK(h.Record(2).spec.weight_bytes == kGiB);  // nothing learned from a load that was undone
+  CHECK(h.core->counters().failed_loads == 1);
+  CHECK(h.core->registry().used_bytes() == 3 * kGiB + kGiB / 2 + 1);  // model 0 and request 0
+}
+
 TEST_CASE("a waiting request is cancelled: it leaves its queue, and the load chosen for it is dropped") {
   Harness h(3 * kGiB + 16, {1 * kGiB, 3 * kGiB});
   h.Submit(h.Request(0, 0), 0.0);

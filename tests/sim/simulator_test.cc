@@ -23,6 +23,7 @@ PolicyResult Run(const std::vector<FleetModel>& fleet, const std::vector<SimRequ
                  std::uint64_t budget, const std::string& policy = "lru") {
   SimulationOptions options;
   options.memory_budget_bytes = budget;
+  options.check_invariants = true;  // the core's bookkeeping holds after every event
   auto setup = PolicyByName(policy, CatalogOptions{budget});
   REQUIRE(setup.ok());
   auto result = Simulate(fleet, requests, RoundCostModel(), *setup, options);

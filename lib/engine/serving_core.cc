@@ -189,7 +189,8 @@ absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now) {
     const CoreRequest request = q.waiting[i].request;
     PopWaiting(model, i);
     EndRequest(request, cancelled);
-    ScheduleLoads(now);  // the load chosen for it may no longer be needed
+    // The request behind it may fit where it did not; the load chosen for it may be unneeded.
+    AfterRoomFreed(now);
     return absl::OkStatus();
   }
   for (std::size_t i = 0; i < q.running.size(); ++i) {

@@ -54,6 +54,7 @@ class ResidencyTable {
   absl::Status Remove(ModelHandle model);
 
   absl::StatusOr<ModelHandle> Find(std::string_view name) const;
+  // Records leave `queued` at 0: the queues are the core's, which fills it in its catalogue.
   absl::StatusOr<ModelRecord> Get(ModelHandle model) const;
   bool Contains(ModelHandle model) const;
   // The entry of a model known to be in the table (Contains); the core's cheap read.

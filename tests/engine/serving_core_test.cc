@@ -340,6 +340,19 @@ TEST_CASE("a waiting request is cancelled: it leaves its queue, and the load cho
   CHECK(h.core->counters().cancelled == 1);
 }
 
+TEST_CASE("cancelling the head of a model's queue lets the request behind it in") {
+  Harness h(4 * kGiB, {2 * kGiB});
+  h.Submit(h.Request(0, 0, TaskKind::kChat, kGiB), 0.0);
+  h.Loaded(0, 1.0, 1.0);
+  h.Submit(h.Request(1, 0, TaskKind::kChat, 2 * kGiB), 1.1);  // 2 + 1 + 2 > 4: waits
+  h.Submit(h.Request(2, 0), 1.2);                             // first in, first out: waits behind it
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0"});
+  REQUIRE(h.core->Cancel(1, 1.3).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"start 2@0"});
+  CHECK(h.Ended(1) == absl::StatusCode::kCancelled);
+}
+
 TEST_CASE("a running request is cancelled: the backend stops it, its KV room and batch slot are freed") {
   Harness h(4 * kGiB, {2 * kGiB}, std::make_unique<LruPolicy>(),
             std::make_unique<FcfsLoadScheduler>(), CoreOptions{.max_batch = 1});

@@ -13,8 +13,9 @@ std::uint64_t MinimumBudget(const std::vector<FleetModel>& fleet,
   for (const FleetModel& m : fleet) minimum = std::max(minimum, m.weight_bytes);
   for (const SimRequest& r : requests) {
     const FleetModel& m = fleet[r.model];
-    const std::uint64_t tokens = static_cast<std::uint64_t>(r.prompt_tokens) + r.output_tokens;
-    minimum = std::max(minimum, m.weight_bytes + tokens * m.kv_bytes_per_token);
+    // What the serving core reserves for the request (Submit refuses it when this does not fit).
+    minimum = std::max(minimum, m.weight_bytes + KvReservationBytes(r.prompt_tokens, r.OutputLimit(),
+                                                                    m.kv_bytes_per_token));
   }
   return minimum;
 }
@@ -30,9 +31,9 @@ absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options) {
   std::vector<TraceRequest> trace;
   std::string trace_name;
   if (options.trace_path.empty()) {
-    auto code = ReadAzureTrace(options.shared_dir + "/traces/azure_llm_2023_code.csv");
+    auto code = ReadAzureTrace(options.data_dir + "/traces/azure_llm_2023_code.csv");
     if (!code.ok()) return code.status();
-    auto conv = ReadAzureTrace(options.shared_dir + "/traces/azure_llm_2023_conv.csv");
+    auto conv = ReadAzureTrace(options.data_dir + "/traces/azure_llm_2023_conv.csv");
     if (!conv.ok()) return conv.status();
     AssignmentOptions assignment{
         .seed = options.seed, .sessions = options.sessions, .rate_scale = options.rate_scale};

@@ -44,7 +44,7 @@ bool ReadReference(const std::string& path, Reference* r) {
 int main(int argc, char** argv) {
   std::string hf_dir, gguf, reference;
   double rel_tol = 1e-4;
-  cace::WeightLoadOptions load;
+  bool all_f32 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     else if (arg == "--gguf" && has_value) gguf = argv[++i];
     else if (arg == "--reference" && has_value) reference = argv[++i];
     else if (arg == "--rel-tol" && has_value) rel_tol = std::atof(argv[++i]);
-    else if (arg == "--f32") load.all_f32 = true;
+    else if (arg == "--f32") all_f32 = true;
     else {
       std::fprintf(stderr, "unknown or incomplete argument %s\n", arg.c_str());
       return 2;
@@ -67,7 +67,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: not a reference file written by hf_reference.py\n", reference.c_str());
     return 2;
   }
-  auto weights = hf_dir.empty() ? cace::LoadGgufModel(gguf, load) : cace::LoadSafetensorsModel(hf_dir, load);
+  // The one load path: the files into a host pool (matrices the kernels cannot read, or all of
+  // them with --f32, widened there), the weights as views on it.
+  const std::string path = hf_dir.empty() ? gguf : hf_dir;
+  cace::LoadOptions options;
+  options.store_as = all_f32 ? cace::StorageTypeFn([](const cace::ExpectedTensor&, cace::DType) { return cace::DType::kF32; })
+                             : cace::StorageTypeFn(cace::CpuWeightType);
+  auto plan = cace::PlanModel(path, options);
+  auto pool = plan.ok() ? cace::CreateHostArena(plan->total_bytes) : plan.status();
+  auto loaded = pool.ok() ? cace::ModelLoader(**pool, options).Load(path, "reference") : pool.status();
+  auto weights = loaded.ok() ? cace::WeightsFromPool(*loaded, **pool) : loaded.status();
   if (!weights.ok()) {
     std::fprintf(stderr, "load: %s\n", std::string(weights.status().message()).c_str());
     return 2;

@@ -59,7 +59,9 @@ class ChunkReader {
       if (fd_ >= 0) ::close(fd_);
       fd_ = ::open(src.file.c_str(), O_RDONLY | O_CLOEXEC);
       open_file_ = src.file;
-      if (fd_ < 0) return absl::NotFoundError(fmt::format("{}: cannot reopen for reading: {}", src.file, std::strerror(errno)));
+      if (fd_ < 0) {
+        return absl::NotFoundError(fmt::format("{}: cannot reopen for reading: {}", src.file, std::strerror(errno)));
+      }
     }
     for (std::uint64_t done = 0; done < n;) {
       if (options_.cancel.stop_requested()) return absl::CancelledError(fmt::format("{}: load cancelled", src.file));
@@ -136,7 +138,8 @@ absl::Status ReadTensors(const Prepared& prepared, const LoadOptions& options, M
       dst = converted;
     }
     if (absl::Status s = ConvertTensor(src.dtype, staging, t.dtype, dst, count); !s.ok()) {
-      return absl::InvalidArgumentError(fmt::format("{}: tensor '{}': {}", src.file, src.name, std::string(s.message())));
+      return absl::InvalidArgumentError(
+          fmt::format("{}: tensor '{}': {}", src.file, src.name, std::string(s.message())));
     }
     if (host == nullptr) {
       if (absl::Status s = pool.Write(id, t.offset, converted.data(), converted.size()); !s.ok()) return s;

@@ -34,7 +34,10 @@ CACE_CPU_CLONES void AttendOneHead(const float* q, const float* keys, const floa
 }  // namespace
 
 CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options)
-    : weights_(std::move(weights)), kv_owner_(options.kv_owner), pool_(options.threads), matmul_(&pool_, options.use_blas) {}
+    : weights_(std::move(weights)),
+      kv_owner_(options.kv_owner),
+      pool_(options.threads),
+      matmul_(&pool_, options.use_blas) {}
 
 absl::StatusOr<std::unique_ptr<CpuBackend>> CpuBackend::Create(std::shared_ptr<const ModelWeights> weights,
                                                                CpuBackendOptions options) {

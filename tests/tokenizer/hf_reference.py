@@ -403,7 +403,10 @@ def compare(name, tok, texts, cli, work, cace_vocab=None, ties=frozenset()):
         # SentencePiece reads a ▁ written in the text as a space.
         if any(s in text for s in specials) or (spm and '\u2581' in text):
             continue
-        if got['decoded'] != (unicodedata.normalize('NFC', text) if nfc else text):
+        expected = unicodedata.normalize('NFC', text) if nfc else text
+        # A vocabulary without a token for some byte (SmolLM2's has none for 0x1D) drops it: there
+        # the text comes back as Hugging Face's own decode of its ids gives it.
+        if got['decoded'] != expected and got['decoded'] != tok.decode(want):
             text_fail.append((text, got['decoded']))
     matched = len(texts) - len(id_fail) - len(tie_split)
     print(f'{name}: {matched}/{len(texts)} texts give Hugging Face\'s ids'

@@ -1,0 +1,134 @@
+// The Engine: what a host embeds to serve several models from one memory budget. Requests in,
+// tokens out; the eviction policy decides which models stay resident.
+//
+//   auto engine = cace::Engine::Create({.memory_budget_bytes = 8ull << 30, .policy = "cace"});
+//   (*engine)->AddModel("/models/qwen2.5-coder-1.5b", {.id = "coder"});
+//   (*engine)->Submit({.model = "coder", .prompt = "def fib(n):", .max_tokens = 64},
+//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; },
+//                      .on_done = [](const cace::RequestResult& r) { ... }});
+//
+// Errors. Methods return absl::Status (absl::StatusOr): the canonical codes are stable small
+// integers (OK 0, CANCELLED 1, INVALID_ARGUMENT 3, DEADLINE_EXCEEDED 4, NOT_FOUND 5,
+// ALREADY_EXISTS 6, FAILED_PRECONDITION 9, RESOURCE_EXHAUSTED 8, UNAVAILABLE 14, ...) that the C ABI
+// passes through unchanged with the message, so one error vocabulary serves C++, C and HTTP. A
+// failed call changes nothing.
+//
+// Threads. Every method may be called from any host thread at once. Inside, one scheduler thread
+// owns all serving state (residency, queues, metrics); host calls post to it. Loads run on one load
+// worker, forward passes on one compute worker per device, so a model loads while resident ones
+// keep serving. Callbacks run on those threads, never on the caller's: on_token on the compute
+// worker, on_done on the scheduler or the compute worker. For one request they never overlap, on_token
+// calls come in order and on_done comes exactly once, last. A callback must return quickly
+// (tokens of a whole batch wait for it), must not throw, and must not destroy the Engine; it may
+// call any other method (Submit, Cancel, the controls and queries).
+#ifndef CACE_ENGINE_H_
+#define CACE_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cace/context_scorer.h"
+#include "cace/engine_metrics.h"
+#include "cace/request.h"
+
+namespace cace {
+
+enum class BackendKind : std::uint8_t {
+  kCpu,   // the CPU backend (always built)
+  kCuda,  // the CUDA backend: FailedPrecondition from Create in a build without CUDA, Unavailable
+          // without a device
+};
+
+struct EngineOptions {
+  BackendKind backend = BackendKind::kCpu;
+  // The memory that weights and KV caches of resident models share (host memory for kCpu, device
+  // memory for kCuda). Required: > 0.
+  std::uint64_t memory_budget_bytes = 0;
+  // The serving policy by name: "cace" (default), "cace-adaptive", "cace-paper", "lru", "ollama",
+  // "lfu", "gdsf" and the ablations of the replay ("cace-no-load", ...); "oracle" is refused (it
+  // needs the future).
+  std::string policy = "cace";
+  // CACE's weights for "cace" and "cace-adaptive" (its starting point); unset: the defaults.
+  std::optional<CaceWeights> cace_weights;
+  // Requests accepted and not yet ended, at most; Submit beyond it fails with ResourceExhausted.
+  std::int64_t max_pending_requests = 1024;
+  int max_batch = 32;          // sequences of one model decoded together
+  int compute_threads = 0;     // CPU backend threads per forward pass; 0: one per hardware thread
+  // Keep-alive of a model added without one: seconds idle before it is unloaded unasked; negative:
+  // kept until its memory is needed.
+  double default_keep_alive_seconds = -1;
+};
+
+struct ModelOptions {
+  std::string id;  // what requests name; required, unique
+  bool pin = false;  // never evicted (until unpinned); a pinned model is loaded at once
+  double keep_alive_seconds = -1;  // negative: EngineOptions::default_keep_alive_seconds
+  // Among resident models with work, higher priorities get the device first; among waiting ones,
+  // they are loaded first. Default 0.
+  int priority = 0;
+};
+
+class EngineImpl;
+
+class Engine {
+ public:
+  // InvalidArgument for a zero budget or an unknown policy; FailedPrecondition / Unavailable for
+  // a backend this build or machine lacks; ResourceExhausted when the memory cannot be reserved.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
+  // Ends every request still pending with Cancelled (each on_done runs), then stops the threads.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // A model from `path`: a folder with config.json, model.safetensors and tokenizer.json, or one
+  // GGUF file. Reads and checks the headers and the tokenizer now, loads the weights when a
+  // request (or Preload, or pin) needs them. InvalidArgument / NotFound for a bad file,
+  // AlreadyExists for a taken id, OutOfRange for a model larger than the budget.
+  absl::Status AddModel(const std::string& path, const ModelOptions& options);
+  // Ends its pending requests with NotFound, frees its memory (once its batch step ends) and
+  // forgets it. NotFound for an unknown id.
+  absl::Status RemoveModel(const std::string& id);
+
+  // Checks the request (the model exists, a non-empty prompt within the context, max_tokens > 0,
+  // valid sampling, the queue bound) and queues it. What cannot be known now (no room because
+  // every resident model is pinned, a failed load) comes to on_done. Errors: NotFound,
+  // InvalidArgument, OutOfRange (prompt + max_tokens beyond the context or the memory),
+  // ResourceExhausted (the queue bound).
+  absl::StatusOr<RequestId> Submit(Request request, RequestCallbacks callbacks = {});
+  // Ends the request with Cancelled wherever it is (queued, waiting for a load, prefilling,
+  // decoding); its on_done follows on an engine thread. False when it had already ended (or never
+  // existed).
+  bool Cancel(RequestId id);
+
+  // Controls (NotFound for an unknown id).
+  absl::Status Pin(const std::string& id, bool pinned);
+  absl::Status SetKeepAlive(const std::string& id, double seconds);  // negative: until needed
+  absl::Status SetPriority(const std::string& id, int priority);
+  // Loads the model now if it is absent (evicting as for a request); returns once the load is
+  // under way, not finished.
+  absl::Status Preload(const std::string& id);
+  // Unloads the model once its running requests end; queued ones will load it again.
+  // FailedPrecondition for a pinned model.
+  absl::Status Unload(const std::string& id);
+
+  // Blocks until no request is pending (for hosts that shut down gracefully, and tests).
+  void WaitIdle();
+
+  MetricsSnapshot Metrics() const;
+  std::string PrometheusMetrics() const;  // PrometheusText(Metrics())
+  std::vector<ResidencyEntry> ListModels() const;
+
+ private:
+  explicit Engine(std::unique_ptr<EngineImpl> impl);
+  friend class EngineImpl;
+  std::unique_ptr<EngineImpl> impl_;
+};
+
+}  // namespace cace
+
+#endif  // CACE_ENGINE_H_

@@ -1,0 +1,92 @@
+// What an Engine reports about itself: a snapshot of counters and latency histograms per model
+// and task kind, the same as Prometheus text, and a residency listing like `ollama ps`.
+// Plain structs (copies), so the C ABI can hand them out as they are.
+#ifndef CACE_ENGINE_METRICS_H_
+#define CACE_ENGINE_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cace/types.h"
+
+namespace cace {
+
+// Latency histogram with fixed bucket bounds (seconds), Prometheus style: counts[i] holds the
+// observations <= kLatencyBounds[i] and above the previous bound; the last count is above all.
+inline constexpr std::array<double, 14> kLatencyBounds = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+struct Histogram {
+  std::array<std::uint64_t, kLatencyBounds.size() + 1> counts{};
+  std::uint64_t count = 0;
+  double sum = 0;  // seconds
+
+  void Observe(double seconds);
+  double Mean() const { return count == 0 ? 0 : sum / static_cast<double>(count); }
+};
+
+// Per model and task kind.
+struct KindMetrics {
+  Histogram ttft;        // Submit to first token
+  Histogram end_to_end;  // Submit to end
+  Histogram queue_time;  // Submit to joining the batch
+  std::uint64_t requests_ok = 0;
+  std::uint64_t requests_failed = 0;  // ended with an error, cancelled or past deadline
+  std::uint64_t prompt_tokens = 0;
+  std::uint64_t completion_tokens = 0;
+};
+
+enum class Residency : std::uint8_t { kAbsent, kLoading, kResident, kEvicting };
+const char* ResidencyName(Residency residency);  // "absent", "loading", "resident", "evicting"
+
+struct ModelMetrics {
+  std::string model;
+  PerKind<KindMetrics> kinds{};  // by KindIndex
+  std::uint64_t loads = 0;
+  std::uint64_t load_failures = 0;
+  std::uint64_t bytes_loaded = 0;
+  double load_seconds = 0;   // summed over loads
+  std::uint64_t evictions = 0;
+  std::uint64_t resident_bytes = 0;  // weights now held (0 when absent)
+  std::uint64_t kv_bytes = 0;        // KV caches now held
+  std::uint64_t queued = 0;          // requests waiting for a slot or a load
+  std::uint64_t in_flight = 0;       // requests in its batch
+};
+
+struct MetricsSnapshot {
+  double uptime_seconds = 0;
+  std::uint64_t memory_budget_bytes = 0;
+  std::uint64_t memory_used_bytes = 0;  // weights and KV caches of every model
+  std::vector<ModelMetrics> models;     // in the order they were added
+};
+
+// One row of the residency listing.
+struct ResidencyEntry {
+  std::string model;
+  Residency state = Residency::kAbsent;
+  std::uint64_t weight_bytes = 0;  // measured after a load, planned before
+  std::uint64_t kv_bytes = 0;
+  double last_use_seconds_ago = -1;  // -1: never used
+  std::uint64_t in_flight = 0;
+  std::uint64_t queued = 0;
+  bool pinned = false;
+  int priority = 0;
+  double keep_alive_seconds = -1;  // -1: until memory is needed
+};
+
+// Prometheus text exposition format 0.0.4 of a snapshot: cace_requests_total,
+// cace_prompt_tokens_total, cace_completion_tokens_total, cace_time_to_first_token_seconds,
+// cace_request_duration_seconds, cace_queue_time_seconds (histograms), cace_model_loads_total,
+// cace_model_load_failures_total, cace_model_load_bytes_total, cace_model_load_seconds_total,
+// cace_model_evictions_total, cace_model_resident_bytes, cace_model_kv_bytes,
+// cace_model_queued_requests, cace_model_in_flight_requests, cace_memory_budget_bytes,
+// cace_memory_used_bytes; labels model, kind (and status for requests).
+std::string PrometheusText(const MetricsSnapshot& snapshot);
+
+// A fixed-width table of the listing, one row per model (what `ollama ps` prints).
+std::string ResidencyTable(const std::vector<ResidencyEntry>& entries);
+
+}  // namespace cace
+
+#endif  // CACE_ENGINE_METRICS_H_

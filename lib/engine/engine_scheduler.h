@@ -1,0 +1,145 @@
+// The engine's scheduler: the serving core on the wall clock. Every method runs on the scheduler
+// thread, which owns the registry, the policy, the core, every model's loaded weights and batch,
+// every live request and the metrics. It carries out what the core asks (ServingBackend) by
+// posting loads to the load worker and batch steps to the compute worker; their results come back
+// as tasks on the scheduler thread.
+#ifndef CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
+#define CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "cace/clock.h"
+#include "cace/engine.h"
+#include "cace/model_registry.h"
+#include "lib/engine/live_request.h"
+#include "lib/engine/served_model.h"
+#include "lib/engine/serving_core.h"
+#include "lib/engine/task_thread.h"
+
+namespace cace {
+
+// Observation points for tests (lib/engine/engine_testing.h); all optional, each called on the
+// thread named.
+struct EngineHooks {
+  // Load worker, before the weights are read.
+  std::function<void(const std::string& model)> before_load;
+  // Compute worker, before a batch step: the requests in it, and those among them still to
+  // prefill.
+  std::function<void(const std::vector<RequestId>& batch, const std::vector<RequestId>& prefill)> before_step;
+  // Scheduler thread, when a model's weights are freed: its requests in flight and whether it was
+  // pinned (an invariant check: both must be nothing).
+  std::function<void(const std::string& model, std::size_t in_flight, bool pinned)> on_unload;
+};
+
+// What the scheduler needs from around it: the threads it posts to and the boundary it tells
+// when a request has ended.
+struct SchedulerContext {
+  const EngineOptions* options = nullptr;
+  MemoryPool* pool = nullptr;
+  TaskThread* scheduler_thread = nullptr;
+  TaskThread* load_worker = nullptr;
+  TaskThread* compute_worker = nullptr;
+  const SteadyClock* clock = nullptr;
+  const EngineHooks* hooks = nullptr;
+  // Called on the scheduler thread just before a request's on_done (it is no longer pending:
+  // Cancel answers false), and just after on_done returned (WaitIdle may return).
+  std::function<void(RequestId)> before_done;
+  std::function<void()> after_done;
+};
+
+class EngineScheduler final : public ServingBackend {
+ public:
+  static absl::StatusOr<std::unique_ptr<EngineScheduler>> Create(SchedulerContext context);
+  ~EngineScheduler() override;
+
+  absl::StatusOr<ModelHandle> AddModel(const ModelOptions& options, std::shared_ptr<const ModelFiles> files);
+  absl::Status RemoveModel(const std::string& id);
+  void Submit(std::unique_ptr<LiveRequest> request);
+  void Cancel(RequestId id);
+  absl::Status Pin(const std::string& id, bool pinned);
+  absl::Status SetKeepAlive(const std::string& id, double seconds);
+  absl::Status SetPriority(const std::string& id, int priority);
+  absl::Status Preload(const std::string& id);
+  absl::Status Unload(const std::string& id);
+  // Ends every pending request (Cancelled) and starts nothing new.
+  void Shutdown();
+
+  MetricsSnapshot Metrics() const;
+  std::vector<ResidencyEntry> ListModels() const;
+
+  // The scheduler thread's timer: keep-alive unloads and request deadlines.
+  TaskThread::Clock::time_point NextWake() const;
+  void OnWake();
+
+  // Runs `task` on the scheduler thread, then calls the on_done callbacks it caused (outside every
+  // other call, so that a callback may re-enter the engine).
+  void PostTask(std::function<void()> task);
+  // Fires the on_done callbacks of requests that ended.
+  void FlushEnded();
+
+  // ServingBackend: what the core asks.
+  void StartLoad(ModelHandle model) override;
+  void Unload(ModelHandle model) override;
+  void StartRequest(const CoreRequest& request) override;
+  Seconds DrainSeconds(ModelHandle model) const override;
+
+ private:
+  struct ModelEntry {
+    ModelOptions options;
+    std::shared_ptr<const ModelFiles> files;
+    std::unique_ptr<LoadedWeights> loaded;
+    std::vector<LiveRequest*> batch;  // admitted requests, in admission order
+    std::uint64_t queued = 0;         // submitted, not yet admitted
+    Seconds last_step_seconds = 0;    // duration of its last batch step
+    Seconds load_started = 0;
+    ModelMetrics metrics;
+  };
+  struct StepJob {
+    ModelHandle model = 0;
+    Backend* backend = nullptr;
+    std::vector<LiveRequest*> requests;
+    absl::Status status;
+    Seconds seconds = 0;
+  };
+
+  EngineScheduler(SchedulerContext context, std::unique_ptr<EvictionPolicy> policy,
+                  std::unique_ptr<LoadScheduler> load_scheduler);
+  Seconds Now() const { return context_.clock->Now(); }
+  absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+
+  void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<LoadedWeights>> loaded, Seconds seconds);
+  void MaybeStep();
+  void RunStep(StepJob& job);  // on the compute worker
+  void FinishStep(std::unique_ptr<StepJob> job);
+  // Ends a request that is not in a step: releases its sequence and batch slot, records metrics,
+  // queues its on_done.
+  void End(LiveRequest& request, absl::Status status, EndReason reason);
+
+  SchedulerContext context_;
+  ModelRegistry registry_;
+  std::unique_ptr<EvictionPolicy> policy_;
+  std::unique_ptr<LoadScheduler> load_scheduler_;
+  std::unique_ptr<ServingCore> core_;
+  std::vector<ModelEntry> models_;  // by handle
+  std::unordered_map<RequestId, std::unique_ptr<LiveRequest>> requests_;
+  // Ended, with their on_done still to call.
+  std::vector<std::pair<std::unique_ptr<LiveRequest>, RequestResult>> ended_;
+  // Request deadlines, soonest first: (deadline, id); entries of ended requests are skipped.
+  std::priority_queue<std::pair<Seconds, RequestId>, std::vector<std::pair<Seconds, RequestId>>, std::greater<>>
+      deadlines_;
+  bool computing_ = false;
+  ModelHandle next_batch_ = 0;  // round-robin start among models with work
+  bool shutting_down_ = false;
+};
+
+}  // namespace cace
+
+#endif  // CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_

@@ -1,0 +1,80 @@
+// Shared by the engine's tests: tiny models on disk, and a thread-safe record of what each
+// request streamed and how it ended.
+#ifndef CACE_TESTS_ENGINE_ENGINE_TEST_SUPPORT_H_
+#define CACE_TESTS_ENGINE_ENGINE_TEST_SUPPORT_H_
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cace/engine.h"
+#include "lib/loader/tiny_model_writer.h"
+
+namespace cace::testing {
+
+// A folder of tiny safetensors models "m0".."m<n-1>" (different seeds), written once per process.
+inline std::string TinyModelDir(const std::string& name, int index) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("cace_engine_" + std::to_string(::getpid())) / (name + std::to_string(index));
+  if (!std::filesystem::exists(dir / "config.json")) {
+    TinyModelSpec spec;
+    spec.seed = static_cast<std::uint64_t>(index) + 1;
+    if (!WriteTinySafetensorsModel(spec, dir.string()).ok()) return "";
+  }
+  return dir.string();
+}
+
+struct Outcome {
+  std::vector<std::int32_t> tokens;
+  std::string streamed;
+  std::vector<RequestResult> results;  // exactly one when all is well
+};
+
+class Recorder {
+ public:
+  RequestCallbacks Callbacks() {
+    return RequestCallbacks{
+        .on_token =
+            [this](const TokenPiece& p) {
+              std::lock_guard<std::mutex> lock(mu_);
+              Outcome& o = outcomes_[p.id];
+              if (p.token >= 0) o.tokens.push_back(p.token);
+              o.streamed += p.text;
+            },
+        .on_done =
+            [this](const RequestResult& r) {
+              std::lock_guard<std::mutex> lock(mu_);
+              outcomes_[r.id].results.push_back(r);
+              cv_.notify_all();
+            },
+    };
+  }
+  Outcome Get(RequestId id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return outcomes_[id];
+  }
+  // Blocks until request `id` has ended.
+  RequestResult Wait(RequestId id) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !outcomes_[id].results.empty(); });
+    return outcomes_[id].results.front();
+  }
+  std::map<RequestId, Outcome> All() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return outcomes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<RequestId, Outcome> outcomes_;
+};
+
+}  // namespace cace::testing
+
+#endif  // CACE_TESTS_ENGINE_ENGINE_TEST_SUPPORT_H_

@@ -1,0 +1,86 @@
+// cace_server: the OpenAI-compatible server (tools/server/README.md).
+//   cace_server --config server.json [--host ADDR] [--port N]
+// Prints "listening on HOST:PORT" once it accepts connections (port 0 picks a free one); SIGINT
+// or SIGTERM stop it: requests in progress end cancelled, then the engine stops.
+#include <httplib.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "tools/server/http_service.h"
+#include "tools/server/server_config.h"
+
+namespace {
+
+// Threads that serve connections: each streaming client holds one while its request runs.
+constexpr std::size_t kHttpThreads = 64;
+
+int Usage() {
+  std::fprintf(stderr, "usage: cace_server --config FILE [--host ADDR] [--port N]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::string host;
+  int port = -1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) return Usage();
+    if (arg == "--config") config_path = argv[++i];
+    else if (arg == "--host") host = argv[++i];
+    else if (arg == "--port") port = std::atoi(argv[++i]);
+    else return Usage();
+  }
+  if (config_path.empty()) return Usage();
+  auto config = cace::server::ReadServerConfig(config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "cace_server: %s\n", std::string(config.status().message()).c_str());
+    return 1;
+  }
+  if (!host.empty()) config->host = host;
+  if (port >= 0) config->port = port;
+
+  // Signals go to one thread that stops the server; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto engine = cace::server::StartEngine(*config);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "cace_server: %s\n", std::string(engine.status().message()).c_str());
+    return 1;
+  }
+  const std::string listen_host = config->host;
+  const int listen_port = config->port;
+  cace::server::HttpService service(*std::move(config), *std::move(engine));
+  httplib::Server server;
+  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  service.Register(server);
+  const int bound = listen_port == 0 ? server.bind_to_any_port(listen_host) : 
+                    (server.bind_to_port(listen_host, listen_port) ? listen_port : -1);
+  if (bound < 0) {
+    std::fprintf(stderr, "cace_server: cannot listen on %s:%d\n", listen_host.c_str(), listen_port);
+    return 1;
+  }
+  std::thread stopper([&server, &service, signals] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    server.stop();
+    service.Stop();
+  });
+  std::printf("listening on %s:%d\n", listen_host.c_str(), bound);
+  std::fflush(stdout);
+  server.listen_after_bind();
+  // A stop not caused by a signal (a listen error) still lets the stopper thread end.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  return 0;
+}

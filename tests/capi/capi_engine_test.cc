@@ -108,10 +108,10 @@ struct CLru {
   bool destroyed = false;
 };
 
-cace_policy_callbacks LruCallbacks(CLru& lru) {
+cace_policy_callbacks LruCallbacks(CLru& state) {
   cace_policy_callbacks c{};
   c.struct_size = sizeof c;
-  c.state = &lru;
+  c.state = &state;
   c.destroy = [](void* s) { static_cast<CLru*>(s)->destroyed = true; };
   c.on_register = [](void* s, std::uint32_t, const char* name, size_t length, std::uint64_t) {
     static_cast<CLru*>(s)->registered.emplace_back(name, length);
@@ -223,7 +223,8 @@ TEST_CASE("streams, callbacks, cancellation, metrics and the listing through the
   Ok(cace_engine_list_models(engine, &list, &error), error);
   REQUIRE(cace_model_list_count(list) == 1);
   size_t id_length = 0;
-  CHECK(std::string(cace_model_list_id(list, 0, &id_length), id_length) == "a");
+  const char* id_text = cace_model_list_id(list, 0, &id_length);  // sets id_length
+  CHECK(std::string(id_text, id_length) == "a");
   CHECK(cace_model_list_state(list, 0) == CACE_RESIDENCY_RESIDENT);
   CHECK(cace_model_list_weight_bytes(list, 0) > 0);
   cace_model_list_destroy(list);

@@ -4,6 +4,9 @@
 // or SIGTERM stop it: requests in progress end cancelled, then the engine stops.
 #include <httplib.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +20,13 @@ namespace {
 
 // Threads that serve connections: each streaming client holds one while its request runs.
 constexpr std::size_t kHttpThreads = 64;
+
+int g_stop_pipe[2] = {-1, -1};
+
+void OnStopSignal(int) {
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t written = write(g_stop_pipe[1], &byte, 1);  // async-signal-safe
+}
 
 int Usage() {
   std::fprintf(stderr, "usage: cace_server --config FILE [--host ADDR] [--port N]\n");
@@ -46,12 +56,17 @@ int main(int argc, char** argv) {
   if (!host.empty()) config->host = host;
   if (port >= 0) config->port = port;
 
-  // Signals go to one thread that stops the server; every other thread blocks them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGINT / SIGTERM write a byte to a pipe that a stopper thread waits on (threads that libraries
+  // start before main, OpenBLAS's, would take a blocked-signal scheme's signal and die of it).
+  if (pipe(g_stop_pipe) != 0) {
+    std::perror("cace_server: pipe");
+    return 1;
+  }
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 
   auto engine = cace::server::StartEngine(*config);
   if (!engine.ok()) {
@@ -70,9 +85,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cace_server: cannot listen on %s:%d\n", listen_host.c_str(), listen_port);
     return 1;
   }
-  std::thread stopper([&server, &service, signals] {
-    int signal = 0;
-    sigwait(&signals, &signal);
+  std::thread stopper([&server, &service] {
+    char byte = 0;
+    while (read(g_stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+    }
     server.stop();
     service.Stop();
   });
@@ -80,7 +96,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   server.listen_after_bind();
   // A stop not caused by a signal (a listen error) still lets the stopper thread end.
-  pthread_kill(stopper.native_handle(), SIGTERM);
+  OnStopSignal(0);
   stopper.join();
   return 0;
 }

@@ -36,7 +36,8 @@ func check(code C.cace_code, err *C.cace_error) error {
 		return nil
 	}
 	var length C.size_t
-	message := C.GoStringN(C.cace_error_message(err, &length), C.int(length))
+	data := C.cace_error_message(err, &length) // before length is read: Go leaves that order open
+	message := C.GoStringN(data, C.int(length))
 	if err != nil {
 		code = C.cace_error_code(err)
 	}
@@ -161,13 +162,15 @@ func (s *Stream) Next() (piece string, done bool, result Result) {
 			r := C.cace_event_result(event)
 			if code := C.cace_result_code(r); code != C.CACE_OK {
 				var length C.size_t
-				message := C.GoStringN(C.cace_result_message(r, &length), C.int(length))
+				data := C.cace_result_message(r, &length)
+				message := C.GoStringN(data, C.int(length))
 				return "", true, Result{Err: &Error{Code: int(code), Message: message}}
 			}
 			return "", true, Result{CompletionTokens: int64(C.cace_result_completion_tokens(r))}
 		}
 		var length C.size_t
-		return C.GoStringN(C.cace_event_text(event, &length), C.int(length)), false, Result{}
+		data := C.cace_event_text(event, &length)
+		return C.GoStringN(data, C.int(length)), false, Result{}
 	}
 }
 

@@ -83,6 +83,7 @@ void EngineScheduler::PostTask(std::function<void()> task) {
 
 void EngineScheduler::AfterTask() {
   MaybeStep();
+  if (context_.hooks->on_invariants) context_.hooks->on_invariants(core_->CheckInvariants());
   FlushEnded();
 }
 
@@ -330,7 +331,8 @@ void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_p
 void EngineScheduler::Unload(ModelHandle model) {
   ModelEntry& m = models_[model];
   if (context_.hooks->on_unload) {
-    context_.hooks->on_unload(m.options.id, m.batch.size(), core_->registry().Get(model)->pinned);
+    const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
+    context_.hooks->on_unload(m.options.id, static_cast<std::size_t>(record->in_flight), record->pinned);
   }
   m.instance.reset();
   ++m.metrics.evictions;

@@ -35,9 +35,11 @@ struct EngineHooks {
   // Compute worker, before a batch step: the requests in it, and those among them still to
   // prefill.
   std::function<void(const std::vector<RequestId>& batch, const std::vector<RequestId>& prefill)> before_step;
-  // Scheduler thread, when a model's weights are freed: its requests in flight and whether it was
-  // pinned (an invariant check: both must be nothing).
+  // Scheduler thread, when a model's weights are freed: the core's count of its requests in flight
+  // and whether it is pinned (an invariant check: both must be nothing).
   std::function<void(const std::string& model, std::size_t in_flight, bool pinned)> on_unload;
+  // Scheduler thread, after every task: the core's CheckInvariants() (costly; tests only).
+  std::function<void(const absl::Status&)> on_invariants;
 };
 
 // What the scheduler needs from around it: the threads it posts to and the boundary it tells

@@ -330,16 +330,16 @@ void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_p
 
 void EngineScheduler::Unload(ModelHandle model) {
   ModelEntry& m = models_[model];
-  if (context_.hooks->on_unload) {
-    const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
-    context_.hooks->on_unload(m.options.id, static_cast<std::size_t>(record->in_flight), record->pinned);
-  }
+  const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
   m.instance.reset();
   ++m.metrics.evictions;
   if (m.unload_asked) {
     m.unload_asked = false;
     // Unload's keep-alive 0 has done its job; the model's own comes back (not from inside the core).
     PostTask([this, model, keep_alive = m.keep_alive_after_unload] { (void)core_->SetKeepAlive(model, keep_alive); });
+  }
+  if (context_.hooks->on_unload) {
+    context_.hooks->on_unload(m.options.id, static_cast<std::size_t>(record->in_flight), record->pinned);
   }
 }
 

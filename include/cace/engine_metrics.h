@@ -85,7 +85,7 @@ struct ResidencyEntry {
 std::string PrometheusText(const MetricsSnapshot& snapshot);
 
 // A fixed-width table of the listing, one row per model (what `ollama ps` prints).
-std::string ResidencyTable(const std::vector<ResidencyEntry>& entries);
+std::string ResidencyListing(const std::vector<ResidencyEntry>& entries);
 
 }  // namespace cace
 

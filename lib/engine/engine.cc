@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -80,15 +81,15 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
   if (options.max_pending_requests <= 0) return absl::InvalidArgumentError("max_pending_requests must be > 0");
   if (options.max_batch <= 0) return absl::InvalidArgumentError("max_batch must be > 0");
   if (options.compute_threads < 0) return absl::InvalidArgumentError("compute_threads must be >= 0");
-  if (options.backend == BackendKind::kCuda) {
-    return absl::FailedPreconditionError("the engine serves from the CPU backend only so far");
-  }
   auto impl = std::unique_ptr<EngineImpl>(new EngineImpl(std::move(options), std::move(hooks)));
   // The arena is larger than the budget by a quarter: the budget counts the bytes held, and the
   // slack absorbs fragmentation between KV caches and weights (the arena is never compacted under
   // live weights). It is address space, touched only where allocations land.
   const std::uint64_t budget = impl->options_.memory_budget_bytes;
-  absl::StatusOr<std::unique_ptr<MemoryPool>> pool = CreateHostArena(budget + budget / 4 + (4u << 20));
+  const std::uint64_t arena = budget + budget / 4 + (4u << 20);
+  // The CUDA arena answers FailedPrecondition in a build without CUDA, Unavailable without a device.
+  absl::StatusOr<std::unique_ptr<MemoryPool>> pool =
+      impl->options_.backend == BackendKind::kCuda ? CreateDeviceArena(0, arena) : CreateHostArena(arena);
   if (!pool.ok()) return pool.status();
   impl->pool_ = *std::move(pool);
   EngineImpl* raw = impl.get();
@@ -118,6 +119,10 @@ EngineImpl::~EngineImpl() {
     return 0;
   });
   WaitIdle();
+  // The Engine's own requests (Preload) and a cancelled load may still be under way.
+  while (!OnScheduler([](EngineScheduler& s) { return s.Quiet(); })) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   // Workers first (what they still post lands on the live scheduler thread), then the scheduler
   // thread (whose last tasks start no new work once shut down), then the state it owned.
   compute_worker_.reset();
@@ -143,10 +148,10 @@ void EngineImpl::WaitIdle() {
 
 absl::Status EngineImpl::AddModel(const std::string& path, const ModelOptions& options) {
   if (options.id.empty()) return absl::InvalidArgumentError("a model needs an id");
-  absl::StatusOr<std::shared_ptr<const ModelFiles>> files = ReadModelFiles(path);
+  absl::StatusOr<std::shared_ptr<const ModelFiles>> files = ReadModelFiles(path, pool_->kind());
   if (!files.ok()) return files.status();
-  if ((*files)->weight_bytes > options_.memory_budget_bytes) {
-    return absl::OutOfRangeError(absl::StrCat("model '", options.id, "' needs ", (*files)->weight_bytes,
+  if ((*files)->footprint.weight_bytes > options_.memory_budget_bytes) {
+    return absl::OutOfRangeError(absl::StrCat("model '", options.id, "' needs ", (*files)->footprint.weight_bytes,
                                               " bytes, more than the budget of ", options_.memory_budget_bytes));
   }
   std::lock_guard<std::mutex> lock(catalogue_mu_);
@@ -181,8 +186,9 @@ absl::StatusOr<std::vector<std::int32_t>> EngineImpl::PromptTokens(const Request
   }
   if (tokens.empty()) return absl::InvalidArgumentError("the prompt is empty");
   for (std::int32_t t : tokens) {
-    if (t < 0 || t >= files.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("prompt token ", t, " is outside the vocabulary of ", files.vocab_size));
+    if (t < 0 || t >= files.footprint.config.vocab_size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("prompt token ", t, " is outside the vocabulary of ", files.footprint.config.vocab_size));
     }
   }
   return tokens;
@@ -212,14 +218,18 @@ absl::StatusOr<RequestId> EngineImpl::Submit(Request request, RequestCallbacks c
   absl::StatusOr<std::vector<std::int32_t>> prompt = PromptTokens(request, *files);
   if (!prompt.ok()) return prompt.status();
   const auto prompt_tokens = static_cast<std::int64_t>(prompt->size());
-  if (prompt_tokens + request.max_tokens - 1 > files->max_positions) {
+  const std::int64_t context = files->footprint.config.max_position_embeddings;
+  if (prompt_tokens + request.max_tokens - 1 > context) {
     return absl::OutOfRangeError(absl::StrCat("prompt of ", prompt_tokens, " tokens + max_tokens = ", request.max_tokens,
-                                              " exceeds the model's context of ", files->max_positions));
+                                              " exceeds the model's context of ", context));
   }
-  const std::uint64_t kv_bytes = files->KvBytes(prompt_tokens, request.max_tokens);
-  if (files->weight_bytes + kv_bytes > options_.memory_budget_bytes) {
+  // What the core reserves for it (it checks again; here the host hears it at once).
+  const std::uint64_t kv_bytes = KvReservationBytes(static_cast<std::uint32_t>(prompt_tokens),
+                                                    static_cast<std::uint32_t>(request.max_tokens),
+                                                    files->footprint.kv_bytes_per_token);
+  if (files->footprint.weight_bytes + kv_bytes > options_.memory_budget_bytes) {
     return absl::OutOfRangeError(absl::StrCat("the request's KV cache (", kv_bytes, " bytes) and its model's weights (",
-                                              files->weight_bytes, ") exceed the budget of ",
+                                              files->footprint.weight_bytes, ") exceed the budget of ",
                                               options_.memory_budget_bytes));
   }
   auto live = std::make_unique<LiveRequest>();

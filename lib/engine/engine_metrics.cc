@@ -124,7 +124,7 @@ std::string PrometheusText(const MetricsSnapshot& s) {
   return out;
 }
 
-std::string ResidencyTable(const std::vector<ResidencyEntry>& entries) {
+std::string ResidencyListing(const std::vector<ResidencyEntry>& entries) {
   std::string out = fmt::format("{:<24} {:<9} {:>10} {:>10} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", "MODEL", "STATE",
                                 "WEIGHTS", "KV", "LAST USE", "IN FLIGHT", "QUEUED", "PINNED", "PRIORITY", "KEEP ALIVE");
   auto mib = [](std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); };

@@ -73,10 +73,9 @@ absl::StatusOr<std::unique_ptr<EngineScheduler>> EngineScheduler::Create(Schedul
 EngineScheduler::EngineScheduler(SchedulerContext context, std::unique_ptr<EvictionPolicy> policy,
                                  std::unique_ptr<LoadScheduler> load_scheduler)
     : context_(std::move(context)),
-      registry_(context_.options->memory_budget_bytes),
       policy_(std::move(policy)),
       load_scheduler_(std::move(load_scheduler)),
-      core_(std::make_unique<ServingCore>(registry_, *policy_, *load_scheduler_, *this,
+      core_(std::make_unique<ServingCore>(context_.options->memory_budget_bytes, *policy_, *load_scheduler_, *this,
                                           CoreOptions{.max_batch = context_.options->max_batch})) {}
 
 EngineScheduler::~EngineScheduler() = default;
@@ -84,8 +83,14 @@ EngineScheduler::~EngineScheduler() = default;
 void EngineScheduler::PostTask(std::function<void()> task) {
   context_.scheduler_thread->Post([this, task = std::move(task)] {
     task();
-    FlushEnded();
+    AfterTask();
   });
+}
+
+void EngineScheduler::AfterTask() {
+  MaybeStep();
+  if (context_.hooks->on_invariants) context_.hooks->on_invariants(core_->CheckInvariants());
+  FlushEnded();
 }
 
 void EngineScheduler::FlushEnded() {
@@ -93,6 +98,7 @@ void EngineScheduler::FlushEnded() {
   while (!ended_.empty()) {
     auto batch = std::exchange(ended_, {});
     for (auto& [request, result] : batch) {
+      if (request->internal) continue;
       context_.before_done(request->id);
       if (request->callbacks.on_done) request->callbacks.on_done(result);
       context_.after_done();
@@ -101,128 +107,246 @@ void EngineScheduler::FlushEnded() {
 }
 
 absl::StatusOr<ModelHandle> EngineScheduler::Find(const std::string& id) const {
-  absl::StatusOr<ModelHandle> handle = registry_.Find(id);
-  if (!handle.ok()) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
+  absl::StatusOr<ModelHandle> handle = core_->registry().Find(id);
+  if (!handle.ok() || models_[*handle].removing) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
   return handle;
 }
 
-absl::StatusOr<ModelHandle> EngineScheduler::AddModel(const ModelOptions& options, std::shared_ptr<const ModelFiles> files) {
+LiveRequest* EngineScheduler::Live(RequestId id) {
+  auto it = requests_.find(id);
+  return it == requests_.end() ? nullptr : it->second.get();
+}
+
+namespace {
+
+std::optional<Seconds> KeepAliveOverride(double seconds) {
+  if (seconds < 0) return std::nullopt;
+  return seconds;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelHandle> EngineScheduler::AddModel(const ModelOptions& options,
+                                                      std::shared_ptr<const ModelFiles> files) {
+  const ModelFootprint& f = files->footprint;
   ModelSpec spec{options.id, {files->path},
-                 files->plan.format == ModelFormat::kGguf ? WeightFormat::kGguf : WeightFormat::kSafetensors,
-                 files->weight_bytes, files->kv_bytes_per_token,
-                 // Before any measurement: the plan's bytes at 1 GB/s, a cold page cache's pace.
-                 static_cast<Seconds>(files->weight_bytes) / 1e9};
-  absl::StatusOr<ModelHandle> handle = registry_.Register(spec);
+                 f.format == ModelFormat::kGguf ? WeightFormat::kGguf : WeightFormat::kSafetensors, f.weight_bytes,
+                 f.kv_bytes_per_token,
+                 // Before the first measurement: the bytes at 1 GB/s, a cold page cache's pace.
+                 static_cast<Seconds>(f.weight_bytes) / 1e9};
+  absl::StatusOr<ModelHandle> handle = core_->AddModel(spec);
   if (!handle.ok()) return handle.status();
-  policy_->OnRegister(*handle, spec);
-  core_->OnModelAdded(*handle);
-  ModelEntry entry;
+  const double keep_alive =
+      options.keep_alive_seconds >= 0 ? options.keep_alive_seconds : context_.options->default_keep_alive_seconds;
+  absl::Status controls = core_->SetKeepAlive(*handle, KeepAliveOverride(keep_alive));
+  if (controls.ok()) controls = core_->SetPriority(*handle, options.priority, Now());
+  if (controls.ok() && options.pin) controls = core_->SetPinned(*handle, true, Now());
+  if (!controls.ok()) {
+    (void)core_->RemoveModel(*handle, Now());  // just added, idle: cannot be refused
+    return controls;
+  }
+  if (*handle >= models_.size()) models_.resize(*handle + 1);
+  ModelEntry& entry = models_[*handle];
   entry.options = options;
+  entry.options.keep_alive_seconds = keep_alive;
   entry.files = std::move(files);
   entry.metrics.model = options.id;
-  models_.push_back(std::move(entry));
-  if (options.pin) {
-    (void)registry_.SetPinned(*handle, true);
-  }
   return *handle;
 }
 
 absl::Status EngineScheduler::RemoveModel(const std::string& id) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  return absl::UnimplementedError("RemoveModel waits for the core's model removal");
+  ModelEntry& m = models_[*model];
+  if (m.options.pin) (void)core_->SetPinned(*model, false, Now());
+  m.removing = true;
+  std::vector<LiveRequest*> its;
+  for (auto& [rid, r] : requests_) {
+    if (r->model == *model) its.push_back(r.get());
+  }
+  for (LiveRequest* r : its) EndEarly(*r, absl::NotFoundError(absl::StrCat("model '", id, "' was removed")));
+  TryRemove(*model);
+  return absl::OkStatus();
+}
+
+void EngineScheduler::TryRemove(ModelHandle model) {
+  ModelEntry& m = models_[model];
+  if (!m.removing || m.removed) return;
+  // Refused while a load or a step of it is under way; retried when they end.
+  if (core_->RemoveModel(model, Now()).ok()) {
+    m.removed = true;
+    m.instance.reset();
+  }
+}
+
+void EngineScheduler::Finish(std::unique_ptr<LiveRequest> owned, absl::Status status) {
+  LiveRequest& r = *owned;
+  const Seconds now = Now();
+  RequestResult result;
+  result.id = r.id;
+  if (status.ok()) {
+    result.reason = r.sequence != nullptr && r.sequence->finish_reason() == FinishReason::kMaxTokens ? EndReason::kLength
+                                                                                                      : EndReason::kStop;
+  } else {
+    result.reason = status.code() == absl::StatusCode::kCancelled ? EndReason::kCancelled : EndReason::kError;
+  }
+  result.usage.prompt_tokens = static_cast<std::int64_t>(r.prompt.size());
+  result.usage.completion_tokens = static_cast<std::int64_t>(r.tokens_stepped);
+  if (r.output) result.text = r.output->text();
+  result.timings.end_to_end = now - r.submitted;
+  if (r.admitted) result.timings.queued = r.admitted_at - r.submitted;
+  if (r.load_done_at >= 0) result.timings.waited_for_load = r.load_done_at - r.submitted;
+  if (r.first_token_at >= 0) result.timings.first_token = r.first_token_at - r.submitted;
+  result.status = std::move(status);
+
+  if (!r.internal) {
+    KindMetrics& k = models_[r.model].metrics.kinds[KindIndex(r.kind)];
+    (result.status.ok() ? k.requests_ok : k.requests_failed) += 1;
+    k.prompt_tokens += static_cast<std::uint64_t>(result.usage.prompt_tokens);
+    k.completion_tokens += static_cast<std::uint64_t>(result.usage.completion_tokens);
+    k.end_to_end.Observe(result.timings.end_to_end);
+    if (result.timings.queued >= 0) k.queue_time.Observe(result.timings.queued);
+    if (result.timings.first_token >= 0) k.ttft.Observe(result.timings.first_token);
+  }
+  r.sequence.reset();  // its KV cache goes back to the pool
+  ended_.emplace_back(std::move(owned), std::move(result));
 }
 
 void EngineScheduler::Submit(std::unique_ptr<LiveRequest> request) {
   LiveRequest& r = *request;
-  if (shutting_down_) {
-    ++models_[r.model].queued;
-    requests_.emplace(r.id, std::move(request));
-    End(r, absl::CancelledError("the engine is shutting down"), EndReason::kCancelled);
-    return;
+  if (shutting_down_) return Finish(std::move(request), absl::CancelledError("the engine is shutting down"));
+  if (r.model >= models_.size() || models_[r.model].removing) {
+    return Finish(std::move(request), absl::NotFoundError("its model was removed"));
   }
   const Seconds now = Now();
-  r.core = CoreRequest{r.id, r.model, r.kind, now, models_[r.model].files->KvBytes(
-                                                       static_cast<std::int64_t>(r.prompt.size()), r.max_tokens)};
-  r.waiting_for_load = registry_.Inspect(r.model)->state != ModelState::kResident;
+  if (r.keep_alive_seconds >= 0 && core_->SetKeepAlive(r.model, r.keep_alive_seconds).ok()) {
+    models_[r.model].options.keep_alive_seconds = r.keep_alive_seconds;  // as Ollama's keep_alive
+  }
+  r.waiting_for_load = core_->registry().Get(r.model)->state != ModelState::kResident;
+  const CoreRequest core{r.id, r.model, r.kind, now, static_cast<std::uint32_t>(r.prompt.size()),
+                         static_cast<std::uint32_t>(r.max_tokens)};
+  auto [it, inserted] = requests_.emplace(r.id, std::move(request));
+  // The core may start it at once (StartRequest), which finds it in requests_.
+  const absl::Status accepted = core_->Submit(core, now);
+  if (!accepted.ok()) {
+    std::unique_ptr<LiveRequest> refused = std::move(it->second);
+    requests_.erase(it);
+    return Finish(std::move(refused), accepted);
+  }
   if (r.deadline != kNever) deadlines_.emplace(r.deadline, r.id);
-  ++models_[r.model].queued;
-  requests_.emplace(r.id, std::move(request));
-  core_->Submit(r.core, now);
 }
 
 void EngineScheduler::StartRequest(const CoreRequest& core_request) {
-  LiveRequest& r = *requests_.at(core_request.id);
+  LiveRequest& r = *Live(core_request.id);
   ModelEntry& m = models_[r.model];
   r.admitted = true;
   r.admitted_at = Now();
-  --m.queued;
   m.batch.push_back(&r);
   GenerationOptions generation;
   generation.max_new_tokens = r.max_tokens;
   generation.stop_tokens = m.files->stop_tokens;
   generation.sampling = SamplingOptions{r.sampling.temperature, r.sampling.top_k, r.sampling.top_p, r.sampling.seed};
   absl::StatusOr<std::unique_ptr<Sequence>> sequence =
-      Sequence::Start(&m.loaded->backend(), r.prompt, generation, context_.pool);
+      Sequence::Start(&m.instance->backend(), r.prompt, generation, &m.instance->pool());
   if (!sequence.ok()) {
-    // Not inside the core's call: end it from a task of its own.
+    // Inside the core's call: end it from a task of its own (MaybeStep skips it meanwhile).
     PostTask([this, id = r.id, status = sequence.status()] {
-      if (auto it = requests_.find(id); it != requests_.end()) End(*it->second, status, EndReason::kError);
+      if (LiveRequest* live = Live(id)) EndEarly(*live, status);
     });
     return;
   }
   r.sequence = *std::move(sequence);
   r.output = std::make_unique<OutputStream>(*m.files->tokenizer, r.stop);
-  MaybeStep();
+}
+
+void EngineScheduler::StopRequest(const CoreRequest& core_request) {
+  LiveRequest& r = *Live(core_request.id);
+  std::erase(models_[r.model].batch, &r);
+  r.sequence.reset();
+}
+
+void EngineScheduler::RequestEnded(const CoreRequest& core_request, const absl::Status& status) {
+  auto it = requests_.find(core_request.id);
+  std::unique_ptr<LiveRequest> owned = std::move(it->second);
+  requests_.erase(it);
+  std::erase(models_[owned->model].batch, owned.get());
+  // The core says Cancelled for every early end; the engine knows the reason.
+  absl::Status why = owned->end_early.ok() ? status : owned->end_early;
+  Finish(std::move(owned), std::move(why));
+}
+
+void EngineScheduler::EndEarly(LiveRequest& r, absl::Status why) {
+  if (r.end_early.ok()) r.end_early = std::move(why);
+  if (r.in_step) {
+    r.cancel_after_step = true;  // FinishStep cancels it: the compute worker owns it until then
+    return;
+  }
+  (void)core_->Cancel(r.id, Now());  // live, so known to the core
+}
+
+void EngineScheduler::Cancel(RequestId id) {
+  if (LiveRequest* r = Live(id)) EndEarly(*r, absl::CancelledError("cancelled"));
 }
 
 void EngineScheduler::StartLoad(ModelHandle model) {
   ModelEntry& m = models_[model];
-  m.load_started = Now();
-  std::shared_ptr<const ModelFiles> files = m.files;
-  const std::string owner = m.options.id;
-  const LoadSettings settings{.compute_threads = context_.options->compute_threads};
-  context_.load_worker->Post([this, model, files, owner, settings] {
-    if (context_.hooks->before_load) context_.hooks->before_load(owner);
+  loading_ = true;
+  m.load_stop = std::stop_source();
+  if (shutting_down_) m.load_stop.request_stop();  // the core asked before it heard of the shutdown
+  ModelInstanceOptions load;
+  load.owner = m.options.id;
+  load.cancel = m.load_stop.get_token();
+  load.cpu.threads = context_.options->compute_threads;
+  context_.load_worker->Post([this, model, path = m.files->path, load = std::move(load)]() mutable {
+    if (context_.hooks->before_load) context_.hooks->before_load(load.owner);
     const auto start = std::chrono::steady_clock::now();
-    auto loaded = std::make_shared<absl::StatusOr<std::unique_ptr<LoadedWeights>>>(
-        LoadWeights(*files, *context_.pool, owner, settings));
+    auto loaded = std::make_shared<absl::StatusOr<std::unique_ptr<ModelInstance>>>(
+        LoadModelInstance(path, *context_.pool, std::move(load)));
     const Seconds seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     PostTask([this, model, loaded, seconds] { FinishLoad(model, std::move(*loaded), seconds); });
   });
 }
 
-void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<LoadedWeights>> loaded,
+void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded,
                                  Seconds seconds) {
+  loading_ = false;
   ModelEntry& m = models_[model];
   const Seconds now = Now();
   if (!loaded.ok()) {
     ++m.metrics.load_failures;
-    const absl::Status why = absl::Status(loaded.status().code(),
-                                          absl::StrCat("loading model '", m.options.id, "': ", loaded.status().message()));
-    std::vector<LiveRequest*> waiting;
-    for (auto& [id, r] : requests_) {
-      if (r->model == model && !r->admitted) waiting.push_back(r.get());
-    }
-    for (LiveRequest* r : waiting) End(*r, why, EndReason::kError);
-    core_->OnLoadFailed(model, now);
+    // Its waiting requests end with this status (RequestEnded).
+    (void)core_->OnLoadFailed(model,
+                              absl::Status(loaded.status().code(), absl::StrCat("loading model '", m.options.id,
+                                                                                "': ", loaded.status().message())),
+                              now);
+    TryRemove(model);
     return;
   }
-  m.loaded = *std::move(loaded);
+  m.instance = *std::move(loaded);
   ++m.metrics.loads;
-  m.metrics.bytes_loaded += m.loaded->bytes();
+  m.metrics.bytes_loaded += m.instance->weight_bytes();
   m.metrics.load_seconds += seconds;
   for (auto& [id, r] : requests_) {
     if (r->model == model && !r->admitted && r->waiting_for_load) r->load_done_at = now;
   }
-  core_->OnLoadFinished(model, now, seconds);
+  // The measured bytes replace the planned ones; a model that does not fit after all is undone.
+  (void)core_->OnLoadFinished(model, now, seconds, m.instance->weight_bytes());
+  TryRemove(model);
 }
 
 void EngineScheduler::Unload(ModelHandle model) {
   ModelEntry& m = models_[model];
-  if (context_.hooks->on_unload) context_.hooks->on_unload(m.options.id, m.batch.size(), registry_.Inspect(model)->pinned);
-  m.loaded.reset();
+  const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
+  m.instance.reset();
   ++m.metrics.evictions;
+  if (m.unload_asked) {
+    m.unload_asked = false;
+    // Unload's keep-alive 0 has done its job; the model's own comes back (not from inside the core).
+    PostTask([this, model, keep_alive = m.keep_alive_after_unload] { (void)core_->SetKeepAlive(model, keep_alive); });
+  }
+  if (context_.hooks->on_unload) {
+    context_.hooks->on_unload(m.options.id, static_cast<std::size_t>(record->in_flight), record->pinned);
+  }
 }
 
 Seconds EngineScheduler::DrainSeconds(ModelHandle model) const {
@@ -235,21 +359,23 @@ Seconds EngineScheduler::DrainSeconds(ModelHandle model) const {
 }
 
 void EngineScheduler::MaybeStep() {
-  if (computing_ || (shutting_down_ && requests_.empty())) return;
-  // Round-robin over the models with admitted requests, one step each: co-resident models share
-  // the device iteration by iteration.
-  const std::size_t n = models_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const ModelHandle model = static_cast<ModelHandle>((next_batch_ + i) % n);
-    ModelEntry& m = models_[model];
+  if (computing_) return;
+  // The core chooses whose batch steps next. A batch with nothing to step (its requests' sequences
+  // failed to start and are about to end) gives its turn back; each model is asked at most once.
+  for (std::size_t tries = 0; tries <= models_.size(); ++tries) {
+    const std::optional<ModelHandle> model = core_->PickModelToStep();
+    if (!model) return;
+    ModelEntry& m = models_[*model];
     auto job = std::make_unique<StepJob>();
-    job->model = model;
-    if (m.loaded) job->backend = &m.loaded->backend();
+    job->model = *model;
     for (LiveRequest* r : m.batch) {
       if (r->sequence != nullptr && !r->sequence->finished() && !r->stopped_by_string) job->requests.push_back(r);
     }
-    if (job->requests.empty()) continue;
-    next_batch_ = static_cast<ModelHandle>((model + 1) % n);
+    if (job->requests.empty()) {
+      (void)core_->OnStepFinished(*model, {}, Now());
+      continue;
+    }
+    job->backend = &m.instance->backend();
     for (LiveRequest* r : job->requests) r->in_step = true;
     computing_ = true;
     StepJob* raw = job.release();
@@ -302,113 +428,99 @@ void EngineScheduler::RunStep(StepJob& job) {
 
 void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
   computing_ = false;
-  ModelEntry& m = models_[job->model];
-  m.last_step_seconds = job->seconds;
+  models_[job->model].last_step_seconds = job->seconds;
   const Seconds now = Now();
+  std::vector<FinishedRequest> finished;
+  std::vector<LiveRequest*> ending;
   for (LiveRequest* r : job->requests) {
     r->in_step = false;
     r->tokens_stepped = r->tokens_streamed;
-    if (!job->status.ok()) {
-      End(*r, job->status, EndReason::kError);
-    } else if (r->cancelled->load()) {
-      End(*r, absl::CancelledError("cancelled"), EndReason::kCancelled);
-    } else if (r->deadline <= now) {
-      End(*r, absl::DeadlineExceededError("the request's deadline passed"), EndReason::kError);
-    } else if (r->stopped_by_string || r->sequence->finish_reason() == FinishReason::kStopToken) {
-      End(*r, absl::OkStatus(), EndReason::kStop);
-    } else if (r->sequence->finish_reason() == FinishReason::kMaxTokens) {
-      End(*r, absl::OkStatus(), EndReason::kLength);
+    if (!job->status.ok() && r->end_early.ok()) r->end_early = job->status;
+    if (r->cancelled->load() && r->end_early.ok()) r->end_early = absl::CancelledError("cancelled");
+    if (r->deadline <= now && r->end_early.ok()) r->end_early = absl::DeadlineExceededError("the request's deadline passed");
+    if (!r->end_early.ok()) {
+      ending.push_back(r);
+    } else if (r->stopped_by_string || r->sequence->finished()) {
+      finished.push_back(FinishedRequest{r->id, static_cast<std::uint32_t>(r->tokens_stepped)});
     }
   }
-  MaybeStep();
-}
-
-void EngineScheduler::End(LiveRequest& r, absl::Status status, EndReason reason) {
-  auto it = requests_.find(r.id);
-  std::unique_ptr<LiveRequest> owned = std::move(it->second);
-  requests_.erase(it);
-  const Seconds now = Now();
-  ModelEntry& m = models_[r.model];
-  RequestResult result;
-  result.id = r.id;
-  result.reason = reason;
-  result.usage.prompt_tokens = static_cast<std::int64_t>(r.prompt.size());
-  result.usage.completion_tokens = r.sequence ? static_cast<std::int64_t>(r.sequence->output().size()) : 0;
-  if (r.output) result.text = r.output->text();
-  result.timings.end_to_end = now - r.submitted;
-  if (r.admitted) result.timings.queued = r.admitted_at - r.submitted;
-  if (r.load_done_at >= 0) result.timings.waited_for_load = r.load_done_at - r.submitted;
-  if (r.first_token_at >= 0) result.timings.first_token = r.first_token_at - r.submitted;
-  result.status = std::move(status);
-
-  KindMetrics& k = m.metrics.kinds[KindIndex(r.kind)];
-  (result.status.ok() ? k.requests_ok : k.requests_failed) += 1;
-  k.prompt_tokens += static_cast<std::uint64_t>(result.usage.prompt_tokens);
-  k.completion_tokens += static_cast<std::uint64_t>(result.usage.completion_tokens);
-  k.end_to_end.Observe(result.timings.end_to_end);
-  if (result.timings.queued >= 0) k.queue_time.Observe(result.timings.queued);
-  if (result.timings.first_token >= 0) k.ttft.Observe(result.timings.first_token);
-
-  if (r.admitted) {
-    std::erase(m.batch, &r);
-    r.sequence.reset();  // its KV cache goes back to the pool
-    core_->OnRequestFinished(r.core, static_cast<std::uint32_t>(result.usage.completion_tokens), now);
-  } else {
-    --m.queued;
-    core_->Cancel(r.core, now);
-  }
-  ended_.emplace_back(std::move(owned), std::move(result));
-}
-
-void EngineScheduler::Cancel(RequestId id) {
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
-  LiveRequest& r = *it->second;
-  // In a step, it ends when the step does (FinishStep reads the flag set by the host).
-  if (!r.in_step) End(r, absl::CancelledError("cancelled"), EndReason::kCancelled);
+  (void)core_->OnStepFinished(job->model, finished, now);  // RequestEnded(OK) for each finished
+  for (LiveRequest* r : ending) (void)core_->Cancel(r->id, now);
+  TryRemove(job->model);
 }
 
 void EngineScheduler::Shutdown() {
   shutting_down_ = true;
+  for (ModelEntry& m : models_) m.load_stop.request_stop();
   std::vector<LiveRequest*> pending;
   for (auto& [id, r] : requests_) pending.push_back(r.get());
   for (LiveRequest* r : pending) {
     r->cancelled->store(true);
-    if (!r->in_step) End(*r, absl::CancelledError("the engine is shutting down"), EndReason::kCancelled);
+    EndEarly(*r, absl::CancelledError("the engine is shutting down"));
   }
 }
 
 absl::Status EngineScheduler::Pin(const std::string& id, bool pinned) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  models_[*model].options.pin = pinned;
-  return registry_.SetPinned(*model, pinned);
+  absl::Status st = core_->SetPinned(*model, pinned, Now());
+  if (st.ok()) models_[*model].options.pin = pinned;
+  return st;
 }
 
 absl::Status EngineScheduler::SetKeepAlive(const std::string& id, double seconds) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  models_[*model].options.keep_alive_seconds = seconds;
-  return absl::OkStatus();
+  absl::Status st = core_->SetKeepAlive(*model, KeepAliveOverride(seconds));
+  if (st.ok()) models_[*model].options.keep_alive_seconds = seconds;
+  return st;
 }
 
 absl::Status EngineScheduler::SetPriority(const std::string& id, int priority) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  models_[*model].options.priority = priority;
-  return absl::OkStatus();
+  absl::Status st = core_->SetPriority(*model, priority, Now());
+  if (st.ok()) models_[*model].options.priority = priority;
+  return st;
 }
 
 absl::Status EngineScheduler::Preload(const std::string& id) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  return absl::UnimplementedError("Preload waits for the core's preload");
+  if (core_->registry().Get(*model)->state != ModelState::kAbsent) return absl::OkStatus();
+  // A one-token request of the engine's own makes the core load the model as for any request
+  // (victims chosen by the policy); its output is dropped.
+  auto r = std::make_unique<LiveRequest>();
+  r->id = ++last_internal_id_;
+  r->internal = true;
+  r->model = *model;
+  r->kind = TaskKind::kChat;
+  const std::optional<TokenId> bos = models_[*model].files->tokenizer->bos();
+  r->prompt = {bos.value_or(0)};
+  r->max_tokens = 1;
+  r->cancelled = std::make_shared<std::atomic<bool>>(false);
+  r->submitted = Now();
+  const RequestId internal_id = r->id;
+  Submit(std::move(r));
+  // Submit's refusal (no room beside pinned models) ended it already: say why.
+  for (const auto& [ended, result] : ended_) {
+    if (ended->id == internal_id && !result.status.ok()) return result.status;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status EngineScheduler::Unload(const std::string& id) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  return absl::UnimplementedError("Unload waits for the core's unload");
+  const absl::StatusOr<ModelRecord> record = core_->registry().Get(*model);
+  if (record->pinned) return absl::FailedPreconditionError(absl::StrCat("model '", id, "' is pinned; unpin it first"));
+  if (record->state == ModelState::kAbsent || models_[*model].unload_asked) return absl::OkStatus();
+  // A keep-alive of 0 makes the core unload it as soon as it is idle (now, or when its running
+  // requests end); Unload() puts the model's own keep-alive back.
+  ModelEntry& m = models_[*model];
+  m.keep_alive_after_unload = record->keep_alive;
+  m.unload_asked = true;
+  return core_->SetKeepAlive(*model, 0.0);
 }
 
 TaskThread::Clock::time_point EngineScheduler::NextWake() const {
@@ -416,8 +528,8 @@ TaskThread::Clock::time_point EngineScheduler::NextWake() const {
   if (!deadlines_.empty()) next = std::min(next, deadlines_.top().first);
   if (next == kNever) return TaskThread::Clock::time_point::max();
   const Seconds in = std::max(0.0, next - Now());
-  return TaskThread::Clock::now() + std::chrono::duration_cast<TaskThread::Clock::duration>(
-                                        std::chrono::duration<double>(in));
+  return TaskThread::Clock::now() +
+         std::chrono::duration_cast<TaskThread::Clock::duration>(std::chrono::duration<double>(in));
 }
 
 void EngineScheduler::OnWake() {
@@ -425,27 +537,26 @@ void EngineScheduler::OnWake() {
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const RequestId id = deadlines_.top().second;
     deadlines_.pop();
-    auto it = requests_.find(id);
-    if (it == requests_.end() || it->second->in_step) continue;  // ended, or ends with its step
-    End(*it->second, absl::DeadlineExceededError("the request's deadline passed"), EndReason::kError);
+    if (LiveRequest* r = Live(id)) EndEarly(*r, absl::DeadlineExceededError("the request's deadline passed"));
   }
   if (core_->NextTimer() <= now) core_->OnTimer(now);
-  FlushEnded();
+  AfterTask();
 }
 
 MetricsSnapshot EngineScheduler::Metrics() const {
   MetricsSnapshot s;
   s.uptime_seconds = Now();
-  s.memory_budget_bytes = registry_.capacity_bytes();
-  s.memory_used_bytes = registry_.used_bytes();
+  s.memory_budget_bytes = core_->registry().capacity_bytes();
+  s.memory_used_bytes = core_->registry().used_bytes();
   for (ModelHandle h = 0; h < models_.size(); ++h) {
     const ModelEntry& m = models_[h];
+    if (m.removed || m.files == nullptr) continue;
+    const absl::StatusOr<ModelRecord> record = core_->registry().Get(h);
     ModelMetrics metrics = m.metrics;
-    const ModelStatus status = *registry_.Inspect(h);
-    metrics.resident_bytes = status.state == ModelState::kAbsent ? 0 : status.weight_bytes;
-    metrics.kv_bytes = status.kv_bytes;
-    metrics.queued = m.queued;
-    metrics.in_flight = m.batch.size();
+    metrics.resident_bytes = record->state == ModelState::kAbsent ? 0 : record->spec.weight_bytes;
+    metrics.kv_bytes = record->kv_bytes;
+    metrics.queued = static_cast<std::uint64_t>(record->queued);
+    metrics.in_flight = static_cast<std::uint64_t>(record->in_flight);
     s.models.push_back(std::move(metrics));
   }
   return s;
@@ -456,18 +567,19 @@ std::vector<ResidencyEntry> EngineScheduler::ListModels() const {
   const Seconds now = Now();
   for (ModelHandle h = 0; h < models_.size(); ++h) {
     const ModelEntry& m = models_[h];
-    const ModelStatus status = *registry_.Inspect(h);
+    if (m.removed || m.files == nullptr) continue;
+    const absl::StatusOr<ModelRecord> record = core_->registry().Get(h);
     ResidencyEntry e;
     e.model = m.options.id;
-    e.state = ResidencyOf(status.state);
-    e.weight_bytes = m.loaded ? m.loaded->bytes() : status.weight_bytes;
-    e.kv_bytes = status.kv_bytes;
-    e.last_use_seconds_ago = m.metrics.loads == 0 ? -1 : now - status.last_use;
-    e.in_flight = m.batch.size();
-    e.queued = m.queued;
-    e.pinned = status.pinned;
-    e.priority = m.options.priority;
-    e.keep_alive_seconds = m.options.keep_alive_seconds;
+    e.state = ResidencyOf(record->state);
+    e.weight_bytes = record->spec.weight_bytes;
+    e.kv_bytes = record->kv_bytes;
+    e.last_use_seconds_ago = m.metrics.loads == 0 ? -1 : now - record->last_use;
+    e.in_flight = static_cast<std::uint64_t>(record->in_flight);
+    e.queued = static_cast<std::uint64_t>(record->queued);
+    e.pinned = record->pinned;
+    e.priority = record->priority;
+    e.keep_alive_seconds = record->keep_alive.value_or(-1);
     entries.push_back(std::move(e));
   }
   return entries;

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
+#include <stop_token>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -18,7 +20,6 @@
 
 #include "cace/clock.h"
 #include "cace/engine.h"
-#include "cace/model_registry.h"
 #include "lib/engine/live_request.h"
 #include "lib/engine/served_model.h"
 #include "lib/engine/serving_core.h"
@@ -34,9 +35,11 @@ struct EngineHooks {
   // Compute worker, before a batch step: the requests in it, and those among them still to
   // prefill.
   std::function<void(const std::vector<RequestId>& batch, const std::vector<RequestId>& prefill)> before_step;
-  // Scheduler thread, when a model's weights are freed: its requests in flight and whether it was
-  // pinned (an invariant check: both must be nothing).
+  // Scheduler thread, when a model's weights are freed: the core's count of its requests in flight
+  // and whether it is pinned (an invariant check: both must be nothing).
   std::function<void(const std::string& model, std::size_t in_flight, bool pinned)> on_unload;
+  // Scheduler thread, after every task: the core's CheckInvariants() (costly; tests only).
+  std::function<void(const absl::Status&)> on_invariants;
 };
 
 // What the scheduler needs from around it: the threads it posts to and the boundary it tells
@@ -61,6 +64,7 @@ class EngineScheduler final : public ServingBackend {
   ~EngineScheduler() override;
 
   absl::StatusOr<ModelHandle> AddModel(const ModelOptions& options, std::shared_ptr<const ModelFiles> files);
+  // Ends the model's requests (NotFound) and takes it out once its step and load have ended.
   absl::Status RemoveModel(const std::string& id);
   void Submit(std::unique_ptr<LiveRequest> request);
   void Cancel(RequestId id);
@@ -69,8 +73,11 @@ class EngineScheduler final : public ServingBackend {
   absl::Status SetPriority(const std::string& id, int priority);
   absl::Status Preload(const std::string& id);
   absl::Status Unload(const std::string& id);
-  // Ends every pending request (Cancelled) and starts nothing new.
+  // Ends every pending request (Cancelled), cancels a load under way and starts nothing new.
   void Shutdown();
+  // Nothing pending, no step and no load under way: after Shutdown, nothing will be posted to the
+  // workers again.
+  bool Quiet() const { return requests_.empty() && !computing_ && !loading_; }
 
   MetricsSnapshot Metrics() const;
   std::vector<ResidencyEntry> ListModels() const;
@@ -79,27 +86,32 @@ class EngineScheduler final : public ServingBackend {
   TaskThread::Clock::time_point NextWake() const;
   void OnWake();
 
-  // Runs `task` on the scheduler thread, then calls the on_done callbacks it caused (outside every
-  // other call, so that a callback may re-enter the engine).
+  // Runs `task` on the scheduler thread, then gives the device its next step and calls the
+  // on_done callbacks the task caused (outside every core call, so a callback may re-enter).
   void PostTask(std::function<void()> task);
-  // Fires the on_done callbacks of requests that ended.
-  void FlushEnded();
+  // The same tail, for a task already on the scheduler thread.
+  void AfterTask();
 
-  // ServingBackend: what the core asks.
+  // ServingBackend: what the core asks, from inside its calls.
   void StartLoad(ModelHandle model) override;
   void Unload(ModelHandle model) override;
   void StartRequest(const CoreRequest& request) override;
+  void StopRequest(const CoreRequest& request) override;
+  void RequestEnded(const CoreRequest& request, const absl::Status& status) override;
   Seconds DrainSeconds(ModelHandle model) const override;
 
  private:
   struct ModelEntry {
     ModelOptions options;
     std::shared_ptr<const ModelFiles> files;
-    std::unique_ptr<LoadedWeights> loaded;
-    std::vector<LiveRequest*> batch;  // admitted requests, in admission order
-    std::uint64_t queued = 0;         // submitted, not yet admitted
-    Seconds last_step_seconds = 0;    // duration of its last batch step
-    Seconds load_started = 0;
+    std::unique_ptr<ModelInstance> instance;  // while resident
+    std::vector<LiveRequest*> batch;          // admitted requests, in admission order
+    Seconds last_step_seconds = 0;            // duration of its last batch step
+    std::stop_source load_stop;               // cancels its load under way (shutdown)
+    bool removing = false;                    // RemoveModel asked; done once nothing runs
+    bool removed = false;
+    std::optional<Seconds> keep_alive_after_unload;  // Unload's temporary keep-alive 0 undone
+    bool unload_asked = false;
     ModelMetrics metrics;
   };
   struct StepJob {
@@ -114,17 +126,20 @@ class EngineScheduler final : public ServingBackend {
                   std::unique_ptr<LoadScheduler> load_scheduler);
   Seconds Now() const { return context_.clock->Now(); }
   absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+  LiveRequest* Live(RequestId id);
 
-  void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<LoadedWeights>> loaded, Seconds seconds);
+  void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded, Seconds seconds);
   void MaybeStep();
   void RunStep(StepJob& job);  // on the compute worker
   void FinishStep(std::unique_ptr<StepJob> job);
-  // Ends a request that is not in a step: releases its sequence and batch slot, records metrics,
-  // queues its on_done.
-  void End(LiveRequest& request, absl::Status status, EndReason reason);
+  // Ends a request early through the core (now, or when the step it is in ends) with `why`.
+  void EndEarly(LiveRequest& request, absl::Status why);
+  void TryRemove(ModelHandle model);
+  // The result of a request that ends (with the metrics it adds), queued for its on_done.
+  void Finish(std::unique_ptr<LiveRequest> request, absl::Status status);
+  void FlushEnded();
 
   SchedulerContext context_;
-  ModelRegistry registry_;
   std::unique_ptr<EvictionPolicy> policy_;
   std::unique_ptr<LoadScheduler> load_scheduler_;
   std::unique_ptr<ServingCore> core_;
@@ -136,8 +151,9 @@ class EngineScheduler final : public ServingBackend {
   std::priority_queue<std::pair<Seconds, RequestId>, std::vector<std::pair<Seconds, RequestId>>, std::greater<>>
       deadlines_;
   bool computing_ = false;
-  ModelHandle next_batch_ = 0;  // round-robin start among models with work
+  bool loading_ = false;  // a load task is with the load worker
   bool shutting_down_ = false;
+  RequestId last_internal_id_ = RequestId{1} << 63;  // Preload's requests, apart from the host's
 };
 
 }  // namespace cace

@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "cace/request.h"
+#include "cace/types.h"
 #include "lib/engine/output_stream.h"
-#include "lib/engine/serving_core.h"
 #include "lib/runtime/generation.h"
 
 namespace cace {
@@ -34,7 +35,7 @@ struct LiveRequest {
   std::shared_ptr<std::atomic<bool>> cancelled;
   Seconds submitted = 0;
   Seconds deadline = std::numeric_limits<Seconds>::infinity();
-  CoreRequest core;
+  bool internal = false;  // made by the engine itself (Preload): no host is told of its end
 
   // Scheduler's.
   bool admitted = false;          // joined its model's batch (the core started it)
@@ -43,6 +44,9 @@ struct LiveRequest {
   Seconds admitted_at = -1;
   Seconds load_done_at = -1;
   std::size_t tokens_stepped = 0;  // tokens_streamed as of its last finished step
+  // Why it is being ended early (Cancelled, DeadlineExceeded, a step's error); OK: it is not.
+  absl::Status end_early;
+  bool cancel_after_step = false;  // to be cancelled once the step it is in ends
 
   // Compute worker's while in_step, the scheduler's otherwise.
   std::unique_ptr<Sequence> sequence;

@@ -10,15 +10,6 @@
 namespace cace {
 namespace {
 
-// The tokenizer of a model: the GGUF itself, or tokenizer.json in the Hugging Face folder.
-std::string TokenizerPath(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) return (fs::path(path) / "tokenizer.json").string();
-  if (fs::path(path).extension() == ".safetensors") return (fs::path(path).parent_path() / "tokenizer.json").string();
-  return path;
-}
-
 LoadOptions LoaderOptions(MemoryKind memory) {
   LoadOptions options;
   options.store_as = memory == MemoryKind::kHost ? StorageTypeFn(CpuWeightType) : StorageTypeFn(CudaWeightType);
@@ -26,6 +17,14 @@ LoadOptions LoaderOptions(MemoryKind memory) {
 }
 
 }  // namespace
+
+std::string ModelTokenizerPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return (fs::path(path) / "tokenizer.json").string();
+  if (fs::path(path).extension() == ".safetensors") return (fs::path(path).parent_path() / "tokenizer.json").string();
+  return path;
+}
 
 ModelInstance::~ModelInstance() {
   backend_.reset();
@@ -38,7 +37,7 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::stri
   const std::string owner = options.owner.empty() ? path : options.owner;
   std::unique_ptr<ModelInstance> instance(new ModelInstance(path, pool));
   // The tokenizer first: a model whose text side is broken takes nothing from the pool.
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = LoadTokenizer(TokenizerPath(path));
+  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = LoadTokenizer(ModelTokenizerPath(path));
   if (!tokenizer.ok()) return tokenizer.status();
   instance->tokenizer_ = *std::move(tokenizer);
 

@@ -87,6 +87,10 @@ class ModelInstance {
 absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::string& path, MemoryPool& pool,
                                                                  ModelInstanceOptions options = {});
 
+// Where the tokenizer of the model at `path` is: the GGUF itself, or tokenizer.json in the Hugging
+// Face folder.
+std::string ModelTokenizerPath(const std::string& path);
+
 // Validates the files and says what LoadModelInstance would take from a pool of `memory`, without
 // touching any pool.
 absl::StatusOr<ModelFootprint> PlanModelInstance(const std::string& path, MemoryKind memory);

@@ -174,7 +174,8 @@ TEST_CASE("Submit beyond the queue bound fails at once; the queued ones still ru
   for (RequestId id : ids) CHECK(rec.Get(id).results.at(0).status.ok());
   // Room again once they ended.
   auto again = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 2}, rec.Callbacks());
-  CHECK(again.ok());
+  REQUIRE(again.ok());
+  CHECK(rec.Wait(*again).status.ok());
 }
 
 TEST_CASE("A load that fails halfway returns its memory and tells its requests why", "[engine]") {

@@ -6,9 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "cace/engine.h"
-#include "lib/runtime/cpu_backend.h"
 #include "lib/runtime/generation.h"
-#include "lib/runtime/weights_loader.h"
+#include "lib/runtime/model_instance.h"
 #include "lib/tokenizer/tokenizer_file.h"
 #include "tests/engine/engine_test_support.h"
 
@@ -30,18 +29,16 @@ std::unique_ptr<Engine> MakeEngine(EngineOptions options = {}) {
 
 // What the runtime generates for `prompt` on its own, greedily, stopping at EOS.
 std::vector<std::int32_t> DirectGreedy(const std::string& dir, const std::vector<std::int32_t>& prompt, int max_tokens) {
-  auto weights = LoadSafetensorsModel(dir);
-  REQUIRE(weights.ok());
-  auto backend = CpuBackend::Create(*weights, {.threads = 1});
-  REQUIRE(backend.ok());
-  auto tokenizer = LoadTokenizer(dir + "/tokenizer.json");
-  REQUIRE(tokenizer.ok());
+  auto pool = CreateHostArena(64 * kMiB);
+  REQUIRE(pool.ok());
+  auto model = LoadModelInstance(dir, **pool, {.cpu = {.threads = 1}});
+  REQUIRE(model.ok());
   GenerationOptions options{.max_new_tokens = max_tokens};
-  if ((*tokenizer)->eos()) options.stop_tokens.push_back(*(*tokenizer)->eos());
-  auto sequence = Sequence::Start(backend->get(), prompt, options);
+  if ((*model)->tokenizer().eos()) options.stop_tokens.push_back(*(*model)->tokenizer().eos());
+  auto sequence = Sequence::Start(&(*model)->backend(), prompt, options);
   REQUIRE(sequence.ok());
   Sequence* s = sequence->get();
-  REQUIRE(GenerateAll(**backend, {&s, 1}).ok());
+  REQUIRE(GenerateAll((*model)->backend(), {&s, 1}).ok());
   return s->output();
 }
 
@@ -172,7 +169,7 @@ TEST_CASE("Metrics count requests and loads; Prometheus text and the listing sho
   CHECK(listing[0].model == "alpha");
   CHECK(listing[0].state == Residency::kResident);
   CHECK(listing[0].in_flight == 0);
-  CHECK(ResidencyTable(listing).find("alpha") != std::string::npos);
+  CHECK(ResidencyListing(listing).find("alpha") != std::string::npos);
 }
 
 }  // namespace

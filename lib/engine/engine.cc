@@ -114,6 +114,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
 }
 
 EngineImpl::~EngineImpl() {
+  if (scheduler_ == nullptr) return;  // Create failed before the threads started (an unknown policy)
   OnScheduler([](EngineScheduler& s) {
     s.Shutdown();
     return 0;

@@ -84,7 +84,14 @@ void ReplyWithGeneration(Engine& engine, GenerationJob job, const ServerConfig& 
   std::shared_ptr<RequestStream> events = RequestStream::Create(config.max_buffered_pieces);
   const std::string model = job.request.model;
   absl::StatusOr<RequestId> id = engine.Submit(std::move(job.request), events->Callbacks());
-  if (!id.ok()) return SendError(response, FromStatus(id.status()));
+  if (!id.ok()) {
+    // A request the model cannot serve as asked (fill-in-the-middle on a vocabulary without FIM
+    // tokens) is the client's to change: 400, not the 409 of a control that conflicts.
+    if (id.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return SendError(response, BadRequest(std::string(id.status().message())));
+    }
+    return SendError(response, FromStatus(id.status()));
+  }
   ResponseHeader header{job.endpoint,
                         (job.endpoint == Endpoint::kChat ? "chatcmpl-" : "cmpl-") + std::to_string(*id),
                         UnixNow(), model};

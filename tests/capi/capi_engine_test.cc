@@ -236,7 +236,7 @@ TEST_CASE("streams, callbacks, cancellation, metrics and the listing through the
   cace_engine_destroy(engine);
 }
 
-TEST_CASE("close ends pending requests cancelled; callbacks that call in then find the engine closed") {
+TEST_CASE("close ends pending requests cancelled, and callbacks that call in then find the engine closed") {
   TinyModels models;
   cace_engine* engine = MakeEngine(64u << 20);
   AddModel(engine, models.paths[0], "a");

@@ -47,7 +47,7 @@ TEST_CASE("a reader waiting on another thread wakes for the event") {
   CHECK(event->result.status.code() == absl::StatusCode::kCancelled);
 }
 
-TEST_CASE("past its bound a stream drops pieces and says it overflowed; the result still comes") {
+TEST_CASE("past its bound a stream drops pieces and says it overflowed, the result still comes") {
   auto stream = RequestStream::Create(2);
   RequestCallbacks callbacks = stream->Callbacks();
   for (int i = 0; i < 5; ++i) callbacks.on_token({.id = 1, .token = i, .text = "x"});

@@ -91,7 +91,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
   absl::StatusOr<std::unique_ptr<MemoryPool>> pool =
       impl->options_.backend == BackendKind::kCuda ? CreateDeviceArena(0, arena) : CreateHostArena(arena);
   if (!pool.ok()) return pool.status();
-  impl->pool_ = *std::move(pool);
+  impl->pool_ = impl->hooks_.wrap_pool ? impl->hooks_.wrap_pool(*std::move(pool)) : *std::move(pool);
   EngineImpl* raw = impl.get();
   absl::StatusOr<std::unique_ptr<EngineScheduler>> scheduler = EngineScheduler::Create(SchedulerContext{
       .options = &raw->options_,

@@ -296,6 +296,7 @@ void EngineScheduler::StartLoad(ModelHandle model) {
   ModelInstanceOptions load;
   load.owner = m.options.id;
   load.cancel = m.load_stop.get_token();
+  load.files = context_.hooks->files;
   load.cpu.threads = context_.options->compute_threads;
   context_.load_worker->Post([this, model, path = m.files->path, load = std::move(load)]() mutable {
     if (context_.hooks->before_load) context_.hooks->before_load(load.owner);

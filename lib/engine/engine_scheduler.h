@@ -24,6 +24,7 @@
 #include "lib/engine/served_model.h"
 #include "lib/engine/serving_core.h"
 #include "lib/engine/task_thread.h"
+#include "lib/loader/file_source.h"
 
 namespace cace {
 
@@ -40,6 +41,11 @@ struct EngineHooks {
   std::function<void(const std::string& model, std::size_t in_flight, bool pinned)> on_unload;
   // Scheduler thread, after every task: the core's CheckInvariants() (costly; tests only).
   std::function<void(const absl::Status&)> on_invariants;
+  // Fault injection (lib/faults/): where loads read the weights from (null: the files), and a
+  // pool in front of the engine's own (null: the engine's pool as it is); both outlive the Engine
+  // or are owned by it.
+  const FileSource* files = nullptr;
+  std::function<std::unique_ptr<MemoryPool>(std::unique_ptr<MemoryPool>)> wrap_pool;
 };
 
 // What the scheduler needs from around it: the threads it posts to and the boundary it tells

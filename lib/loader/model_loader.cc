@@ -1,11 +1,6 @@
 #include "lib/loader/model_loader.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -14,6 +9,7 @@
 #include "fmt/format.h"
 #include "lib/json/json.h"
 #include "lib/loader/dequantize.h"
+#include "lib/loader/file_source.h"
 #include "lib/loader/gguf.h"
 #include "lib/loader/safetensors.h"
 #include "lib/loader/tensor_names.h"
@@ -44,38 +40,35 @@ constexpr std::uint64_t kCacheLine = 64;
 
 std::string ShapeText(const std::vector<std::int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
-// Reads tensor bytes from the files with pread(), in chunks, checking for cancellation before
-// each chunk and reporting progress after it. Opens each file once while its tensors are read.
+// Reads tensor bytes from the files (LoadOptions::files), in chunks, checking for cancellation
+// before each chunk and reporting progress after it. Opens each file once while its tensors are
+// read.
 class ChunkReader {
  public:
-  ChunkReader(const LoadOptions& options, std::uint64_t total) : options_(options), total_(total) {}
-  ~ChunkReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ChunkReader(const LoadOptions& options, std::uint64_t total)
+      : options_(options), files_(options.files != nullptr ? *options.files : PosixFileSource()), total_(total) {}
 
   // Bytes [from, from + n) of the tensor into dst.
   absl::Status Read(const SourceTensor& src, std::uint64_t from, std::uint64_t n, std::byte* dst) {
-    if (src.file != open_file_) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = ::open(src.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (src.file != open_file_ || file_ == nullptr) {
+      file_.reset();
       open_file_ = src.file;
-      if (fd_ < 0) {
-        return absl::NotFoundError(fmt::format("{}: cannot reopen for reading: {}", src.file, std::strerror(errno)));
-      }
+      absl::StatusOr<std::unique_ptr<RandomAccessFile>> opened = files_.Open(src.file);
+      if (!opened.ok()) return opened.status();
+      file_ = *std::move(opened);
     }
     for (std::uint64_t done = 0; done < n;) {
       if (options_.cancel.stop_requested()) return absl::CancelledError(fmt::format("{}: load cancelled", src.file));
       const std::uint64_t want = std::min(kReadChunk, n - done);
       const std::uint64_t at = src.file_offset + from + done;
-      const ssize_t got = ::pread(fd_, dst + done, want, static_cast<off_t>(at));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
+      absl::StatusOr<std::size_t> got = file_->ReadAt(at, std::span<std::byte>(dst + done, want));
+      if (!got.ok() || *got == 0) {
         return absl::DataLossError(fmt::format("{}: tensor '{}': read of {} bytes at {} failed ({}): file changed "
                                                "after validation?", src.file, src.name, want, at,
-                                               got == 0 ? "end of file" : std::strerror(errno)));
+                                               got.ok() ? std::string("end of file") : std::string(got.status().message())));
       }
-      done += static_cast<std::uint64_t>(got);
-      read_ += static_cast<std::uint64_t>(got);
+      done += *got;
+      read_ += *got;
       if (options_.progress) options_.progress(read_, total_);
     }
     return absl::OkStatus();
@@ -83,9 +76,10 @@ class ChunkReader {
 
  private:
   const LoadOptions& options_;
+  const FileSource& files_;
   const std::uint64_t total_;
   std::uint64_t read_ = 0;
-  int fd_ = -1;
+  std::unique_ptr<RandomAccessFile> file_;
   std::string open_file_;
 };
 

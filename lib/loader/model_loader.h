@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "cace/memory_pool.h"
 #include "lib/loader/dtype.h"
+#include "lib/loader/file_source.h"
 #include "lib/loader/model_config.h"
 #include "lib/loader/tensor_names.h"
 
@@ -85,6 +86,8 @@ struct LoadOptions {
   // Checked before the allocation and between chunks; once stop is requested, Load frees what it
   // took and returns Cancelled.
   std::stop_token cancel;
+  // Where tensor bytes are read from; null: PosixFileSource(). Must outlive the load.
+  const FileSource* files = nullptr;
 };
 
 // Validates the files and lays out the allocation a load with `options` would take.
@@ -98,7 +101,7 @@ class ModelLoader {
   // listed by model.safetensors.index.json), or a .safetensors file with config.json beside it.
   absl::StatusOr<ModelPlan> Plan(const std::string& path) const { return PlanModel(path, options_); }
   // Plans, allocates under the tag `owner`, reads. On error nothing stays allocated. Tensors are
-  // read from the files with pread() (a file truncated after validation gives a short read, an
+  // read through LoadOptions::files, pread() by default (a file truncated after validation gives a short read, an
   // error, not SIGBUS): into a host pool straight to their place, into a device pool through a
   // staging buffer and MemoryPool::Write. The new allocation must not be compacted while Load
   // runs (the caller owns the pool's compaction schedule).

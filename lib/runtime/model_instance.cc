@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::stri
   LoadOptions load = LoaderOptions(pool.kind());
   load.progress = std::move(options.progress);
   load.cancel = options.cancel;
+  load.files = options.files;
   ModelLoader loader(pool, load);
   absl::StatusOr<ModelPlan> plan = loader.Plan(path);
   if (!plan.ok()) return plan.status();

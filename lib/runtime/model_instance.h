@@ -30,6 +30,8 @@ struct ModelInstanceOptions {
   // Checked between chunks of the load; a cancelled load returns Cancelled and leaves the pool as
   // it was.
   std::stop_token cancel;
+  // Where the weights are read from (LoadOptions::files); null: the files themselves.
+  const FileSource* files = nullptr;
   CpuBackendOptions cpu;  // for a host pool (kv_owner is set from `owner`)
   int cuda_device = 0;    // for a device pool: the device the pool is on
 };

@@ -313,6 +313,7 @@ void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_p
   loading_ = false;
   ModelEntry& m = models_[model];
   const Seconds now = Now();
+  if (context_.hooks->after_load) context_.hooks->after_load(m.options.id, loaded.status());
   if (!loaded.ok()) {
     ++m.metrics.load_failures;
     // Its waiting requests end with this status (RequestEnded).

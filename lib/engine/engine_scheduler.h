@@ -33,6 +33,8 @@ namespace cace {
 struct EngineHooks {
   // Load worker, before the weights are read.
   std::function<void(const std::string& model)> before_load;
+  // Scheduler thread, when a load has ended (its status: OK, or why it failed).
+  std::function<void(const std::string& model, const absl::Status& status)> after_load;
   // Compute worker, before a batch step: the requests in it, and those among them still to
   // prefill.
   std::function<void(const std::vector<RequestId>& batch, const std::vector<RequestId>& prefill)> before_step;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (loader parsers, server request bodies, chat templates) with clang (libraries instrumented for coverage, with
+# Builds the libFuzzer targets (loader parsers, server request bodies, chat templates, tokenizer, FIM
+# prompts, the C ABI driven by call sequences) with clang (libraries instrumented for coverage, with
 # AddressSanitizer and UndefinedBehaviorSanitizer) and runs each for a bounded time from its seed
 # corpus in tests/fuzz/corpus/<target>/. New inputs go to build/fuzz/corpus/<target>/, crashes to
 # build/fuzz/crashes/.
@@ -9,7 +10,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_json_config fuzz_gguf fuzz_server_request fuzz_chat_template)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_json_config fuzz_gguf fuzz_server_request fuzz_chat_template tokenizer_fuzzer
+                                   fuzz_fim_prompt fuzz_capi)
 build=build/fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCACE_BUILD_FUZZERS=ON -DCACE_CUDA=OFF \
@@ -22,6 +24,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/crashes/$t"
   seeds=tests/fuzz/corpus/$t
   [ "$t" != fuzz_chat_template ] || seeds=tests/server/templates  # the chat template test files
+  [ "$t" != tokenizer_fuzzer ] || seeds=tests/fuzz/tokenizer_seeds
   echo "== $t: ${seconds}s from $seeds"
   if ! "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
       -artifact_prefix="$build/crashes/$t/" "$build/corpus/$t" "$seeds" 2>&1 |

@@ -26,9 +26,11 @@ absl::Status PolicyFor(const EngineOptions& options, std::unique_ptr<EvictionPol
     *load_scheduler = std::make_unique<ContextLoadScheduler>();
     return absl::OkStatus();
   }
-  if (options.cace_weights && options.policy == "cace-adaptive") {
-    *policy = std::make_unique<AdaptiveCacePolicy>(
-        AdaptiveCaceOptions{.initial = *options.cace_weights, .capacity_bytes = options.memory_budget_bytes});
+  if (options.policy == "cace-adaptive") {
+    // Its shadow replays run on the policy worker, off the request path (EngineScheduler::Adapt).
+    *policy = std::make_unique<AdaptiveCacePolicy>(AdaptiveCaceOptions{
+        .initial = options.cace_weights.value_or(CaceWeights{}), .capacity_bytes = options.memory_budget_bytes,
+        .deferred = true});
     *load_scheduler = std::make_unique<ContextLoadScheduler>();
     return absl::OkStatus();
   }
@@ -69,6 +71,7 @@ EngineScheduler::EngineScheduler(SchedulerContext context, std::unique_ptr<Evict
     : context_(std::move(context)),
       policy_(std::move(policy)),
       load_scheduler_(std::move(load_scheduler)),
+      adaptive_(dynamic_cast<AdaptiveCacePolicy*>(policy_.get())),
       core_(std::make_unique<ServingCore>(context_.options->memory_budget_bytes, *policy_, *load_scheduler_, *this,
                                           CoreOptions{.max_batch = context_.options->max_batch})) {}
 
@@ -83,8 +86,23 @@ void EngineScheduler::PostTask(std::function<void()> task) {
 
 void EngineScheduler::AfterTask() {
   MaybeStep();
+  Adapt();
   if (context_.hooks->on_invariants) context_.hooks->on_invariants(core_->CheckInvariants());
   FlushEnded();
+}
+
+void EngineScheduler::Adapt() {
+  if (adaptive_ == nullptr || adapting_ || shutting_down_) return;
+  std::optional<AdaptiveCacePolicy::Adaptation> round = adaptive_->TakeAdaptation();
+  if (!round) return;
+  adapting_ = true;
+  context_.policy_worker->Post([this, round = std::move(*round)] {
+    const CaceWeights weights = round.Run();
+    PostTask([this, weights] {
+      adapting_ = false;
+      adaptive_->ApplyAdaptation(weights);
+    });
+  });
 }
 
 void EngineScheduler::FlushEnded() {

@@ -107,6 +107,7 @@ absl::Status ServingCore::RemoveModel(ModelHandle model, Seconds now) {
     Check(table_.FinishEviction(model));
     backend_.Unload(model);
   }
+  queues_[model].preload_since.reset();  // a pending preload goes with the model
   Check(table_.Remove(model));
   AfterRoomFreed(now);
   return absl::OkStatus();
@@ -175,14 +176,15 @@ absl::Status ServingCore::Submit(const CoreRequest& request, Seconds now) {
   return absl::OkStatus();
 }
 
-absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now) {
+absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const absl::Status& why) {
+  if (why.ok()) return absl::InvalidArgumentError("Cancel needs a reason that is not OK");
   auto live = live_.find(request_id);
   if (live == live_.end()) {
     return absl::NotFoundError(fmt::format("request {} is neither waiting nor running", request_id));
   }
   const ModelHandle model = live->second;
   ModelQueue& q = queues_[model];
-  const absl::Status cancelled = absl::CancelledError(fmt::format("request {} was cancelled", request_id));
+  const absl::Status cancelled(why.code(), fmt::format("request {}: {}", request_id, std::string(why.message())));
   ++counters_.cancelled;
   for (std::size_t i = 0; i < q.waiting.size(); ++i) {
     if (q.waiting[i].request.id != request_id) continue;
@@ -413,12 +415,19 @@ void ServingCore::TellPolicyEvicted(const Reservation& reservation, Seconds now)
 void ServingCore::Evict(ModelHandle model) {
   Check(table_.FinishEviction(model));
   backend_.Unload(model);
-  ++counters_.evictions;
+  ModelQueue& q = queues_[model];
+  ++(q.unload_ordered ? counters_.host_unloads : counters_.evictions);
+  q.unload_ordered = false;
+}
+
+bool ServingCore::Wanted(ModelHandle model) const {
+  return !queues_[model].waiting.empty() || queues_[model].preload_since.has_value();
 }
 
 std::uint64_t ServingCore::LoadNeed(ModelHandle model) const {
   // Its weights and the KV cache of its first waiting request, so that it can serve once loaded.
-  return table_.record(model).spec.weight_bytes + queues_[model].waiting.front().kv_bytes;
+  const ModelQueue& q = queues_[model];
+  return table_.record(model).spec.weight_bytes + (q.waiting.empty() ? 0 : q.waiting.front().kv_bytes);
 }
 
 void ServingCore::StartLoading(ModelHandle model, Seconds now) {
@@ -430,12 +439,13 @@ void ServingCore::StartLoading(ModelHandle model, Seconds now) {
   loading_ = true;
   ++counters_.loads;
   queues_[model].loads_at_wait_start = counters_.loads;
+  queues_[model].preload_since.reset();
   counters_.bytes_loaded += table_.record(model).spec.weight_bytes;
   backend_.StartLoad(model);
 }
 
 void ServingCore::ScheduleLoads(Seconds now) {
-  if (next_load_ && queues_[*next_load_].waiting.empty()) {
+  if (next_load_ && !Wanted(*next_load_)) {
     // Every request it was chosen for has gone (cancelled): the promise goes with them.
     next_load_.reset();
     promised_bytes_ = 0;
@@ -533,16 +543,18 @@ std::vector<WaitingModel>& ServingCore::WaitingForLoad() {
   waiting_models_.clear();
   int top_priority = std::numeric_limits<int>::min();
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    if (queues_[m].waiting.empty() || table_.record(m).state != ModelState::kAbsent) continue;
+    if (!Wanted(m) || table_.record(m).state != ModelState::kAbsent) continue;
     top_priority = std::max(top_priority, table_.record(m).priority);
   }
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
     const ModelQueue& q = queues_[m];
-    if (q.waiting.empty()) continue;
+    if (!Wanted(m)) continue;
     const ModelRecord& r = table_.record(m);
     if (r.state != ModelState::kAbsent || r.priority != top_priority) continue;
-    waiting_models_.push_back(WaitingModel{m, q.waiting.front().request.arrival, q.waiting_by_kind,
-                                           r.load_seconds, counters_.loads - q.loads_at_wait_start});
+    Seconds oldest = q.waiting.empty() ? kNever : q.waiting.front().request.arrival;
+    if (q.preload_since) oldest = std::min(oldest, *q.preload_since);
+    waiting_models_.push_back(WaitingModel{m, oldest, q.waiting_by_kind, r.load_seconds,
+                                           counters_.loads - q.loads_at_wait_start});
   }
   return waiting_models_;
 }
@@ -580,6 +592,44 @@ void ServingCore::OnTimer(Seconds now) {
     Evict(m);
   }
   ScheduleLoads(now);
+}
+
+absl::Status ServingCore::Preload(ModelHandle model, Seconds now) {
+  if (!table_.Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
+  const ModelState state = table_.record(model).state;
+  if (state == ModelState::kLoading || state == ModelState::kResident) return absl::OkStatus();
+  ModelQueue& q = queues_[model];
+  if (!q.preload_since) {
+    if (!Wanted(model)) q.loads_at_wait_start = counters_.loads;
+    q.preload_since = now;
+  }
+  ScheduleLoads(now);
+  return absl::OkStatus();
+}
+
+absl::Status ServingCore::Unload(ModelHandle model, Seconds now) {
+  if (!table_.Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
+  const ModelRecord& m = table_.record(model);
+  ModelQueue& q = queues_[model];
+  if (m.pinned) {
+    return absl::FailedPreconditionError(fmt::format("cannot unload model '{}': it is pinned; unpin it first", m.spec.name));
+  }
+  if (m.state == ModelState::kLoading) {
+    return absl::FailedPreconditionError(fmt::format("cannot unload model '{}' while it loads", m.spec.name));
+  }
+  q.preload_since.reset();
+  if (m.state == ModelState::kResident) {
+    Check(table_.BeginEviction(model));
+    policy_.OnEvict(model, now);
+    q.unload_ordered = true;
+    if (q.running.empty()) {
+      Evict(model);
+    } else {
+      draining_.push_back(model);
+    }
+  }
+  AfterRoomFreed(now);
+  return absl::OkStatus();
 }
 
 absl::Status ServingCore::SetPinned(ModelHandle model, bool pinned, Seconds now) {
@@ -651,6 +701,9 @@ absl::Status ServingCore::CheckInvariants() const {
       return broken(fmt::format("model '{}' is {} with {} requests running", r.spec.name, ModelStateName(r.state), q.running.size()));
     }
     if (r.pinned && r.state == ModelState::kEvicting) return broken(fmt::format("pinned model '{}' is being evicted", r.spec.name));
+    if (q.preload_since && (r.state == ModelState::kLoading || r.state == ModelState::kResident)) {
+      return broken(fmt::format("model '{}' is {} with a preload pending", r.spec.name, ModelStateName(r.state)));
+    }
     const bool listed = std::find(draining_.begin(), draining_.end(), m) != draining_.end();
     if (listed != (r.state == ModelState::kEvicting && !q.running.empty())) {
       return broken(fmt::format("model '{}' draining list entry disagrees with its state", r.spec.name));

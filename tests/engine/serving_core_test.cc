@@ -383,6 +383,68 @@ TEST_CASE("cancelling the last request of a draining victim unloads it and start
   CHECK(h.backend.Take() == Log{"stop 0", "unload 0", "load 1"});
 }
 
+TEST_CASE("a cancellation may give its reason, a deadline for one") {
+  Harness h(10 * kGiB, {2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  CHECK(h.core->Cancel(0, 1.0, absl::OkStatus()).code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(h.core->Cancel(0, 1.0, absl::DeadlineExceededError("deadline passed")).ok());
+  CHECK(h.Ended(0) == absl::StatusCode::kDeadlineExceeded);
+  CHECK(std::string(h.backend.ended[0].second.message()).find("deadline passed") != std::string::npos);
+}
+
+TEST_CASE("a preload loads a model no request waits for, in its turn on the load path") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  REQUIRE(h.core->Preload(1, 0.5).ok());  // one load at a time: it waits for model 0's
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"load 0"});
+  h.Loaded(0, 1.0, 1.0);
+  CHECK(h.backend.Take() == Log{"start 0@0", "load 1"});
+  h.Loaded(1, 2.0, 1.0);
+  CHECK(h.State(1) == ModelState::kResident);
+  CHECK(h.Record(1).in_flight == 0);
+  REQUIRE(h.core->Preload(1, 3.0).ok());  // resident: nothing to do
+  CHECK(h.backend.Take().empty());
+  CHECK(h.core->Preload(9, 3.0).code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("a preload is dropped by an unload before its load starts") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  REQUIRE(h.core->Preload(1, 0.5).ok());
+  REQUIRE(h.core->Unload(1, 0.6).ok());
+  h.Loaded(0, 1.0, 1.0);
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0"});
+}
+
+TEST_CASE("the host's unload: an idle model at once, a busy one after it drains; never a pinned one") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB});
+  h.Submit(h.Request(0, 0), 0.0);
+  CHECK(h.core->Unload(0, 0.5).code() == absl::StatusCode::kFailedPrecondition);  // loading
+  h.Loaded(0, 1.0, 1.0);
+  h.Submit(h.Request(1, 1), 1.5);
+  h.Loaded(1, 2.0, 1.0);
+  h.Finish(1, 3, 2.5);
+  h.backend.Take();
+  REQUIRE(h.core->Unload(1, 3.0).ok());  // idle
+  CHECK(h.backend.Take() == Log{"unload 1"});
+  REQUIRE(h.core->Unload(0, 3.1).ok());  // busy: it drains
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.State(0) == ModelState::kEvicting);
+  h.Submit(h.Request(2, 0), 3.2);  // waits for the reload
+  CHECK(h.backend.Take().empty());
+  h.Finish(0, 3, 4.0);
+  CHECK(h.backend.Take() == Log{"unload 0", "load 0"});
+  CHECK(h.core->counters().host_unloads == 2);
+  CHECK(h.core->counters().evictions == 0);
+  h.Loaded(0, 5.0, 1.0);
+  REQUIRE(h.core->SetPinned(0, true, 5.5).ok());
+  CHECK(h.core->Unload(0, 6.0).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(h.State(0) == ModelState::kResident);
+  REQUIRE(h.core->Unload(1, 6.0).ok());  // absent: nothing to do
+}
+
 TEST_CASE("models are added and removed at run time; removal is refused while the model is in use") {
   Harness h(4 * kGiB, {2 * kGiB});
   h.Submit(h.Request(0, 0), 0.0);

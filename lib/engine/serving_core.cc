@@ -1,35 +1,16 @@
 #include "lib/engine/serving_core.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
 #include "fmt/format.h"
+#include "lib/engine/core_check.h"
 
 namespace cace {
 
-namespace {
-
-// The core's calls into its table follow its own state machine, so a failure is a bug in the
-// core: fail loudly rather than serve on from a state nobody expects.
-void Check(const absl::Status& status) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "cace serving core: %s\n", std::string(status.message()).c_str());
-    std::abort();
-  }
-}
-
-template <typename T>
-T Checked(absl::StatusOr<T> value) {
-  Check(value.status());
-  return *std::move(value);
-}
-
-constexpr Seconds kNever = std::numeric_limits<Seconds>::infinity();
-
-}  // namespace
+using core_internal::Check;
+using core_internal::kNever;
 
 std::uint64_t KvReservationBytes(std::uint32_t prompt_tokens, std::uint32_t max_tokens,
                                  std::uint64_t kv_bytes_per_token) {
@@ -557,170 +538,6 @@ std::vector<WaitingModel>& ServingCore::WaitingForLoad() {
                                            counters_.loads - q.loads_at_wait_start});
   }
   return waiting_models_;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keep-alive and controls
-
-Seconds ServingCore::KeepAlive(ModelHandle model) const {
-  const std::optional<Seconds>& own = table_.record(model).keep_alive;
-  return own ? *own : policy_.IdleTimeout(model);
-}
-
-Seconds ServingCore::NextTimer() const {
-  Seconds next = kNever;
-  for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    if (!table_.Contains(m) || !queues_[m].running.empty()) continue;
-    const Seconds timeout = KeepAlive(m);
-    if (timeout == kNever) continue;
-    const ModelRecord& r = table_.record(m);
-    if (r.state != ModelState::kResident || r.pinned) continue;
-    next = std::min(next, r.last_use + timeout);
-  }
-  return next;
-}
-
-void ServingCore::OnTimer(Seconds now) {
-  for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    if (!table_.Contains(m) || !queues_[m].running.empty()) continue;
-    const Seconds timeout = KeepAlive(m);
-    if (timeout == kNever) continue;
-    const ModelRecord& r = table_.record(m);
-    if (r.state != ModelState::kResident || r.pinned || r.last_use + timeout > now) continue;
-    Check(table_.BeginEviction(m));
-    policy_.OnEvict(m, now);
-    Evict(m);
-  }
-  ScheduleLoads(now);
-}
-
-absl::Status ServingCore::Preload(ModelHandle model, Seconds now) {
-  if (!table_.Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
-  const ModelState state = table_.record(model).state;
-  if (state == ModelState::kLoading || state == ModelState::kResident) return absl::OkStatus();
-  ModelQueue& q = queues_[model];
-  if (!q.preload_since) {
-    if (!Wanted(model)) q.loads_at_wait_start = counters_.loads;
-    q.preload_since = now;
-  }
-  ScheduleLoads(now);
-  return absl::OkStatus();
-}
-
-absl::Status ServingCore::Unload(ModelHandle model, Seconds now) {
-  if (!table_.Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
-  const ModelRecord& m = table_.record(model);
-  ModelQueue& q = queues_[model];
-  if (m.pinned) {
-    return absl::FailedPreconditionError(fmt::format("cannot unload model '{}': it is pinned; unpin it first", m.spec.name));
-  }
-  if (m.state == ModelState::kLoading) {
-    return absl::FailedPreconditionError(fmt::format("cannot unload model '{}' while it loads", m.spec.name));
-  }
-  q.preload_since.reset();
-  if (m.state == ModelState::kResident) {
-    Check(table_.BeginEviction(model));
-    policy_.OnEvict(model, now);
-    q.unload_ordered = true;
-    if (q.running.empty()) {
-      Evict(model);
-    } else {
-      draining_.push_back(model);
-    }
-  }
-  AfterRoomFreed(now);
-  return absl::OkStatus();
-}
-
-absl::Status ServingCore::SetPinned(ModelHandle model, bool pinned, Seconds now) {
-  if (!table_.Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
-  const ModelRecord& m = table_.record(model);
-  if (pinned && !m.pinned) {
-    if (m.state == ModelState::kEvicting) {
-      return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': it is being evicted; pin it once it is absent or reloaded", m.spec.name));
-    }
-    if (PinnedWeightBytes(model) + m.spec.weight_bytes > table_.capacity_bytes()) {
-      return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': the pinned models' weights would exceed the memory budget", m.spec.name));
-    }
-    for (ModelHandle w = 0; w < queues_.size(); ++w) {
-      for (const Held& held : queues_[w].waiting) {
-        if (absl::Status fits = CheckFits(w, held.kv_bytes, model); !fits.ok()) {
-          return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': waiting request {} could then never run ({})", m.spec.name, held.request.id, std::string(fits.message())));
-        }
-      }
-    }
-  }
-  Check(table_.SetPinned(model, pinned));
-  if (!pinned) AfterRoomFreed(now);
-  return absl::OkStatus();
-}
-
-absl::Status ServingCore::SetPriority(ModelHandle model, int priority, Seconds now) {
-  if (absl::Status s = table_.SetPriority(model, priority); !s.ok()) return s;
-  ScheduleLoads(now);
-  return absl::OkStatus();
-}
-
-absl::Status ServingCore::SetKeepAlive(ModelHandle model, std::optional<Seconds> keep_alive) {
-  return table_.SetKeepAlive(model, keep_alive);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Invariants
-
-absl::Status ServingCore::CheckInvariants() const {
-  auto broken = [](std::string what) { return absl::InternalError("serving core invariant: " + what); };
-  const std::uint64_t used = table_.used_bytes();
-  if (used > table_.capacity_bytes()) {
-    return broken(fmt::format("{} bytes held, more than the budget of {}", used, table_.capacity_bytes()));
-  }
-  if (promised_bytes_ > 0 && (!next_load_ || loading_)) {
-    return broken(fmt::format("{} bytes promised with no load waiting for them", promised_bytes_));
-  }
-  int loading = 0;
-  std::size_t waiting = 0, live = 0;
-  for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    const ModelQueue& q = queues_[m];
-    waiting += q.waiting.size();
-    live += q.waiting.size() + q.running.size();
-    if (!table_.Contains(m)) {
-      if (!q.waiting.empty() || !q.running.empty()) return broken(fmt::format("removed model {} has requests", m));
-      continue;
-    }
-    const ModelRecord& r = table_.record(m);
-    if (r.state == ModelState::kLoading) ++loading;
-    if (r.in_flight != static_cast<int>(q.running.size())) {
-      return broken(fmt::format("model '{}' counts {} in flight but runs {}", r.spec.name, r.in_flight, q.running.size()));
-    }
-    std::uint64_t kv = 0;
-    for (const Held& h : q.running) kv += h.kv_bytes;
-    if (kv != r.kv_bytes) {
-      return broken(fmt::format("model '{}' holds {} KV bytes, its running requests reserve {}", r.spec.name, r.kv_bytes, kv));
-    }
-    if ((r.state == ModelState::kAbsent || r.state == ModelState::kLoading) && !q.running.empty()) {
-      return broken(fmt::format("model '{}' is {} with {} requests running", r.spec.name, ModelStateName(r.state), q.running.size()));
-    }
-    if (r.pinned && r.state == ModelState::kEvicting) return broken(fmt::format("pinned model '{}' is being evicted", r.spec.name));
-    if (q.preload_since && (r.state == ModelState::kLoading || r.state == ModelState::kResident)) {
-      return broken(fmt::format("model '{}' is {} with a preload pending", r.spec.name, ModelStateName(r.state)));
-    }
-    const bool listed = std::find(draining_.begin(), draining_.end(), m) != draining_.end();
-    if (listed != (r.state == ModelState::kEvicting && !q.running.empty())) {
-      return broken(fmt::format("model '{}' draining list entry disagrees with its state", r.spec.name));
-    }
-    std::uint32_t by_kind = 0;
-    for (std::uint32_t k : q.waiting_by_kind) by_kind += k;
-    if (by_kind != q.waiting.size()) return broken(fmt::format("model '{}' waiting counts per kind disagree", r.spec.name));
-    const bool in_ring = std::count(ring_.begin(), ring_.end(), m) == 1;
-    if (in_ring != q.in_ring || q.in_ring != (!q.running.empty() && !q.stepping) ||
-        std::count(ring_.begin(), ring_.end(), m) > 1) {
-      return broken(fmt::format("model '{}' device ring entry disagrees with its batch", r.spec.name));
-    }
-  }
-  if (loading != (loading_ ? 1 : 0)) return broken(fmt::format("{} models loading, one-at-a-time flag {}", loading, loading_));
-  if (waiting != waiting_total_) return broken(fmt::format("{} waiting in queues, {} counted", waiting, waiting_total_));
-  if (live != live_.size()) return broken(fmt::format("{} requests in queues, {} indexed by id", live, live_.size()));
-  return absl::OkStatus();
 }
 
 }  // namespace cace

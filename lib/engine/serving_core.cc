@@ -182,6 +182,7 @@ absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const ab
     backend_.StopRequest(request);
     ReleaseRunning(model, i, now);
     EndRequest(request, cancelled);
+    FinishDrain(model);  // after the request's end: a backend hears of it before the unload
     AfterRoomFreed(now);
     return absl::OkStatus();
   }
@@ -247,11 +248,13 @@ void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index, Seconds /
     q.in_ring = false;
     ring_.erase(std::find(ring_.begin(), ring_.end(), model));
   }
-  if (q.running.empty() && table_.record(model).state == ModelState::kEvicting) {
-    Evict(model);
-    if (auto it = std::find(draining_.begin(), draining_.end(), model); it != draining_.end()) {
-      draining_.erase(it);
-    }
+}
+
+void ServingCore::FinishDrain(ModelHandle model) {
+  if (!queues_[model].running.empty() || table_.record(model).state != ModelState::kEvicting) return;
+  Evict(model);
+  if (auto it = std::find(draining_.begin(), draining_.end(), model); it != draining_.end()) {
+    draining_.erase(it);
   }
 }
 
@@ -278,6 +281,7 @@ absl::Status ServingCore::OnRequestFinished(std::uint64_t request_id, std::uint3
   ReleaseRunning(model, static_cast<std::size_t>(it - q.running.begin()), now);
   policy_.OnComplete(CompletionEvent{model, request.kind, now, output_tokens});
   EndRequest(request, absl::OkStatus());
+  FinishDrain(model);  // after the request's end: a backend hears of it before the unload
   AfterRoomFreed(now);
   return absl::OkStatus();
 }

@@ -236,6 +236,7 @@ class ServingCore {
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);
   void ReleaseRunning(ModelHandle model, std::size_t index, Seconds now);
+  void FinishDrain(ModelHandle model);
   void AfterRoomFreed(Seconds now);
   void EndRequest(const CoreRequest& request, const absl::Status& status);
   void JoinRing(ModelHandle model);

@@ -190,6 +190,22 @@ absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const ab
   return absl::OkStatus();
 }
 
+void ServingCore::EndImpossibleWaiting() {
+  for (ModelHandle m = 0; m < queues_.size(); ++m) {
+    ModelQueue& q = queues_[m];
+    for (std::size_t i = 0; i < q.waiting.size();) {
+      const absl::Status fits = CheckFits(m, q.waiting[i].kv_bytes, kNoModel);
+      if (fits.ok()) {
+        ++i;
+        continue;
+      }
+      const CoreRequest request = q.waiting[i].request;
+      PopWaiting(m, i);
+      EndRequest(request, fits);
+    }
+  }
+}
+
 void ServingCore::EndRequest(const CoreRequest& request, const absl::Status& status) {
   live_.erase(request.id);
   backend_.RequestEnded(request, status);
@@ -349,18 +365,9 @@ absl::Status ServingCore::OnLoadFinished(ModelHandle model, Seconds now,
       FailWaiting(model, fits, now);
       return absl::OkStatus();
     }
-    // Waiting requests that fitted the registered figure may not fit the measured one.
-    ModelQueue& q = queues_[model];
-    for (std::size_t i = 0; i < q.waiting.size();) {
-      absl::Status fits = CheckFits(model, q.waiting[i].kv_bytes, kNoModel);
-      if (fits.ok()) {
-        ++i;
-        continue;
-      }
-      const CoreRequest request = q.waiting[i].request;
-      PopWaiting(model, i);
-      EndRequest(request, fits);
-    }
+    // Waiting requests that fitted the registered figure may not fit the measured one (theirs,
+    // or, when the model is pinned, any model's beside it).
+    EndImpossibleWaiting();
   }
   Check(table_.FinishLoad(model, measured_load_seconds, now));
   policy_.OnLoad(model, now);

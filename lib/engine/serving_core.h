@@ -233,6 +233,8 @@ class ServingCore {
   absl::Status CheckFits(ModelHandle model, std::uint64_t kv_bytes, ModelHandle pin_also) const;
   std::uint64_t PinnedWeightBytes(ModelHandle except) const;
   void FailWaiting(ModelHandle model, const absl::Status& status, Seconds now);
+  // Ends the waiting requests that can no longer ever fit (CheckFits), with its status.
+  void EndImpossibleWaiting();
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);

@@ -3,6 +3,8 @@
 // after every event its invariants hold, no model is unloaded while it serves or while pinned,
 // and at the end every accepted request has ended exactly once.
 #include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>

@@ -180,7 +180,7 @@ absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const ab
     if (q.running[i].request.id != request_id) continue;
     const CoreRequest request = q.running[i].request;
     backend_.StopRequest(request);
-    ReleaseRunning(model, i, now);
+    ReleaseRunning(model, i);
     EndRequest(request, cancelled);
     FinishDrain(model);  // after the request's end: a backend hears of it before the unload
     AfterRoomFreed(now);
@@ -253,7 +253,7 @@ void ServingCore::AdmitWaiting(ModelHandle model, Seconds now) {
   while (!q.waiting.empty() && TryAdmit(model, q.waiting.front(), now)) PopWaiting(model, 0);
 }
 
-void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index, Seconds /*now*/) {
+void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index) {
   ModelQueue& q = queues_[model];
   const std::uint64_t kv = q.running[index].kv_bytes;
   Check(table_.EndRequest(model));
@@ -294,7 +294,7 @@ absl::Status ServingCore::OnRequestFinished(std::uint64_t request_id, std::uint3
     return absl::NotFoundError(fmt::format("request {} is waiting, not running", request_id));
   }
   const CoreRequest request = it->request;
-  ReleaseRunning(model, static_cast<std::size_t>(it - q.running.begin()), now);
+  ReleaseRunning(model, static_cast<std::size_t>(it - q.running.begin()));
   policy_.OnComplete(CompletionEvent{model, request.kind, now, output_tokens});
   EndRequest(request, absl::OkStatus());
   FinishDrain(model);  // after the request's end: a backend hears of it before the unload

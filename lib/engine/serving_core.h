@@ -238,7 +238,7 @@ class ServingCore {
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);
-  void ReleaseRunning(ModelHandle model, std::size_t index, Seconds now);
+  void ReleaseRunning(ModelHandle model, std::size_t index);
   void FinishDrain(ModelHandle model);
   void AfterRoomFreed(Seconds now);
   void EndRequest(const CoreRequest& request, const absl::Status& status);

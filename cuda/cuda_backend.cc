@@ -52,6 +52,7 @@ class DeviceBuffer {
   }
   template <typename T>
   T* as() const { return static_cast<T*>(ptr_); }
+  std::size_t bytes() const { return bytes_; }
 
  private:
   void* ptr_ = nullptr;
@@ -196,6 +197,12 @@ absl::Status CudaBackend::Forward(std::span<const SequenceStep> steps, LogitsMod
   }
   CACE_RETURN_IF_ERROR(x_bf16_.Reserve(un * widest * 2));
   CACE_RETURN_IF_ERROR(logits_.Reserve(rows.size() * static_cast<std::size_t>(s.vocab_size) * f));
+  std::uint64_t workspace = 0;
+  for (const DeviceBuffer* buf : {&tokens_, &slots_, &rows_, &x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_,
+                                  &x_bf16_, &logits_}) {
+    workspace += buf->bytes();
+  }
+  set_workspace_bytes(workspace);
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(tokens_.as<void>(), tokens.data(), un * 4, cudaMemcpyHostToDevice, stream_), "copy of tokens"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(slots_.as<void>(), slots.data(), un * sizeof(cuda::TokenSlot), cudaMemcpyHostToDevice, stream_), "copy of slots"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(rows_.as<void>(), rows.data(), rows.size() * 4, cudaMemcpyHostToDevice, stream_), "copy of rows"));

@@ -174,7 +174,13 @@ TEST_CASE("KV bytes the backend reports are the pool's", "[loading][kv]") {
     const std::vector<std::int32_t> prompt = {1, 2, 3};
     SequenceStep step{first->get(), prompt};
     std::vector<float> logits;
+    CHECK(backend.workspace_bytes() == 0);  // no pass yet
     REQUIRE(backend.Forward({&step, 1}, LogitsMode::kLast, &logits).ok());
+    // The activation buffers of a 3-token pass: residual, two norms' outputs, q, k, v, attention
+    // output, gate and up, at least.
+    const LlamaShape& s = backend.shape();
+    CHECK(backend.workspace_bytes() >=
+          3 * sizeof(float) * static_cast<std::uint64_t>(3 * s.dim + 2 * s.q_dim() + 2 * s.kv_dim() + 2 * s.ffn_dim));
   }
   CHECK(model->kv_bytes() == 0);
   CHECK(kv_in_pool() == 0);

@@ -112,8 +112,6 @@ class EngineScheduler final : public ServingBackend {
     std::stop_source load_stop;               // cancels its load under way (shutdown)
     bool removing = false;                    // RemoveModel asked; done once nothing runs
     bool removed = false;
-    std::optional<Seconds> keep_alive_after_unload;  // Unload's temporary keep-alive 0 undone
-    bool unload_asked = false;
     ModelMetrics metrics;
   };
   struct StepJob {
@@ -159,7 +157,6 @@ class EngineScheduler final : public ServingBackend {
   bool loading_ = false;    // a load task is with the load worker
   bool adapting_ = false;   // a round of shadow replays is with the policy worker
   bool shutting_down_ = false;
-  RequestId last_internal_id_ = RequestId{1} << 63;  // Preload's requests, apart from the host's
 };
 
 }  // namespace cace

@@ -117,6 +117,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
 }
 
 EngineImpl::~EngineImpl() {
+  if (scheduler_ == nullptr) return;  // Create failed before anything started
   OnScheduler([](EngineScheduler& s) {
     s.Shutdown();
     return 0;

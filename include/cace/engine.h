@@ -15,12 +15,13 @@
 //
 // Threads. Every method may be called from any host thread at once. Inside, one scheduler thread
 // owns all serving state (residency, queues, metrics); host calls post to it. Loads run on one load
-// worker, forward passes on one compute worker per device, so a model loads while resident ones
-// keep serving. Callbacks run on those threads, never on the caller's: on_token on the compute
-// worker, on_done on the scheduler or the compute worker. For one request they never overlap, on_token
-// calls come in order and on_done comes exactly once, last. A callback must return quickly
-// (tokens of a whole batch wait for it), must not throw, and must not destroy the Engine; it may
-// call any other method (Submit, Cancel, the controls and queries).
+// worker, forward passes on one compute worker per device, the adaptive policy's shadow replays on
+// a policy worker, so a model loads while resident ones keep serving. Callbacks run on those
+// threads, never on the caller's: on_token on the compute worker, on_done on the scheduler thread.
+// For one request they never overlap, on_token calls come in order and on_done comes exactly once,
+// last. A callback must return quickly (the tokens of a whole batch, or every other event, wait for
+// it), must not throw, and must not destroy the Engine or call WaitIdle; it may call every other
+// method (Submit, Cancel, the controls and queries).
 #ifndef CACE_ENGINE_H_
 #define CACE_ENGINE_H_
 

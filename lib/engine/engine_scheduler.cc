@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/sim/policy_catalog.h"
 
 namespace cace {

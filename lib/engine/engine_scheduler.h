@@ -20,7 +20,7 @@
 
 #include "cace/clock.h"
 #include "cace/engine.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/engine/live_request.h"
 #include "lib/engine/served_model.h"
 #include "lib/engine/serving_core.h"

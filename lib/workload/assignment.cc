@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_set.h"
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/workload/random.h"
 

@@ -52,18 +52,14 @@ class DeviceBuffer {
   }
   template <typename T>
   T* as() const { return static_cast<T*>(ptr_); }
+  std::size_t bytes() const { return bytes_; }
 
  private:
   void* ptr_ = nullptr;
   std::size_t bytes_ = 0;
 };
 
-// The views of one layer as the kernels take them (device pointers).
-struct DeviceLayer {
-  const float *attn_norm, *ffn_norm, *bq = nullptr, *bk = nullptr, *bv = nullptr;
-  const std::uint16_t *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;  // BF16, row-major [out][in]
-};
-
+// A BF16 matrix view as the GEMMs take it (a device pointer, row-major [out][in]).
 const std::uint16_t* Bf16(const WeightMatrix& m) { return reinterpret_cast<const std::uint16_t*>(m.data); }
 
 class CudaBackend final : public Backend {
@@ -80,12 +76,7 @@ class CudaBackend final : public Backend {
     CACE_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice"));
     CACE_RETURN_IF_ERROR(CudaStatus(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"));
     CACE_RETURN_IF_ERROR(CublasStatus(cublasCreate(&cublas_), "cublasCreate"));
-    CACE_RETURN_IF_ERROR(CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream"));
-    for (const LayerWeights& l : weights_->layers) {
-      layers_.push_back(DeviceLayer{l.attn_norm, l.ffn_norm, l.bq, l.bk, l.bv, Bf16(l.wq), Bf16(l.wk), Bf16(l.wv),
-                                    Bf16(l.wo), Bf16(l.w_gate), Bf16(l.w_up), Bf16(l.w_down)});
-    }
-    return absl::OkStatus();
+    return CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream");
   }
 
   std::string_view name() const override { return "cuda"; }
@@ -134,28 +125,29 @@ class CudaBackend final : public Backend {
                         "cublasGemmEx");
   }
 
-  absl::Status Layer(const DeviceLayer& l, int layer, int n);
+  absl::Status Layer(const LayerWeights& l, int layer, int n);
 
   std::shared_ptr<const ModelWeights> weights_;
   int device_;
   std::string kv_owner_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
-  std::vector<DeviceLayer> layers_;
   // Activations, sized for the largest batch seen (n tokens).
   DeviceBuffer tokens_, slots_, rows_, x_, xb_, xb2_, q_, k_, v_, att_, hb_, hb2_, x_bf16_, logits_;
 };
 
-absl::Status CudaBackend::Layer(const DeviceLayer& l, int layer, int n) {
+// The views are read at every pass, as the CPU backend does, so weights re-pointed after the pool
+// moved them (ModelInstance::Rebind) are used from the next pass on.
+absl::Status CudaBackend::Layer(const LayerWeights& l, int layer, int n) {
   const LlamaShape& s = shape();
   const int dim = static_cast<int>(s.dim), q_dim = static_cast<int>(s.q_dim()), kv_dim = static_cast<int>(s.kv_dim());
   const int ffn = static_cast<int>(s.ffn_dim), hd = static_cast<int>(s.head_dim);
   const auto* slots = slots_.as<cuda::TokenSlot>();
   // Attention sub-layer.
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), nullptr, l.attn_norm, n, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
-  CACE_RETURN_IF_ERROR(Gemm(l.wq, q_dim, dim, xb_.as<float>(), n, q_.as<float>()));
-  CACE_RETURN_IF_ERROR(Gemm(l.wk, kv_dim, dim, xb_.as<float>(), n, k_.as<float>()));
-  CACE_RETURN_IF_ERROR(Gemm(l.wv, kv_dim, dim, xb_.as<float>(), n, v_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wq), q_dim, dim, xb_.as<float>(), n, q_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wk), kv_dim, dim, xb_.as<float>(), n, k_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wv), kv_dim, dim, xb_.as<float>(), n, v_.as<float>()));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(q_.as<float>(), l.bq, n, q_dim, stream_), "AddBias"));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(k_.as<float>(), l.bk, n, kv_dim, stream_), "AddBias"));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(v_.as<float>(), l.bv, n, kv_dim, stream_), "AddBias"));
@@ -165,14 +157,14 @@ absl::Status CudaBackend::Layer(const DeviceLayer& l, int layer, int n) {
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::StoreKv(k_.as<float>(), v_.as<float>(), slots, n, layer, kv_dim, stream_), "StoreKv"));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::Attention(q_.as<float>(), slots, n, layer, static_cast<int>(s.n_heads),
                                                   static_cast<int>(s.n_kv_heads), hd, att_.as<float>(), stream_), "Attention"));
-  CACE_RETURN_IF_ERROR(Gemm(l.wo, dim, q_dim, att_.as<float>(), n, xb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wo), dim, q_dim, att_.as<float>(), n, xb2_.as<float>()));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::Add(x_.as<float>(), xb2_.as<float>(), std::int64_t{n} * dim, stream_), "Add"));
   // MLP sub-layer.
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), nullptr, l.ffn_norm, n, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
-  CACE_RETURN_IF_ERROR(Gemm(l.w_gate, ffn, dim, xb_.as<float>(), n, hb_.as<float>()));
-  CACE_RETURN_IF_ERROR(Gemm(l.w_up, ffn, dim, xb_.as<float>(), n, hb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.w_gate), ffn, dim, xb_.as<float>(), n, hb_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.w_up), ffn, dim, xb_.as<float>(), n, hb2_.as<float>()));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::SiluMul(hb_.as<float>(), hb2_.as<float>(), std::int64_t{n} * ffn, stream_), "SiluMul"));
-  CACE_RETURN_IF_ERROR(Gemm(l.w_down, dim, ffn, hb_.as<float>(), n, xb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.w_down), dim, ffn, hb_.as<float>(), n, xb2_.as<float>()));
   return CudaStatus(cuda::Add(x_.as<float>(), xb2_.as<float>(), std::int64_t{n} * dim, stream_), "Add");
 }
 
@@ -205,13 +197,21 @@ absl::Status CudaBackend::Forward(std::span<const SequenceStep> steps, LogitsMod
   }
   CACE_RETURN_IF_ERROR(x_bf16_.Reserve(un * widest * 2));
   CACE_RETURN_IF_ERROR(logits_.Reserve(rows.size() * static_cast<std::size_t>(s.vocab_size) * f));
+  std::uint64_t workspace = 0;
+  for (const DeviceBuffer* buf : {&tokens_, &slots_, &rows_, &x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_,
+                                  &x_bf16_, &logits_}) {
+    workspace += buf->bytes();
+  }
+  set_workspace_bytes(workspace);
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(tokens_.as<void>(), tokens.data(), un * 4, cudaMemcpyHostToDevice, stream_), "copy of tokens"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(slots_.as<void>(), slots.data(), un * sizeof(cuda::TokenSlot), cudaMemcpyHostToDevice, stream_), "copy of slots"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(rows_.as<void>(), rows.data(), rows.size() * 4, cudaMemcpyHostToDevice, stream_), "copy of rows"));
 
   const int dim = static_cast<int>(s.dim);
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::Embedding(Bf16(weights_->embedding), tokens_.as<std::int32_t>(), static_cast<int>(n), dim, x_.as<float>(), stream_), "Embedding"));
-  for (std::size_t l = 0; l < layers_.size(); ++l) CACE_RETURN_IF_ERROR(Layer(layers_[l], static_cast<int>(l), static_cast<int>(n)));
+  for (std::size_t l = 0; l < weights_->layers.size(); ++l) {
+    CACE_RETURN_IF_ERROR(Layer(weights_->layers[l], static_cast<int>(l), static_cast<int>(n)));
+  }
   const int n_out = static_cast<int>(rows.size());
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), rows_.as<std::int32_t>(), weights_->final_norm, n_out, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
   CACE_RETURN_IF_ERROR(Gemm(Bf16(weights_->lm_head), s.vocab_size, s.dim, xb_.as<float>(), n_out, logits_.as<float>()));

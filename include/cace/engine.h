@@ -15,12 +15,13 @@
 //
 // Threads. Every method may be called from any host thread at once. Inside, one scheduler thread
 // owns all serving state (residency, queues, metrics); host calls post to it. Loads run on one load
-// worker, forward passes on one compute worker per device, so a model loads while resident ones
-// keep serving. Callbacks run on those threads, never on the caller's: on_token on the compute
-// worker, on_done on the scheduler or the compute worker. For one request they never overlap, on_token
-// calls come in order and on_done comes exactly once, last. A callback must return quickly
-// (tokens of a whole batch wait for it), must not throw, and must not destroy the Engine; it may
-// call any other method (Submit, Cancel, the controls and queries).
+// worker, forward passes on one compute worker per device, the adaptive policy's shadow replays on
+// a policy worker, so a model loads while resident ones keep serving. Callbacks run on those
+// threads, never on the caller's: on_token on the compute worker, on_done on the scheduler thread.
+// For one request they never overlap, on_token calls come in order and on_done comes exactly once,
+// last. A callback must return quickly (the tokens of a whole batch, or every other event, wait for
+// it), must not throw, and must not destroy the Engine or call WaitIdle; it may call every other
+// method (Submit, Cancel, the controls and queries).
 #ifndef CACE_ENGINE_H_
 #define CACE_ENGINE_H_
 
@@ -72,7 +73,7 @@ struct EngineOptions {
 
 struct ModelOptions {
   std::string id;  // what requests name; required, unique
-  bool pin = false;  // never evicted (until unpinned); a pinned model is loaded at once
+  bool pin = false;  // never evicted once loaded (until unpinned); Preload loads it before any request
   double keep_alive_seconds = -1;  // negative: EngineOptions::default_keep_alive_seconds
   // Among resident models with work, higher priorities get the device first; among waiting ones,
   // they are loaded first. Default 0.
@@ -115,11 +116,12 @@ class Engine {
   absl::Status Pin(const std::string& id, bool pinned);
   absl::Status SetKeepAlive(const std::string& id, double seconds);  // negative: until needed
   absl::Status SetPriority(const std::string& id, int priority);
-  // Loads the model now if it is absent (evicting as for a request); returns once the load is
-  // under way, not finished.
+  // Asks for the model to be loaded with no request waiting (it joins the models waiting for the
+  // load path, first come first served by the time asked; victims as for a request). Returns at
+  // once; a model loading or resident is left as it is.
   absl::Status Preload(const std::string& id);
-  // Unloads the model once its running requests end; queued ones will load it again.
-  // FailedPrecondition for a pinned model.
+  // Unloads the model: an idle one now, a busy one once its running requests end (it takes no
+  // new ones; queued ones wait for its reload). FailedPrecondition for a pinned or loading model.
   absl::Status Unload(const std::string& id);
 
   // Blocks until no request is pending (for hosts that shut down gracefully, and tests).

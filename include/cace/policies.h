@@ -6,6 +6,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,11 @@ struct AdaptiveCaceOptions {
   Seconds period = 300;              // how often the weights are reconsidered
   Seconds history = 900;             // how much recent traffic each shadow replay covers
   double step = 0.5;                 // candidate weights: each one scaled by (1 - step), (1 + step)
+  // false: the shadow replays run inside the OnAccess that finds them due (the simulator, whose
+  // virtual clock does not see their cost). true: OnAccess only notes that they are due, and the
+  // driver takes them (TakeAdaptation) to run off the request path, then hands back the result
+  // (ApplyAdaptation); the engine does so on a thread of its own.
+  bool deferred = false;
 };
 
 // CACE with weights adapted online. Every `period` it replays the last `history` seconds of
@@ -162,7 +168,33 @@ struct AdaptiveCaceOptions {
 // reload cost: the sum over misses of the model's load seconds times the latency sensitivity of
 // the request's kind. The best candidate becomes the current weights (a tie keeps them).
 class AdaptiveCacePolicy final : public EvictionPolicy {
+ private:
+  struct Logged {
+    bool completion;  // an OnComplete event, else an OnAccess
+    ModelHandle model;
+    TaskKind kind;
+    Seconds time;
+    std::uint32_t output_tokens;
+  };
+
  public:
+  // One round of shadow replays, self-contained (a copy of the recent traffic, the models' sizes
+  // and load times, the weights in force), so Run() may go on any thread while the policy serves.
+  class Adaptation {
+   public:
+    // The best of the current weights and their candidates (a tie keeps the current ones).
+    CaceWeights Run() const;
+
+   private:
+    friend class AdaptiveCacePolicy;
+    double ShadowCost(const CaceWeights& weights) const;
+    AdaptiveCaceOptions options;
+    CaceWeights current;
+    std::vector<Logged> log;
+    std::vector<std::uint64_t> bytes;
+    std::vector<Seconds> load_seconds;
+  };
+
   explicit AdaptiveCacePolicy(AdaptiveCaceOptions options);
   std::string_view name() const override { return "cace-adaptive"; }
   void OnRegister(ModelHandle model, const ModelSpec& spec) override;
@@ -175,16 +207,13 @@ class AdaptiveCacePolicy final : public EvictionPolicy {
   const CaceWeights& weights() const { return weights_; }
   int adaptations() const { return adaptations_; }  // how many times the weights changed
 
+  // With options.deferred: the round of shadow replays that is due, once; nothing when none is.
+  std::optional<Adaptation> TakeAdaptation();
+  // Scores with `weights` from now on (a round's result); counts an adaptation when they differ.
+  void ApplyAdaptation(const CaceWeights& weights);
+
  private:
-  struct Logged {
-    bool completion;  // an OnComplete event, else an OnAccess
-    ModelHandle model;
-    TaskKind kind;
-    Seconds time;
-    std::uint32_t output_tokens;
-  };
-  void Adapt(Seconds now);
-  double ShadowCost(const CaceWeights& weights) const;
+  Adaptation MakeAdaptation() const;
 
   AdaptiveCaceOptions options_;
   CaceWeights weights_;
@@ -193,6 +222,7 @@ class AdaptiveCacePolicy final : public EvictionPolicy {
   std::vector<Seconds> load_seconds_;
   std::deque<Logged> log_;
   Seconds last_adaptation_ = 0;
+  bool adaptation_due_ = false;  // deferred mode: a round waits to be taken
   int adaptations_ = 0;
 };
 

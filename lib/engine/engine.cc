@@ -72,6 +72,7 @@ class EngineImpl {
   // Stopped in ~EngineImpl's order.
   std::unique_ptr<TaskThread> load_worker_ = std::make_unique<TaskThread>();
   std::unique_ptr<TaskThread> compute_worker_ = std::make_unique<TaskThread>();
+  std::unique_ptr<TaskThread> policy_worker_ = std::make_unique<TaskThread>();
   std::unique_ptr<TaskThread> scheduler_thread_ = std::make_unique<TaskThread>();
   std::unique_ptr<EngineScheduler> scheduler_;
 };
@@ -99,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
       .scheduler_thread = raw->scheduler_thread_.get(),
       .load_worker = raw->load_worker_.get(),
       .compute_worker = raw->compute_worker_.get(),
+      .policy_worker = raw->policy_worker_.get(),
       .clock = &raw->clock_,
       .hooks = &raw->hooks_,
       .before_done = [raw](RequestId id) { raw->Ending(id); },
@@ -108,13 +110,14 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
   impl->scheduler_ = *std::move(scheduler);
   impl->load_worker_->Start();
   impl->compute_worker_->Start();
+  impl->policy_worker_->Start();
   EngineScheduler* s = impl->scheduler_.get();
   impl->scheduler_thread_->Start([s] { return s->NextWake(); }, [s] { s->OnWake(); });
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 EngineImpl::~EngineImpl() {
-  if (scheduler_ == nullptr) return;  // Create failed before the threads started (an unknown policy)
+  if (scheduler_ == nullptr) return;  // Create failed before anything started
   OnScheduler([](EngineScheduler& s) {
     s.Shutdown();
     return 0;
@@ -128,6 +131,7 @@ EngineImpl::~EngineImpl() {
   // thread (whose last tasks start no new work once shut down), then the state it owned.
   compute_worker_.reset();
   load_worker_.reset();
+  policy_worker_.reset();
   scheduler_thread_.reset();
   scheduler_.reset();
 }

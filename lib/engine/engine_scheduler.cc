@@ -32,9 +32,11 @@ absl::Status PolicyFor(const EngineOptions& options, std::unique_ptr<EvictionPol
     *load_scheduler = std::make_unique<ContextLoadScheduler>();
     return absl::OkStatus();
   }
-  if (options.cace_weights && options.policy == "cace-adaptive") {
-    *policy = std::make_unique<AdaptiveCacePolicy>(
-        AdaptiveCaceOptions{.initial = *options.cace_weights, .capacity_bytes = options.memory_budget_bytes});
+  if (options.policy == "cace-adaptive") {
+    // Its shadow replays run on the policy worker, off the request path (EngineScheduler::Adapt).
+    *policy = std::make_unique<AdaptiveCacePolicy>(AdaptiveCaceOptions{
+        .initial = options.cace_weights.value_or(CaceWeights{}), .capacity_bytes = options.memory_budget_bytes,
+        .deferred = true});
     *load_scheduler = std::make_unique<ContextLoadScheduler>();
     return absl::OkStatus();
   }
@@ -75,6 +77,7 @@ EngineScheduler::EngineScheduler(SchedulerContext context, std::unique_ptr<Evict
     : context_(std::move(context)),
       policy_(std::move(policy)),
       load_scheduler_(std::move(load_scheduler)),
+      adaptive_(dynamic_cast<AdaptiveCacePolicy*>(policy_.get())),
       core_(std::make_unique<ServingCore>(context_.options->memory_budget_bytes, *policy_, *load_scheduler_, *this,
                                           CoreOptions{.max_batch = context_.options->max_batch})) {}
 
@@ -89,8 +92,23 @@ void EngineScheduler::PostTask(std::function<void()> task) {
 
 void EngineScheduler::AfterTask() {
   MaybeStep();
+  Adapt();
   if (context_.hooks->on_invariants) context_.hooks->on_invariants(core_->CheckInvariants());
   FlushEnded();
+}
+
+void EngineScheduler::Adapt() {
+  if (adaptive_ == nullptr || adapting_ || shutting_down_) return;
+  std::optional<AdaptiveCacePolicy::Adaptation> round = adaptive_->TakeAdaptation();
+  if (!round) return;
+  adapting_ = true;
+  context_.policy_worker->Post([this, round = std::move(*round)] {
+    const CaceWeights weights = round.Run();
+    PostTask([this, weights] {
+      adapting_ = false;
+      adaptive_->ApplyAdaptation(weights);
+    });
+  });
 }
 
 void EngineScheduler::FlushEnded() {
@@ -98,7 +116,6 @@ void EngineScheduler::FlushEnded() {
   while (!ended_.empty()) {
     auto batch = std::exchange(ended_, {});
     for (auto& [request, result] : batch) {
-      if (request->internal) continue;
       context_.before_done(request->id);
       if (request->callbacks.on_done) request->callbacks.on_done(result);
       context_.after_done();
@@ -199,15 +216,13 @@ void EngineScheduler::Finish(std::unique_ptr<LiveRequest> owned, absl::Status st
   if (r.first_token_at >= 0) result.timings.first_token = r.first_token_at - r.submitted;
   result.status = std::move(status);
 
-  if (!r.internal) {
-    KindMetrics& k = models_[r.model].metrics.kinds[KindIndex(r.kind)];
-    (result.status.ok() ? k.requests_ok : k.requests_failed) += 1;
-    k.prompt_tokens += static_cast<std::uint64_t>(result.usage.prompt_tokens);
-    k.completion_tokens += static_cast<std::uint64_t>(result.usage.completion_tokens);
-    k.end_to_end.Observe(result.timings.end_to_end);
-    if (result.timings.queued >= 0) k.queue_time.Observe(result.timings.queued);
-    if (result.timings.first_token >= 0) k.ttft.Observe(result.timings.first_token);
-  }
+  KindMetrics& k = models_[r.model].metrics.kinds[KindIndex(r.kind)];
+  (result.status.ok() ? k.requests_ok : k.requests_failed) += 1;
+  k.prompt_tokens += static_cast<std::uint64_t>(result.usage.prompt_tokens);
+  k.completion_tokens += static_cast<std::uint64_t>(result.usage.completion_tokens);
+  k.end_to_end.Observe(result.timings.end_to_end);
+  if (result.timings.queued >= 0) k.queue_time.Observe(result.timings.queued);
+  if (result.timings.first_token >= 0) k.ttft.Observe(result.timings.first_token);
   r.sequence.reset();  // its KV cache goes back to the pool
   ended_.emplace_back(std::move(owned), std::move(result));
 }
@@ -270,9 +285,7 @@ void EngineScheduler::RequestEnded(const CoreRequest& core_request, const absl::
   std::unique_ptr<LiveRequest> owned = std::move(it->second);
   requests_.erase(it);
   std::erase(models_[owned->model].batch, owned.get());
-  // The core says Cancelled for every early end; the engine knows the reason.
-  absl::Status why = owned->end_early.ok() ? status : owned->end_early;
-  Finish(std::move(owned), std::move(why));
+  Finish(std::move(owned), status);
 }
 
 void EngineScheduler::EndEarly(LiveRequest& r, absl::Status why) {
@@ -281,7 +294,7 @@ void EngineScheduler::EndEarly(LiveRequest& r, absl::Status why) {
     r.cancel_after_step = true;  // FinishStep cancels it: the compute worker owns it until then
     return;
   }
-  (void)core_->Cancel(r.id, Now());  // live, so known to the core
+  (void)core_->Cancel(r.id, Now(), r.end_early);  // live, so known to the core
 }
 
 void EngineScheduler::Cancel(RequestId id) {
@@ -336,15 +349,10 @@ void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_p
 
 void EngineScheduler::Unload(ModelHandle model) {
   ModelEntry& m = models_[model];
-  const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
   m.instance.reset();
   ++m.metrics.evictions;
-  if (m.unload_asked) {
-    m.unload_asked = false;
-    // Unload's keep-alive 0 has done its job; the model's own comes back (not from inside the core).
-    PostTask([this, model, keep_alive = m.keep_alive_after_unload] { (void)core_->SetKeepAlive(model, keep_alive); });
-  }
   if (context_.hooks->on_unload) {
+    const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
     context_.hooks->on_unload(m.options.id, static_cast<std::size_t>(record->in_flight), record->pinned);
   }
 }
@@ -445,7 +453,7 @@ void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
     }
   }
   (void)core_->OnStepFinished(job->model, finished, now);  // RequestEnded(OK) for each finished
-  for (LiveRequest* r : ending) (void)core_->Cancel(r->id, now);
+  for (LiveRequest* r : ending) (void)core_->Cancel(r->id, now, r->end_early);
   TryRemove(job->model);
 }
 
@@ -487,40 +495,13 @@ absl::Status EngineScheduler::SetPriority(const std::string& id, int priority) {
 absl::Status EngineScheduler::Preload(const std::string& id) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  if (core_->registry().Get(*model)->state != ModelState::kAbsent) return absl::OkStatus();
-  // A one-token request of the engine's own makes the core load the model as for any request
-  // (victims chosen by the policy); its output is dropped.
-  auto r = std::make_unique<LiveRequest>();
-  r->id = ++last_internal_id_;
-  r->internal = true;
-  r->model = *model;
-  r->kind = TaskKind::kChat;
-  const std::optional<TokenId> bos = models_[*model].files->tokenizer->bos();
-  r->prompt = {bos.value_or(0)};
-  r->max_tokens = 1;
-  r->cancelled = std::make_shared<std::atomic<bool>>(false);
-  r->submitted = Now();
-  const RequestId internal_id = r->id;
-  Submit(std::move(r));
-  // Submit's refusal (no room beside pinned models) ended it already: say why.
-  for (const auto& [ended, result] : ended_) {
-    if (ended->id == internal_id && !result.status.ok()) return result.status;
-  }
-  return absl::OkStatus();
+  return core_->Preload(*model, Now());
 }
 
 absl::Status EngineScheduler::Unload(const std::string& id) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  const absl::StatusOr<ModelRecord> record = core_->registry().Get(*model);
-  if (record->pinned) return absl::FailedPreconditionError(absl::StrCat("model '", id, "' is pinned; unpin it first"));
-  if (record->state == ModelState::kAbsent || models_[*model].unload_asked) return absl::OkStatus();
-  // A keep-alive of 0 makes the core unload it as soon as it is idle (now, or when its running
-  // requests end); Unload() puts the model's own keep-alive back.
-  ModelEntry& m = models_[*model];
-  m.keep_alive_after_unload = record->keep_alive;
-  m.unload_asked = true;
-  return core_->SetKeepAlive(*model, 0.0);
+  return core_->Unload(*model, Now());
 }
 
 TaskThread::Clock::time_point EngineScheduler::NextWake() const {

@@ -20,6 +20,7 @@
 
 #include "cace/clock.h"
 #include "cace/engine.h"
+#include "cace/policies.h"
 #include "lib/engine/live_request.h"
 #include "lib/engine/served_model.h"
 #include "lib/engine/serving_core.h"
@@ -50,6 +51,7 @@ struct SchedulerContext {
   TaskThread* scheduler_thread = nullptr;
   TaskThread* load_worker = nullptr;
   TaskThread* compute_worker = nullptr;
+  TaskThread* policy_worker = nullptr;  // the adaptive policy's shadow replays
   const SteadyClock* clock = nullptr;
   const EngineHooks* hooks = nullptr;
   // Called on the scheduler thread just before a request's on_done (it is no longer pending:
@@ -77,7 +79,7 @@ class EngineScheduler final : public ServingBackend {
   void Shutdown();
   // Nothing pending, no step and no load under way: after Shutdown, nothing will be posted to the
   // workers again.
-  bool Quiet() const { return requests_.empty() && !computing_ && !loading_; }
+  bool Quiet() const { return requests_.empty() && !computing_ && !loading_ && !adapting_; }
 
   MetricsSnapshot Metrics() const;
   std::vector<ResidencyEntry> ListModels() const;
@@ -110,8 +112,6 @@ class EngineScheduler final : public ServingBackend {
     std::stop_source load_stop;               // cancels its load under way (shutdown)
     bool removing = false;                    // RemoveModel asked; done once nothing runs
     bool removed = false;
-    std::optional<Seconds> keep_alive_after_unload;  // Unload's temporary keep-alive 0 undone
-    bool unload_asked = false;
     ModelMetrics metrics;
   };
   struct StepJob {
@@ -138,10 +138,13 @@ class EngineScheduler final : public ServingBackend {
   // The result of a request that ends (with the metrics it adds), queued for its on_done.
   void Finish(std::unique_ptr<LiveRequest> request, absl::Status status);
   void FlushEnded();
+  // Hands a due round of the adaptive policy's shadow replays to the policy worker.
+  void Adapt();
 
   SchedulerContext context_;
   std::unique_ptr<EvictionPolicy> policy_;
   std::unique_ptr<LoadScheduler> load_scheduler_;
+  AdaptiveCacePolicy* adaptive_ = nullptr;  // policy_, when it is the adaptive one
   std::unique_ptr<ServingCore> core_;
   std::vector<ModelEntry> models_;  // by handle
   std::unordered_map<RequestId, std::unique_ptr<LiveRequest>> requests_;
@@ -151,9 +154,9 @@ class EngineScheduler final : public ServingBackend {
   std::priority_queue<std::pair<Seconds, RequestId>, std::vector<std::pair<Seconds, RequestId>>, std::greater<>>
       deadlines_;
   bool computing_ = false;
-  bool loading_ = false;  // a load task is with the load worker
+  bool loading_ = false;    // a load task is with the load worker
+  bool adapting_ = false;   // a round of shadow replays is with the policy worker
   bool shutting_down_ = false;
-  RequestId last_internal_id_ = RequestId{1} << 63;  // Preload's requests, apart from the host's
 };
 
 }  // namespace cace

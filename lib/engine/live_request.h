@@ -35,7 +35,6 @@ struct LiveRequest {
   std::shared_ptr<std::atomic<bool>> cancelled;
   Seconds submitted = 0;
   Seconds deadline = std::numeric_limits<Seconds>::infinity();
-  bool internal = false;  // made by the engine itself (Preload): no host is told of its end
 
   // Scheduler's.
   bool admitted = false;          // joined its model's batch (the core started it)
@@ -44,7 +43,8 @@ struct LiveRequest {
   Seconds admitted_at = -1;
   Seconds load_done_at = -1;
   std::size_t tokens_stepped = 0;  // tokens_streamed as of its last finished step
-  // Why it is being ended early (Cancelled, DeadlineExceeded, a step's error); OK: it is not.
+  // Why it is being ended early (Cancelled, DeadlineExceeded, NotFound, a step's error); OK: it is
+  // not. Given to the core's Cancel, which ends it with this status.
   absl::Status end_early;
   bool cancel_after_step = false;  // to be cancelled once the step it is in ends
 

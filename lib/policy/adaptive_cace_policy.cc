@@ -35,7 +35,29 @@ void AdaptiveCacePolicy::OnAccess(const AccessEvent& event) {
   live_.OnAccess(event);
   log_.push_back(Logged{false, event.model, event.kind, event.time, 0});
   while (!log_.empty() && log_.front().time < event.time - options_.history) log_.pop_front();
-  if (event.time - last_adaptation_ >= options_.period) Adapt(event.time);
+  if (event.time - last_adaptation_ < options_.period) return;
+  last_adaptation_ = event.time;
+  if (options_.deferred) {
+    adaptation_due_ = true;
+  } else {
+    ApplyAdaptation(MakeAdaptation().Run());
+  }
+}
+
+std::optional<AdaptiveCacePolicy::Adaptation> AdaptiveCacePolicy::TakeAdaptation() {
+  if (!adaptation_due_) return std::nullopt;
+  adaptation_due_ = false;
+  return MakeAdaptation();
+}
+
+AdaptiveCacePolicy::Adaptation AdaptiveCacePolicy::MakeAdaptation() const {
+  Adaptation a;
+  a.options = options_;
+  a.current = weights_;
+  a.log.assign(log_.begin(), log_.end());
+  a.bytes = bytes_;
+  a.load_seconds = load_seconds_;
+  return a;
 }
 
 void AdaptiveCacePolicy::OnComplete(const CompletionEvent& event) {
@@ -48,14 +70,14 @@ void AdaptiveCacePolicy::ChooseVictims(const EvictionRequest& request,
   live_.ChooseVictims(request, victims);
 }
 
-double AdaptiveCacePolicy::ShadowCost(const CaceWeights& weights) const {
-  CacePolicy shadow(std::make_unique<CaceScorer>(weights), options_.base);
+double AdaptiveCacePolicy::Adaptation::ShadowCost(const CaceWeights& weights) const {
+  CacePolicy shadow(std::make_unique<CaceScorer>(weights), options.base);
   std::vector<ResidentModel> residents;
   std::vector<Candidate> scratch;
   std::vector<ModelHandle> victims;
   std::uint64_t used = 0;
   double cost = 0;
-  for (const Logged& e : log_) {
+  for (const Logged& e : log) {
     if (e.completion) {
       shadow.OnComplete(CompletionEvent{e.model, e.kind, e.time, e.output_tokens});
       continue;
@@ -67,10 +89,10 @@ double AdaptiveCacePolicy::ShadowCost(const CaceWeights& weights) const {
       it->candidate.last_use = e.time;
       continue;
     }
-    cost += load_seconds_[e.model] * weights_.latency_sensitivity[KindIndex(e.kind)];
-    const std::uint64_t free_bytes = options_.capacity_bytes - std::min(used, options_.capacity_bytes);
-    if (bytes_[e.model] > free_bytes) {
-      if (!PlanEviction(shadow, residents, bytes_[e.model] - free_bytes, e.time, {}, false, scratch, victims).ok()) {
+    cost += load_seconds[e.model] * current.latency_sensitivity[KindIndex(e.kind)];
+    const std::uint64_t free_bytes = options.capacity_bytes - std::min(used, options.capacity_bytes);
+    if (bytes[e.model] > free_bytes) {
+      if (!PlanEviction(shadow, residents, bytes[e.model] - free_bytes, e.time, {}, false, scratch, victims).ok()) {
         continue;  // cannot fit even alone: every request to it is a miss either way
       }
       for (ModelHandle v : victims) {
@@ -80,22 +102,21 @@ double AdaptiveCacePolicy::ShadowCost(const CaceWeights& weights) const {
         residents.erase(gone);
       }
     }
-    residents.push_back(ResidentModel{Candidate{e.model, bytes_[e.model], e.time, load_seconds_[e.model]}});
-    used += bytes_[e.model];
+    residents.push_back(ResidentModel{Candidate{e.model, bytes[e.model], e.time, load_seconds[e.model]}});
+    used += bytes[e.model];
   }
   return cost;
 }
 
-void AdaptiveCacePolicy::Adapt(Seconds now) {
-  last_adaptation_ = now;
+CaceWeights AdaptiveCacePolicy::Adaptation::Run() const {
   // Scored with the sensitivities in force, so candidates that lower them cannot win by
   // redefining the cost.
-  CaceWeights best = weights_;
-  double best_cost = ShadowCost(weights_);
+  CaceWeights best = current;
+  double best_cost = ShadowCost(current);
   const std::size_t tunable_count = Tunables(best).size();
   for (std::size_t i = 0; i < tunable_count; ++i) {
-    for (double factor : {1.0 - options_.step, 1.0 + options_.step}) {
-      CaceWeights candidate = weights_;
+    for (double factor : {1.0 - options.step, 1.0 + options.step}) {
+      CaceWeights candidate = current;
       *Tunables(candidate)[i] *= factor;
       const double cost = ShadowCost(candidate);
       if (cost < best_cost) {
@@ -104,15 +125,19 @@ void AdaptiveCacePolicy::Adapt(Seconds now) {
       }
     }
   }
+  return best;
+}
+
+void AdaptiveCacePolicy::ApplyAdaptation(const CaceWeights& weights) {
+  CaceWeights proposed = weights;
   bool changed = false;
-  auto best_values = Tunables(best);
+  auto proposed_values = Tunables(proposed);
   auto current_values = Tunables(weights_);
-  for (std::size_t i = 0; i < tunable_count; ++i) changed |= *best_values[i] != *current_values[i];
-  if (changed) {
-    weights_ = best;
-    live_.set_scorer(std::make_unique<CaceScorer>(weights_));
-    ++adaptations_;
-  }
+  for (std::size_t i = 0; i < proposed_values.size(); ++i) changed |= *proposed_values[i] != *current_values[i];
+  if (!changed) return;
+  weights_ = weights;
+  live_.set_scorer(std::make_unique<CaceScorer>(weights_));
+  ++adaptations_;
 }
 
 }  // namespace cace

@@ -92,6 +92,11 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   hb2_.resize(sz(n, s.ffn_dim));
   token_cache_.clear();
   token_pos_.clear();
+  std::uint64_t workspace = 0;
+  for (const std::vector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_}) {
+    workspace += buffer->capacity() * sizeof(float);
+  }
+  set_workspace_bytes(workspace);
 
   // Embedding: x[t] = embedding row of token t.
   for (const SequenceStep& step : steps) {

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "cuda/cuda_backend.h"
-#include "lib/runtime/weights_loader.h"
 #include "lib/tokenizer/tokenizer_file.h"
 
 namespace cace {
@@ -29,7 +28,7 @@ std::string ModelTokenizerPath(const std::string& path) {
 ModelInstance::~ModelInstance() {
   backend_.reset();
   weights_.reset();
-  if (allocation_ != 0) (void)pool_.Free(allocation_);  // ours and live: cannot fail
+  if (loaded_.allocation != 0) (void)pool_.Free(loaded_.allocation);  // ours and live: cannot fail
 }
 
 absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::string& path, MemoryPool& pool,
@@ -53,11 +52,9 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::stri
   }
   absl::StatusOr<LoadedModel> loaded = loader.Load(path, owner);
   if (!loaded.ok()) return loaded.status();
-  instance->allocation_ = loaded->allocation;  // from here the instance frees it on any error
-  instance->format_ = loaded->format;
-  instance->config_ = loaded->config;
+  instance->loaded_ = *std::move(loaded);  // from here the instance frees the allocation on any error
 
-  absl::StatusOr<std::shared_ptr<ModelWeights>> weights = WeightsFromPool(*loaded, pool);
+  absl::StatusOr<std::shared_ptr<ModelWeights>> weights = WeightsFromPool(instance->loaded_, pool);
   if (!weights.ok()) return weights.status();
   instance->weights_ = *std::move(weights);
   const std::string kv_owner = "kv:" + owner;

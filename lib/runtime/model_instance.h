@@ -18,6 +18,7 @@
 #include "lib/runtime/backend.h"
 #include "lib/runtime/cpu_backend.h"
 #include "lib/runtime/model_weights.h"
+#include "lib/runtime/weights_loader.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace cace {
@@ -50,14 +51,19 @@ class ModelInstance {
   ~ModelInstance();
 
   const std::string& path() const { return path_; }
-  ModelFormat format() const { return format_; }
-  const ModelConfig& config() const { return config_; }
+  ModelFormat format() const { return loaded_.format; }
+  const ModelConfig& config() const { return loaded_.config; }
   Backend& backend() const { return *backend_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelWeights& weights() const { return *weights_; }
   // The pool KV caches of this model's sequences come from (pass it to Sequence::Start).
   MemoryPool& pool() const { return pool_; }
-  AllocationId allocation() const { return allocation_; }
+  AllocationId allocation() const { return loaded_.allocation; }
+
+  // After the pool's Compact moved this instance's allocation (a Relocation of allocation()),
+  // re-points the weights at its new place; call it before the next forward pass, with none
+  // running. KV caches follow their own allocations by themselves (KvCache::Refresh).
+  absl::Status Rebind() { return RebindWeights(loaded_, pool_, *weights_); }
 
   // Measured: the weights' pool allocation, the live sequences' KV bytes (as allocated), and the
   // KV bytes per token of one sequence.
@@ -71,12 +77,10 @@ class ModelInstance {
   ModelInstance(std::string path, MemoryPool& pool) : path_(std::move(path)), pool_(pool) {}
 
   std::string path_;
-  ModelFormat format_ = ModelFormat::kSafetensors;
-  ModelConfig config_;
   MemoryPool& pool_;
-  AllocationId allocation_ = 0;  // 0 until the loader has filled it
+  LoadedModel loaded_;  // its allocation is 0 until the loader has filled it
   std::unique_ptr<Tokenizer> tokenizer_;
-  std::shared_ptr<const ModelWeights> weights_;
+  std::shared_ptr<ModelWeights> weights_;  // the backend shares them
   std::unique_ptr<Backend> backend_;
 };
 

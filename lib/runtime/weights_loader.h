@@ -25,6 +25,10 @@ DType CpuWeightType(const ExpectedTensor& tensor, DType file_dtype);
 // InvalidArgument when a tensor is stored in a type no backend reads (norms must be F32).
 absl::StatusOr<std::shared_ptr<ModelWeights>> WeightsFromPool(const LoadedModel& model, const MemoryPool& pool);
 
+// Re-points every view of `weights` (made by WeightsFromPool from `model`) at the allocation's
+// address now: after the pool's Compact moved it, before the next forward pass.
+absl::Status RebindWeights(const LoadedModel& model, const MemoryPool& pool, ModelWeights& weights);
+
 }  // namespace cace
 
 #endif  // CACE_LIB_RUNTIME_WEIGHTS_LOADER_H_

@@ -200,15 +200,17 @@ TEST_CASE("Preload, Unload and RemoveModel", "[engine]") {
   CHECK(engine->ListModels()[0].state == Residency::kAbsent);
   REQUIRE(engine->Preload("m").ok());
   loaded_started.get_future().wait();  // the load started with no request of the host's
-  engine->WaitIdle();
+  auto id = engine->Submit({.model = "m", .prompt = "x", .max_tokens = 1}, rec.Callbacks());
+  REQUIRE(id.ok());
+  REQUIRE(rec.Wait(*id).status.ok());
+  CHECK(engine->Metrics().models[0].loads == 1);  // the request found the preloaded model
 
   REQUIRE(engine->Pin("m", true).ok());
   CHECK(engine->Unload("m").code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(engine->Pin("m", false).ok());
   REQUIRE(engine->Unload("m").ok());
   unloaded.get_future().wait();
-  // The keep-alive Unload used is undone: the model's own is back.
-  CHECK(engine->ListModels()[0].keep_alive_seconds == -1);
+  CHECK(engine->ListModels()[0].state == Residency::kAbsent);
 
   CHECK(engine->Preload("nope").code() == absl::StatusCode::kNotFound);
   REQUIRE(engine->RemoveModel("m").ok());

@@ -174,3 +174,40 @@ TEST_CASE("Metrics count requests and loads; Prometheus text and the listing sho
 
 }  // namespace
 }  // namespace cace
+
+namespace cace {
+namespace {
+
+TEST_CASE("Create refuses bad options", "[engine]") {
+  CHECK(Engine::Create({}).status().code() == absl::StatusCode::kInvalidArgument);  // no budget
+  CHECK(Engine::Create({.memory_budget_bytes = kMiB, .policy = "nope"}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(Engine::Create({.memory_budget_bytes = kMiB, .policy = "oracle"}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(Engine::Create({.memory_budget_bytes = kMiB, .policy = "lru", .cace_weights = CaceWeights{}}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  for (const char* policy : {"cace", "cace-adaptive", "lru", "ollama", "gdsf"}) {
+    CHECK(Engine::Create({.memory_budget_bytes = kMiB, .policy = policy}).ok());
+  }
+}
+
+TEST_CASE("The CUDA backend serves where a device is, and is refused clearly where not", "[engine][cuda]") {
+  auto engine = Engine::Create({.backend = BackendKind::kCuda, .memory_budget_bytes = 64 * kMiB});
+  if (!engine.ok()) {
+    // A build without CUDA, or no device: a clear refusal, nothing else.
+    CHECK((engine.status().code() == absl::StatusCode::kFailedPrecondition ||
+           engine.status().code() == absl::StatusCode::kUnavailable));
+    SUCCEED("no CUDA device: " << engine.status());
+    return;
+  }
+  REQUIRE((*engine)->AddModel(TinyModelDir("cuda", 0), {.id = "m"}).ok());
+  Recorder rec;
+  auto id = (*engine)->Submit({.model = "m", .prompt = "def add(a, b):", .max_tokens = 8}, rec.Callbacks());
+  REQUIRE(id.ok());
+  const RequestResult r = rec.Wait(*id);
+  CHECK(r.status.ok());
+  CHECK(rec.Get(*id).streamed == r.text);
+}
+
+}  // namespace
+}  // namespace cace

@@ -174,7 +174,13 @@ TEST_CASE("KV bytes the backend reports are the pool's", "[loading][kv]") {
     const std::vector<std::int32_t> prompt = {1, 2, 3};
     SequenceStep step{first->get(), prompt};
     std::vector<float> logits;
+    CHECK(backend.workspace_bytes() == 0);  // no pass yet
     REQUIRE(backend.Forward({&step, 1}, LogitsMode::kLast, &logits).ok());
+    // The activation buffers of a 3-token pass: residual, two norms' outputs, q, k, v, attention
+    // output, gate and up, at least.
+    const LlamaShape& s = backend.shape();
+    CHECK(backend.workspace_bytes() >=
+          3 * sizeof(float) * static_cast<std::uint64_t>(3 * s.dim + 2 * s.q_dim() + 2 * s.kv_dim() + 2 * s.ffn_dim));
   }
   CHECK(model->kv_bytes() == 0);
   CHECK(kv_in_pool() == 0);
@@ -209,6 +215,28 @@ TEST_CASE("A loaded model generates through the runtime from text", "[loading]")
   CHECK(model->kv_bytes() > 0);
   sequence->reset();
   CHECK(model->kv_bytes() == 0);
+}
+
+TEST_CASE("After the pool compacts, Rebind re-points the weights and the model runs the same", "[loading]") {
+  TempDir dir("compact");
+  REQUIRE(WriteTinyGgufModel({}, dir.File("model.gguf"), DType::kQ8_0).ok());
+  auto pool = Pool();
+  auto hole = pool->Allocate(1 << 20, 256, "leaves a hole");
+  REQUIRE(hole.ok());
+  auto model = Load(dir.File("model.gguf"), *pool);
+  const std::vector<float> before = PromptLogits(model->backend());
+  const std::byte* old_embedding = model->weights().embedding.data;
+  REQUIRE(pool->Free(hole->id).ok());
+  int moved = 0;
+  REQUIRE(pool->Compact([&](const Relocation& r) {
+                if (r.id != model->allocation()) return;
+                ++moved;
+                REQUIRE(model->Rebind().ok());
+              }).ok());
+  CHECK(moved == 1);
+  CHECK(model->weights().embedding.data != old_embedding);
+  CHECK(InAllocation(*model, model->weights().layers[1].w_up.data, 1));
+  CHECK(PromptLogits(model->backend()) == before);
 }
 
 TEST_CASE("Progress is monotone and ends at the total; a cancelled load leaves the pool as it was", "[loading]") {

@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
                  static_cast<long long>((*model)->backend().shape().vocab_size), ref.vocab);
     return 2;
   }
+  std::printf("load: %llu bytes of weights in the pool (planned %llu), %llu KV bytes per token\n",
+              static_cast<unsigned long long>((*model)->weight_bytes()),
+              static_cast<unsigned long long>(plan->weight_bytes),
+              static_cast<unsigned long long>((*model)->kv_bytes_per_token()));
   const cace::Tokenizer& tokenizer = (*model)->tokenizer();
   if (!text.empty()) {
     // The prompt from text: cace's tokenizer must give Hugging Face's ids.

@@ -119,6 +119,24 @@ TEST_CASE("every catalogued policy replays the same small trace to completion, d
   }
 }
 
+TEST_CASE("a trace resolves to the fleet's handles with the client's max_tokens kept for the reservation") {
+  const std::vector<FleetModel> fleet = {Model("a"), Model("b")};
+  std::vector<TraceRequest> trace = {
+      TraceRequest{.arrival = 0.0, .model = "b", .prompt_tokens = 10, .output_tokens = 5, .max_tokens = 64},
+      TraceRequest{.arrival = 1.0, .model = "a", .prompt_tokens = 10, .output_tokens = 0}};
+  auto resolved = ResolveTrace(trace, fleet, TaskClassifier());
+  REQUIRE(resolved.ok());
+  CHECK((*resolved)[0].model == 1);
+  CHECK((*resolved)[0].output_tokens == 5);
+  CHECK((*resolved)[0].OutputLimit() == 64);   // the reservation is for what the client allows
+  CHECK((*resolved)[1].output_tokens == 1);    // every request yields at least its first token
+  CHECK((*resolved)[1].OutputLimit() == 1);    // no limit in the trace: the output is the limit
+  trace.push_back(TraceRequest{.arrival = 2.0, .model = "zz"});
+  auto unknown = ResolveTrace(trace, fleet, TaskClassifier());
+  CHECK(unknown.status().code() == absl::StatusCode::kNotFound);
+  CHECK(std::string(unknown.status().message()).find("request 3") != std::string::npos);
+}
+
 TEST_CASE("an unknown policy name is an error listing the known ones") {
   auto setup = PolicyByName("mru", CatalogOptions{});
   CHECK(setup.status().code() == absl::StatusCode::kNotFound);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "cace/replay_report.h"
 #include "fmt/format.h"
+#include "lib/sim/calibration.h"
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/scenario.h"
 #include "lib/sim/seed_summary.h"
@@ -37,6 +38,10 @@ ABSL_FLAG(std::string, assignment, "servegen",
 ABSL_FLAG(bool, assignment_facts, false,
           "print the ServeGen assignment's parameters beside the facts they come from, and which "
           "model holds each rank for the seeds, then stop");
+ABSL_FLAG(bool, calibrate, false,
+          "find the highest rate scale at which LRU alone is stable on the five seeds seed.."
+          "seed+4 (load path busy <= 70 %, last-quarter mean TTFT <= 1.5 x the whole), print the "
+          "search, then stop");
 ABSL_FLAG(double, rate_scale, 0,
           "arrival-rate multiplier of the trace (0: the assignment's default, the calibrated "
           "rate for servegen, x0.125 for collapsed; 1 for --trace)");
@@ -188,6 +193,19 @@ int RunSweep() {
   return 0;
 }
 
+// The rule of the default scenario: LRU, five seeds, the grid x0.125 * 2^(k/4).
+int RunCalibration() {
+  constexpr int kCalibrationSeeds = 5;
+  absl::StatusOr<ScenarioOptions> options = ChosenScenario();
+  if (!options.ok()) return Fail(options.status());
+  const StabilityCriteria criteria;
+  absl::StatusOr<CalibrationSearch> search =
+      CalibrateRate(*options, kCalibrationSeeds, "lru", criteria, CalibrationGrid{});
+  if (!search.ok()) return Fail(search.status());
+  std::fputs(FormatCalibration(*search, criteria, "lru").c_str(), stdout);
+  return 0;
+}
+
 int RunAssignmentFacts() {
   absl::StatusOr<ScenarioOptions> options = ChosenScenario();
   if (!options.ok()) return Fail(options.status());
@@ -207,5 +225,6 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::Status s = cace::CheckSeeds(absl::GetFlag(FLAGS_seeds)); !s.ok()) return cace::Fail(s);
   if (absl::GetFlag(FLAGS_assignment_facts)) return cace::RunAssignmentFacts();
+  if (absl::GetFlag(FLAGS_calibrate)) return cace::RunCalibration();
   return absl::GetFlag(FLAGS_sweep) ? cace::RunSweep() : cace::RunComparison();
 }

@@ -254,11 +254,17 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
       const std::uint64_t kv_bytes =
           (static_cast<std::uint64_t>(r.prompt_tokens) + r.output_tokens) * model.kv_bytes_per_token;
       if (model.weight_bytes + kv_bytes > options_.memory_budget_bytes) {
-        return absl::InvalidArgumentError(fmt::format(
-            "request {} needs {} bytes on '{}' (weights and KV cache), more than the memory budget of {}",
-            next_arrival + 1, model.weight_bytes + kv_bytes, model.name, options_.memory_budget_bytes));
+        if (result_.rejected++ == 0) {
+          result_.rejection_reason = fmt::format(
+              "request {} needs {} bytes on '{}' (weights and KV cache), more than the memory "
+              "budget of {}",
+              next_arrival + 1, model.weight_bytes + kv_bytes, model.name,
+              options_.memory_budget_bytes);
+        }
+        first_token_[next_arrival] = finished_[next_arrival] = admitted_[next_arrival] = NAN;
+      } else {
+        core_->Submit(CoreRequest{next_arrival, r.model, r.kind, r.arrival, kv_bytes}, now_);
       }
-      core_->Submit(CoreRequest{next_arrival, r.model, r.kind, r.arrival, kv_bytes}, now_);
       ++next_arrival;
       if (options_.progress && next_arrival % progress_step == 0) {
         options_.progress(static_cast<double>(next_arrival) / static_cast<double>(requests_.size()));
@@ -308,6 +314,7 @@ PolicyResult Simulation::Summarize() {
     r.ttft_samples[i] = first_token_[i] - requests_[i].arrival;
     e2e[i] = finished_[i] - requests_[i].arrival;
     admission_wait[i] = admitted_[i] - requests_[i].arrival;
+    if (std::isnan(finished_[i])) continue;  // rejected
     ttft_by_kind[k].push_back(r.ttft_samples[i]);
     e2e_by_kind[k].push_back(e2e[i]);
     ++total[k];
@@ -327,6 +334,7 @@ PolicyResult Simulation::Summarize() {
   r.bytes_loaded = c.bytes_loaded;
   r.drains = c.drains;
   r.drain_wait_seconds = c.drain_wait_seconds;
+  r.simulated_seconds = now_;
   r.memory_utilization =
       now_ > 0 ? used_byte_seconds_ / (now_ * static_cast<double>(options_.memory_budget_bytes)) : 0.0;
   return r;

@@ -21,6 +21,7 @@
 #include "cace/replay_report.h"
 #include "fmt/format.h"
 #include "lib/sim/calibration.h"
+#include "lib/sim/physical_floor.h"
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/scenario.h"
 #include "lib/sim/seed_summary.h"
@@ -55,6 +56,9 @@ ABSL_FLAG(int, seeds, 1,
           "stay the first seed's; with --sweep every cell is replayed with each seed");
 ABSL_FLAG(std::string, policies, "", "comma-separated policies (default: every comparison policy)");
 ABSL_FLAG(std::string, baseline, "lru", "policy the ratios are taken against");
+ABSL_FLAG(bool, floor, true,
+          "also replay the physical floor (memory for every model, each model loads once) and "
+          "show each policy's share of the baseline's swap penalty left");
 ABSL_FLAG(bool, ablation, false, "also run CACE with each factor removed");
 ABSL_FLAG(bool, sweep, false, "run the memory x rate sweep instead of one scenario");
 ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file");
@@ -152,6 +156,11 @@ int RunComparison() {
     if (seeds > 1) fmt::print(stderr, "seed {}\n", scenario.info.seed);
     absl::StatusOr<std::vector<PolicyResult>> results = ReplayChosenPolicies(scenario);
     if (!results.ok()) return Fail(results.status());
+    if (absl::GetFlag(FLAGS_floor)) {
+      absl::StatusOr<PolicyResult> floor = ReplayPhysicalFloor(scenario);
+      if (!floor.ok()) return Fail(floor.status());
+      results->push_back(*std::move(floor));
+    }
     per_seed.push_back(*std::move(results));
   }
   // Every detailed output shows one trajectory, the first seed's; the block after the table is

@@ -250,9 +250,9 @@ void RenderPenaltyLeft(std::string& out, std::span<const PolicyResult> results,
     rows.push_back(std::move(row));
   }
   RenderBlock(out,
-              fmt::format("Swap penalty left: (value - floor) / ({} - floor); 0 = memory for every "
-                          "model, 1 = {}; the oracle bounds misses, not latency",
-                          Printable(baseline), Printable(baseline)),
+              fmt::format("Swap penalty left ((x - floor) / ({} - floor), floor = memory for every "
+                          "model); the oracle bounds misses, not latency",
+                          Printable(baseline)),
               columns, rows);
 }
 

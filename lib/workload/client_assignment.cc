@@ -8,11 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <queue>
 
 #include "fmt/format.h"
 #include "lib/workload/class_traffic.h"
-#include "lib/workload/random.h"
 
 namespace cace {
 namespace {
@@ -22,56 +20,6 @@ constexpr std::uint64_t kRankStream = 0x300;
 constexpr std::uint64_t kDriftStream = 0x400;
 constexpr std::uint64_t kClientStream = 0x500;
 constexpr double kHour = 3600;
-
-struct Client {
-  std::size_t rank = 0;
-  double share_of_model = 0;
-  double cv = 1;
-};
-
-class ClientAssigner {
- public:
-  ClientAssigner(std::vector<std::size_t> ranked_models, const ServeGenAssignmentParameters& params,
-                 std::uint64_t seed, std::uint64_t class_index)
-      : ranked_(std::move(ranked_models)),
-        drift_(RankShares(params, ranked_.size()), params,
-               StreamSeed(seed, kDriftStream + class_index)),
-        rng_(StreamSeed(seed, kClientStream + class_index)) {
-    const std::vector<double>& shares = drift_.SharesAt(0);
-    for (std::size_t r = 0; r < ranked_.size(); ++r) {
-      const ServeGenRank& source = params.ranks[std::min(r, params.ranks.size() - 1)];
-      for (double share : source.client_shares) {
-        clients_.push_back({r, share, source.client_cv});
-        // A stationary start: a uniform point inside one gap.
-        due_.push({rng_.Uniform() * Gap(clients_.back(), shares), clients_.size() - 1});
-      }
-    }
-  }
-
-  std::size_t Next(Seconds time) {
-    const std::vector<double>& shares = drift_.SharesAt(time);
-    auto [due, index] = due_.top();
-    due_.pop();
-    due_.push({due + Gap(clients_[index], shares), index});
-    return ranked_[clients_[index].rank];
-  }
-
- private:
-  // Gamma with shape 1/cv^2 and mean 1 / (the client's share of the class), in requests.
-  double Gap(const Client& client, const std::vector<double>& shares) {
-    const double shape = 1 / (client.cv * client.cv);
-    return rng_.Gamma(shape) / shape / (shares[client.rank] * client.share_of_model);
-  }
-
-  std::vector<std::size_t> ranked_;
-  ShareDrift drift_;
-  Rng rng_;
-  std::vector<Client> clients_;
-  // (due, client) with the earliest due on top; ties go to the lower client index.
-  std::priority_queue<std::pair<double, std::size_t>, std::vector<std::pair<double, std::size_t>>,
-                      std::greater<>>
-      due_;
-};
 
 // The seed's order of a class's eligible models: rank r is held by models[r].
 std::vector<std::size_t> PermuteRanks(std::vector<std::size_t> models, TrafficClass traffic,
@@ -84,6 +32,34 @@ std::vector<std::size_t> PermuteRanks(std::vector<std::size_t> models, TrafficCl
 }
 
 }  // namespace
+
+ClientRace::ClientRace(std::size_t ranks, const ServeGenAssignmentParameters& params,
+                       std::uint64_t seed, std::uint64_t class_index)
+    : drift_(RankShares(params, ranks), params, StreamSeed(seed, kDriftStream + class_index)),
+      rng_(StreamSeed(seed, kClientStream + class_index)) {
+  const std::vector<double>& shares = drift_.SharesAt(0);
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const ServeGenRank& source = params.ranks[std::min(r, params.ranks.size() - 1)];
+    for (double share : source.client_shares) {
+      clients_.push_back({r, share, source.client_cv});
+      // A stationary start: a uniform point inside one gap.
+      due_.push({rng_.Uniform() * Gap(clients_.back(), shares), clients_.size() - 1});
+    }
+  }
+}
+
+ClientRace::Pick ClientRace::Next(Seconds time) {
+  const std::vector<double>& shares = drift_.SharesAt(time);
+  auto [due, index] = due_.top();
+  due_.pop();
+  due_.push({due + Gap(clients_[index], shares), index});
+  return {clients_[index].rank, index};
+}
+
+double ClientRace::Gap(const Client& client, const std::vector<double>& shares) {
+  const double shape = 1 / (client.cv * client.cv);
+  return rng_.Gamma(shape) / shape / (shares[client.rank] * client.share_of_model);
+}
 
 std::vector<double> RankShares(const ServeGenAssignmentParameters& parameters, std::size_t n) {
   std::vector<double> shares;
@@ -161,10 +137,11 @@ absl::StatusOr<std::vector<TraceRequest>> AssignModelsByClients(
   }
   auto make_picker = [&](TrafficClass traffic, std::vector<std::size_t> models, std::size_t,
                          Seconds) -> absl::StatusOr<ModelPicker> {
-    auto assigner = std::make_shared<ClientAssigner>(PermuteRanks(std::move(models), traffic, options.seed),
-                                                     params, options.seed,
-                                                     static_cast<std::uint64_t>(traffic));
-    return ModelPicker([assigner](Seconds time) { return assigner->Next(time); });
+    const std::size_t ranks = models.size();
+    auto race = std::make_shared<ClientRace>(ranks, params, options.seed,
+                                             static_cast<std::uint64_t>(traffic));
+    return ModelPicker([race, ranked = PermuteRanks(std::move(models), traffic, options.seed)](
+                           Seconds time) { return ranked[race->Next(time).rank]; });
   };
   return AssignByClass(completion_traffic, conversation_traffic, fleet, options.rate_scale,
                        make_picker);

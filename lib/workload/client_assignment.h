@@ -6,12 +6,16 @@
 #define CACE_LIB_WORKLOAD_CLIENT_ASSIGNMENT_H_
 
 #include <cstdint>
+#include <functional>
+#include <queue>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "cace/fleet.h"
 #include "cace/trace.h"
+#include "lib/workload/random.h"
 #include "lib/workload/servegen_facts.h"
 
 namespace cace {
@@ -33,6 +37,10 @@ class ShareDrift {
   ShareDrift(std::vector<double> base_shares, const ServeGenAssignmentParameters& parameters,
              std::uint64_t seed);
   const std::vector<double>& SharesAt(Seconds time);
+  // Each model's log weight less its base share's log, before the shares are normalised: the
+  // AR(1) process itself, whose level and hourly change have the measured spreads. (Normalising
+  // makes a dominant model's share move less than a tail model's, as measured.)
+  const std::vector<double>& LogDeviations() const { return log_deviation_; }
 
  private:
   void Step();
@@ -45,6 +53,37 @@ class ShareDrift {
   std::uint64_t steps_ = 0;
   std::vector<double> log_deviation_;
   std::vector<double> shares_;
+};
+
+// One class's clients racing for its requests: each request, in arrival order, goes to the client
+// whose next request is due first (counted in the class's requests), which then draws its next
+// gap: Gamma with its rank's CV and a mean of 1 / (its model's share in force x its share of the
+// model). Rank r's clients are those of parameters.ranks[r] (the last one's beyond).
+class ClientRace {
+ public:
+  struct Pick {
+    std::size_t rank = 0;
+    std::size_t client = 0;  // index among all the class's clients, rank by rank
+  };
+  ClientRace(std::size_t ranks, const ServeGenAssignmentParameters& parameters, std::uint64_t seed,
+             std::uint64_t class_index);
+  Pick Next(Seconds time);
+
+ private:
+  struct Client {
+    std::size_t rank = 0;
+    double share_of_model = 0;
+    double cv = 1;
+  };
+  double Gap(const Client& client, const std::vector<double>& shares);
+
+  ShareDrift drift_;
+  Rng rng_;
+  std::vector<Client> clients_;
+  // (due, client) with the earliest due on top; ties go to the lower client index.
+  std::priority_queue<std::pair<double, std::size_t>, std::vector<std::pair<double, std::size_t>>,
+                      std::greater<>>
+      due_;
 };
 
 // Which fleet model holds each rank of a class for a seed: the class's eligible models

@@ -1,35 +1,16 @@
 #include "lib/engine/serving_core.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
 #include "fmt/format.h"
+#include "lib/engine/core_check.h"
 
 namespace cace {
 
-namespace {
-
-// The core's calls into its table follow its own state machine, so a failure is a bug in the
-// core: fail loudly rather than serve on from a state nobody expects.
-void Check(const absl::Status& status) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "cace serving core: %s\n", std::string(status.message()).c_str());
-    std::abort();
-  }
-}
-
-template <typename T>
-T Checked(absl::StatusOr<T> value) {
-  Check(value.status());
-  return *std::move(value);
-}
-
-constexpr Seconds kNever = std::numeric_limits<Seconds>::infinity();
-
-}  // namespace
+using core_internal::Check;
+using core_internal::kNever;
 
 std::uint64_t KvReservationBytes(std::uint32_t prompt_tokens, std::uint32_t max_tokens,
                                  std::uint64_t kv_bytes_per_token) {
@@ -107,6 +88,7 @@ absl::Status ServingCore::RemoveModel(ModelHandle model, Seconds now) {
     Check(table_.FinishEviction(model));
     backend_.Unload(model);
   }
+  queues_[model].preload_since.reset();  // a pending preload goes with the model
   Check(table_.Remove(model));
   AfterRoomFreed(now);
   return absl::OkStatus();
@@ -175,21 +157,23 @@ absl::Status ServingCore::Submit(const CoreRequest& request, Seconds now) {
   return absl::OkStatus();
 }
 
-absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now) {
+absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const absl::Status& why) {
+  if (why.ok()) return absl::InvalidArgumentError("Cancel needs a reason that is not OK");
   auto live = live_.find(request_id);
   if (live == live_.end()) {
     return absl::NotFoundError(fmt::format("request {} is neither waiting nor running", request_id));
   }
   const ModelHandle model = live->second;
   ModelQueue& q = queues_[model];
-  const absl::Status cancelled = absl::CancelledError(fmt::format("request {} was cancelled", request_id));
+  const absl::Status cancelled(why.code(), fmt::format("request {}: {}", request_id, std::string(why.message())));
   ++counters_.cancelled;
   for (std::size_t i = 0; i < q.waiting.size(); ++i) {
     if (q.waiting[i].request.id != request_id) continue;
     const CoreRequest request = q.waiting[i].request;
     PopWaiting(model, i);
     EndRequest(request, cancelled);
-    ScheduleLoads(now);  // the load chosen for it may no longer be needed
+    // The request behind it may fit where it did not; the load chosen for it may be unneeded.
+    AfterRoomFreed(now);
     return absl::OkStatus();
   }
   for (std::size_t i = 0; i < q.running.size(); ++i) {
@@ -343,11 +327,38 @@ absl::Status ServingCore::OnStepFinished(ModelHandle model, std::span<const Fini
 // Loads
 
 absl::Status ServingCore::OnLoadFinished(ModelHandle model, Seconds now,
-                                         Seconds measured_load_seconds) {
+                                         Seconds measured_load_seconds,
+                                         std::uint64_t measured_weight_bytes) {
   if (!table_.Contains(model) || table_.record(model).state != ModelState::kLoading) {
     return absl::FailedPreconditionError(fmt::format("model {} is not loading", model));
   }
-  if (absl::Status s = table_.FinishLoad(model, measured_load_seconds, now); !s.ok()) return s;
+  if (!(measured_load_seconds >= 0)) {
+    return absl::InvalidArgumentError(fmt::format("negative load time for model {}", model));
+  }
+  if (measured_weight_bytes > 0) {
+    if (absl::Status fits = table_.SetWeightBytes(model, measured_weight_bytes); !fits.ok()) {
+      // It holds more than the room made for it: undo the load rather than overcommit.
+      Check(table_.AbortLoad(model));
+      loading_ = false;
+      ++counters_.failed_loads;
+      backend_.Unload(model);
+      FailWaiting(model, fits, now);
+      return absl::OkStatus();
+    }
+    // Waiting requests that fitted the registered figure may not fit the measured one.
+    ModelQueue& q = queues_[model];
+    for (std::size_t i = 0; i < q.waiting.size();) {
+      absl::Status fits = CheckFits(model, q.waiting[i].kv_bytes, kNoModel);
+      if (fits.ok()) {
+        ++i;
+        continue;
+      }
+      const CoreRequest request = q.waiting[i].request;
+      PopWaiting(model, i);
+      EndRequest(request, fits);
+    }
+  }
+  Check(table_.FinishLoad(model, measured_load_seconds, now));
   policy_.OnLoad(model, now);
   loading_ = false;
   AdmitWaiting(model, now);
@@ -363,6 +374,11 @@ absl::Status ServingCore::OnLoadFailed(ModelHandle model, const absl::Status& st
   Check(table_.AbortLoad(model));
   loading_ = false;
   ++counters_.failed_loads;
+  FailWaiting(model, status, now);
+  return absl::OkStatus();
+}
+
+void ServingCore::FailWaiting(ModelHandle model, const absl::Status& status, Seconds now) {
   const absl::Status why(status.code(), fmt::format("loading model '{}' failed: {}", table_.record(model).spec.name, std::string(status.message())));
   ModelQueue& q = queues_[model];
   while (!q.waiting.empty()) {
@@ -371,7 +387,6 @@ absl::Status ServingCore::OnLoadFailed(ModelHandle model, const absl::Status& st
     EndRequest(request, why);
   }
   AfterRoomFreed(now);
-  return absl::OkStatus();
 }
 
 void ServingCore::TellPolicyEvicted(const Reservation& reservation, Seconds now) {
@@ -381,12 +396,19 @@ void ServingCore::TellPolicyEvicted(const Reservation& reservation, Seconds now)
 void ServingCore::Evict(ModelHandle model) {
   Check(table_.FinishEviction(model));
   backend_.Unload(model);
-  ++counters_.evictions;
+  ModelQueue& q = queues_[model];
+  ++(q.unload_ordered ? counters_.host_unloads : counters_.evictions);
+  q.unload_ordered = false;
+}
+
+bool ServingCore::Wanted(ModelHandle model) const {
+  return !queues_[model].waiting.empty() || queues_[model].preload_since.has_value();
 }
 
 std::uint64_t ServingCore::LoadNeed(ModelHandle model) const {
   // Its weights and the KV cache of its first waiting request, so that it can serve once loaded.
-  return table_.record(model).spec.weight_bytes + queues_[model].waiting.front().kv_bytes;
+  const ModelQueue& q = queues_[model];
+  return table_.record(model).spec.weight_bytes + (q.waiting.empty() ? 0 : q.waiting.front().kv_bytes);
 }
 
 void ServingCore::StartLoading(ModelHandle model, Seconds now) {
@@ -398,12 +420,13 @@ void ServingCore::StartLoading(ModelHandle model, Seconds now) {
   loading_ = true;
   ++counters_.loads;
   queues_[model].loads_at_wait_start = counters_.loads;
+  queues_[model].preload_since.reset();
   counters_.bytes_loaded += table_.record(model).spec.weight_bytes;
   backend_.StartLoad(model);
 }
 
 void ServingCore::ScheduleLoads(Seconds now) {
-  if (next_load_ && queues_[*next_load_].waiting.empty()) {
+  if (next_load_ && !Wanted(*next_load_)) {
     // Every request it was chosen for has gone (cancelled): the promise goes with them.
     next_load_.reset();
     promised_bytes_ = 0;
@@ -501,141 +524,20 @@ std::vector<WaitingModel>& ServingCore::WaitingForLoad() {
   waiting_models_.clear();
   int top_priority = std::numeric_limits<int>::min();
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    if (queues_[m].waiting.empty() || table_.record(m).state != ModelState::kAbsent) continue;
+    if (!Wanted(m) || table_.record(m).state != ModelState::kAbsent) continue;
     top_priority = std::max(top_priority, table_.record(m).priority);
   }
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
     const ModelQueue& q = queues_[m];
-    if (q.waiting.empty()) continue;
+    if (!Wanted(m)) continue;
     const ModelRecord& r = table_.record(m);
     if (r.state != ModelState::kAbsent || r.priority != top_priority) continue;
-    waiting_models_.push_back(WaitingModel{m, q.waiting.front().request.arrival, q.waiting_by_kind,
-                                           r.load_seconds, counters_.loads - q.loads_at_wait_start});
+    Seconds oldest = q.waiting.empty() ? kNever : q.waiting.front().request.arrival;
+    if (q.preload_since) oldest = std::min(oldest, *q.preload_since);
+    waiting_models_.push_back(WaitingModel{m, oldest, q.waiting_by_kind, r.load_seconds,
+                                           counters_.loads - q.loads_at_wait_start});
   }
   return waiting_models_;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keep-alive and controls
-
-Seconds ServingCore::KeepAlive(ModelHandle model) const {
-  const std::optional<Seconds>& own = table_.record(model).keep_alive;
-  return own ? *own : policy_.IdleTimeout(model);
-}
-
-Seconds ServingCore::NextTimer() const {
-  Seconds next = kNever;
-  for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    if (!table_.Contains(m) || !queues_[m].running.empty()) continue;
-    const Seconds timeout = KeepAlive(m);
-    if (timeout == kNever) continue;
-    const ModelRecord& r = table_.record(m);
-    if (r.state != ModelState::kResident || r.pinned) continue;
-    next = std::min(next, r.last_use + timeout);
-  }
-  return next;
-}
-
-void ServingCore::OnTimer(Seconds now) {
-  for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    if (!table_.Contains(m) || !queues_[m].running.empty()) continue;
-    const Seconds timeout = KeepAlive(m);
-    if (timeout == kNever) continue;
-    const ModelRecord& r = table_.record(m);
-    if (r.state != ModelState::kResident || r.pinned || r.last_use + timeout > now) continue;
-    Check(table_.BeginEviction(m));
-    policy_.OnEvict(m, now);
-    Evict(m);
-  }
-  ScheduleLoads(now);
-}
-
-absl::Status ServingCore::SetPinned(ModelHandle model, bool pinned, Seconds now) {
-  if (!table_.Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
-  const ModelRecord& m = table_.record(model);
-  if (pinned && !m.pinned) {
-    if (m.state == ModelState::kEvicting) {
-      return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': it is being evicted; pin it once it is absent or reloaded", m.spec.name));
-    }
-    if (PinnedWeightBytes(model) + m.spec.weight_bytes > table_.capacity_bytes()) {
-      return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': the pinned models' weights would exceed the memory budget", m.spec.name));
-    }
-    for (ModelHandle w = 0; w < queues_.size(); ++w) {
-      for (const Held& held : queues_[w].waiting) {
-        if (absl::Status fits = CheckFits(w, held.kv_bytes, model); !fits.ok()) {
-          return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': waiting request {} could then never run ({})", m.spec.name, held.request.id, std::string(fits.message())));
-        }
-      }
-    }
-  }
-  Check(table_.SetPinned(model, pinned));
-  if (!pinned) AfterRoomFreed(now);
-  return absl::OkStatus();
-}
-
-absl::Status ServingCore::SetPriority(ModelHandle model, int priority, Seconds now) {
-  if (absl::Status s = table_.SetPriority(model, priority); !s.ok()) return s;
-  ScheduleLoads(now);
-  return absl::OkStatus();
-}
-
-absl::Status ServingCore::SetKeepAlive(ModelHandle model, std::optional<Seconds> keep_alive) {
-  return table_.SetKeepAlive(model, keep_alive);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Invariants
-
-absl::Status ServingCore::CheckInvariants() const {
-  auto broken = [](std::string what) { return absl::InternalError("serving core invariant: " + what); };
-  const std::uint64_t used = table_.used_bytes();
-  if (used > table_.capacity_bytes()) {
-    return broken(fmt::format("{} bytes held, more than the budget of {}", used, table_.capacity_bytes()));
-  }
-  if (promised_bytes_ > 0 && (!next_load_ || loading_)) {
-    return broken(fmt::format("{} bytes promised with no load waiting for them", promised_bytes_));
-  }
-  int loading = 0;
-  std::size_t waiting = 0, live = 0;
-  for (ModelHandle m = 0; m < queues_.size(); ++m) {
-    const ModelQueue& q = queues_[m];
-    waiting += q.waiting.size();
-    live += q.waiting.size() + q.running.size();
-    if (!table_.Contains(m)) {
-      if (!q.waiting.empty() || !q.running.empty()) return broken(fmt::format("removed model {} has requests", m));
-      continue;
-    }
-    const ModelRecord& r = table_.record(m);
-    if (r.state == ModelState::kLoading) ++loading;
-    if (r.in_flight != static_cast<int>(q.running.size())) {
-      return broken(fmt::format("model '{}' counts {} in flight but runs {}", r.spec.name, r.in_flight, q.running.size()));
-    }
-    std::uint64_t kv = 0;
-    for (const Held& h : q.running) kv += h.kv_bytes;
-    if (kv != r.kv_bytes) {
-      return broken(fmt::format("model '{}' holds {} KV bytes, its running requests reserve {}", r.spec.name, r.kv_bytes, kv));
-    }
-    if ((r.state == ModelState::kAbsent || r.state == ModelState::kLoading) && !q.running.empty()) {
-      return broken(fmt::format("model '{}' is {} with {} requests running", r.spec.name, ModelStateName(r.state), q.running.size()));
-    }
-    if (r.pinned && r.state == ModelState::kEvicting) return broken(fmt::format("pinned model '{}' is being evicted", r.spec.name));
-    const bool listed = std::find(draining_.begin(), draining_.end(), m) != draining_.end();
-    if (listed != (r.state == ModelState::kEvicting && !q.running.empty())) {
-      return broken(fmt::format("model '{}' draining list entry disagrees with its state", r.spec.name));
-    }
-    std::uint32_t by_kind = 0;
-    for (std::uint32_t k : q.waiting_by_kind) by_kind += k;
-    if (by_kind != q.waiting.size()) return broken(fmt::format("model '{}' waiting counts per kind disagree", r.spec.name));
-    const bool in_ring = std::count(ring_.begin(), ring_.end(), m) == 1;
-    if (in_ring != q.in_ring || q.in_ring != (!q.running.empty() && !q.stepping) ||
-        std::count(ring_.begin(), ring_.end(), m) > 1) {
-      return broken(fmt::format("model '{}' device ring entry disagrees with its batch", r.spec.name));
-    }
-  }
-  if (loading != (loading_ ? 1 : 0)) return broken(fmt::format("{} models loading, one-at-a-time flag {}", loading, loading_));
-  if (waiting != waiting_total_) return broken(fmt::format("{} waiting in queues, {} counted", waiting, waiting_total_));
-  if (live != live_.size()) return broken(fmt::format("{} requests in queues, {} indexed by id", live, live_.size()));
-  return absl::OkStatus();
 }
 
 }  // namespace cace

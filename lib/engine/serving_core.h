@@ -24,8 +24,13 @@
 //                  ResourceExhausted   the queue bound is reached (max_waiting, max_waiting_per_model);
 //                                      it may succeed later.
 //  Cancel        a waiting request leaves its queue; a running one is stopped (StopRequest), its KV
-//                reservation freed; either ends with Cancelled (RequestEnded).
+//                reservation freed; either ends with Cancelled, or the reason given (a deadline:
+//                DeadlineExceeded), through RequestEnded.
 //  OnLoadFinished  the load started by StartLoad is done (policy OnLoad); waiting requests start.
+//                With the bytes the backend measured it holding, those replace the registered
+//                figure for every later decision; a load that holds more than the memory left
+//                beside the others is undone (Unload) and handled as a failed load
+//                (ResourceExhausted to its waiting requests).
 //  OnLoadFailed  the load failed: its memory and any promise are returned, the model is absent
 //                again, and every request waiting for it ends with the load's status
 //                (RequestEnded). Not retried by the core: the driver retries a transient failure
@@ -39,6 +44,12 @@
 //  OnRequestFinished  a running request produced its last token (policy OnComplete; Unload of a
 //                drained victim; queued requests may start; RequestEnded with OK).
 //  OnTimer / NextTimer  idle models past their keep-alive are unloaded (OnEvict, Unload).
+//  Preload       a model wanted with no request waiting: it joins the models waiting for the load
+//                path (the scheduler sees it with no waiting work; first come first served by the
+//                time of the preload).
+//  Unload        the host's unload: an idle model now (Unload, OnEvict); a busy one drains first
+//                (no new requests; queued ones wait for its reload). Refused for a pinned or
+//                loading model. Counted as host_unloads, not evictions.
 //  SetPinned / SetPriority / SetKeepAlive  per-model controls (see each).
 //
 // Rules it keeps:
@@ -126,7 +137,8 @@ struct CoreCounters {
   std::uint64_t drains = 0;  // evictions that had to wait for requests in flight
   // Time a chosen load waited for its victims to drain: the load path stood still meanwhile.
   Seconds drain_wait_seconds = 0;
-  std::uint64_t cancelled = 0;
+  std::uint64_t cancelled = 0;     // requests ended by Cancel, whatever the reason given
+  std::uint64_t host_unloads = 0;  // models unloaded by Unload
 };
 
 // A request a device step finished, with the tokens it generated in all.
@@ -147,11 +159,14 @@ class ServingCore {
 
   // Requests.
   absl::Status Submit(const CoreRequest& request, Seconds now);
-  // NotFound when no live request has this id.
-  absl::Status Cancel(std::uint64_t request_id, Seconds now);
+  // NotFound when no live request has this id; InvalidArgument for an OK reason.
+  absl::Status Cancel(std::uint64_t request_id, Seconds now,
+                      const absl::Status& why = absl::CancelledError("cancelled"));
 
-  // Loads. FailedPrecondition when the model is not loading; InvalidArgument for an OK status.
-  absl::Status OnLoadFinished(ModelHandle model, Seconds now, Seconds measured_load_seconds);
+  // Loads. FailedPrecondition when the model is not loading; InvalidArgument for a negative time
+  // or (OnLoadFailed) an OK status. measured_weight_bytes 0: as registered.
+  absl::Status OnLoadFinished(ModelHandle model, Seconds now, Seconds measured_load_seconds,
+                              std::uint64_t measured_weight_bytes = 0);
   absl::Status OnLoadFailed(ModelHandle model, const absl::Status& status, Seconds now);
 
   // The device. PickModelToStep returns the next model of the ring (it leaves the ring while its
@@ -168,6 +183,12 @@ class ServingCore {
   void OnTimer(Seconds now);
   // When the next keep-alive expires; infinity when none is pending.
   Seconds NextTimer() const;
+
+  // The host's residency orders (see the list at the top). Absent or resident models: Preload is
+  // a no-op for a model loading or resident, Unload for one absent or evicting (and it drops a
+  // pending preload).
+  absl::Status Preload(ModelHandle model, Seconds now);
+  absl::Status Unload(ModelHandle model, Seconds now);
 
   // Controls. A pinned model is never evicted. Pinning is refused (FailedPrecondition, nothing
   // changed) for a model being evicted, when the pinned models' weights would exceed the budget,
@@ -202,12 +223,15 @@ class ServingCore {
     PerKind<std::uint32_t> waiting_by_kind{};
     std::vector<Held> running;
     std::uint64_t loads_at_wait_start = 0;  // counters_.loads when it began waiting or last loaded
+    std::optional<Seconds> preload_since;  // Preload asked for it, no load started since
+    bool unload_ordered = false;           // its eviction is the host's Unload, not the policy's
     bool in_ring = false;   // in ring_, waiting for its turn on the device
     bool stepping = false;  // its step runs on the device
   };
 
   absl::Status CheckFits(ModelHandle model, std::uint64_t kv_bytes, ModelHandle pin_also) const;
   std::uint64_t PinnedWeightBytes(ModelHandle except) const;
+  void FailWaiting(ModelHandle model, const absl::Status& status, Seconds now);
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);
@@ -221,6 +245,7 @@ class ServingCore {
   bool MakeRoomForLoad(ModelHandle model, std::uint64_t bytes, Seconds now);
   void TellPolicyEvicted(const Reservation& reservation, Seconds now);
   void Evict(ModelHandle model);
+  bool Wanted(ModelHandle model) const;
   Seconds KeepAlive(ModelHandle model) const;
 
   std::uint64_t FreeBytes() const;

@@ -213,6 +213,22 @@ absl::Status ResidencyTable::SetPinned(ModelHandle model, bool pinned) {
   return absl::OkStatus();
 }
 
+absl::Status ResidencyTable::SetWeightBytes(ModelHandle model, std::uint64_t bytes) {
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  if (bytes == 0) {
+    return absl::InvalidArgumentError(fmt::format("model '{}' cannot hold zero weight bytes", (*m)->spec.name));
+  }
+  const std::uint64_t own = HoldsMemory((*m)->state) ? (*m)->spec.weight_bytes : 0;
+  const std::uint64_t others = used_bytes() - own;
+  const std::uint64_t would_hold = HoldsMemory((*m)->state) ? bytes + (*m)->kv_bytes : 0;
+  if (bytes > capacity_bytes_ || others + would_hold > capacity_bytes_) {
+    return absl::ResourceExhaustedError(fmt::format("model '{}' holds {} bytes of weights ({} registered); with the {} bytes held beside it they exceed the capacity of {}", (*m)->spec.name, bytes, (*m)->spec.weight_bytes, others, capacity_bytes_));
+  }
+  (*m)->spec.weight_bytes = bytes;
+  return absl::OkStatus();
+}
+
 absl::Status ResidencyTable::SetPriority(ModelHandle model, int priority) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();

@@ -54,6 +54,7 @@ class ResidencyTable {
   absl::Status Remove(ModelHandle model);
 
   absl::StatusOr<ModelHandle> Find(std::string_view name) const;
+  // Records leave `queued` at 0: the queues are the core's, which fills it in its catalogue.
   absl::StatusOr<ModelRecord> Get(ModelHandle model) const;
   bool Contains(ModelHandle model) const;
   // The entry of a model known to be in the table (Contains); the core's cheap read.
@@ -81,6 +82,9 @@ class ResidencyTable {
   absl::Status BeginEviction(ModelHandle model);    // resident -> evicting (not when pinned)
   absl::Status FinishEviction(ModelHandle model);   // evicting -> absent (needs no in-flight work)
   absl::Status SetPinned(ModelHandle model, bool pinned);
+  // The weight bytes a backend measured the model holding (replacing the registered figure);
+  // ResourceExhausted, with nothing changed, when they do not fit the capacity beside the rest.
+  absl::Status SetWeightBytes(ModelHandle model, std::uint64_t bytes);
   absl::Status SetPriority(ModelHandle model, int priority);
   absl::Status SetKeepAlive(ModelHandle model, std::optional<Seconds> keep_alive);
 

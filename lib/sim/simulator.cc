@@ -289,6 +289,9 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
     }
     StartIterationIfIdle();
     ScheduleTimer();
+    if (options_.check_invariants) {
+      if (absl::Status s = core_->CheckInvariants(); !s.ok()) return s;
+    }
   }
   if (!ended_badly_.ok()) return ended_badly_;
   const std::size_t unfinished = static_cast<std::size_t>(

@@ -54,6 +54,8 @@ struct SimulationOptions {
   std::uint64_t memory_budget_bytes = 0;
   CoreOptions core;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
+  // Check the core's invariants after every event (tests; it costs a pass over the models).
+  bool check_invariants = false;
   // Called now and then with the fraction of requests replayed.
   std::function<void(double)> progress;
 };

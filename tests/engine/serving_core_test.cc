@@ -1,84 +1,19 @@
+// The serving core's scheduling: loads, victims, drains, KV room, batches, the device ring.
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
-#include "cace/policies.h"
-#include "lib/engine/serving_core.h"
+#include "tests/engine/core_harness.h"
 
 namespace cace {
 namespace {
 
-constexpr std::uint64_t kGiB = 1ull << 30;
-
-// Records what the core asks for; the test plays the driver.
-struct RecordingBackend final : ServingBackend {
-  std::vector<std::string> log;
-  std::vector<std::pair<std::uint64_t, absl::Status>> ended;
-  void StartLoad(ModelHandle m) override { log.push_back("load " + std::to_string(m)); }
-  void Unload(ModelHandle m) override { log.push_back("unload " + std::to_string(m)); }
-  void StartRequest(const CoreRequest& r) override {
-    log.push_back("start " + std::to_string(r.id) + "@" + std::to_string(r.model));
-  }
-  void StopRequest(const CoreRequest& r) override { log.push_back("stop " + std::to_string(r.id)); }
-  void RequestEnded(const CoreRequest& r, const absl::Status& status) override {
-    ended.emplace_back(r.id, status);
-  }
-  Seconds DrainSeconds(ModelHandle) const override { return 1.0; }
-  std::vector<std::string> Take() { return std::exchange(log, {}); }
-};
-
-// Each model's KV cache costs one byte per token, so a request's reservation in bytes is its
-// prompt + max_tokens.
-struct Harness {
-  explicit Harness(std::uint64_t capacity, std::vector<std::uint64_t> sizes,
-                   std::unique_ptr<EvictionPolicy> p = std::make_unique<LruPolicy>(),
-                   std::unique_ptr<LoadScheduler> s = std::make_unique<FcfsLoadScheduler>(),
-                   CoreOptions options = {})
-      : policy(std::move(p)), scheduler(std::move(s)),
-        core(std::make_unique<ServingCore>(capacity, *policy, *scheduler, backend, options)) {
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      ModelSpec spec{"m" + std::to_string(i), {}, WeightFormat::kSimulated, sizes[i], 1, 1.0 + static_cast<double>(i)};
-      REQUIRE(core->AddModel(spec).value() == i);
-    }
-  }
-  // A request whose KV reservation is `kv` bytes (at least 1: max_tokens is at least 1).
-  CoreRequest Request(std::uint64_t id, ModelHandle model, TaskKind kind = TaskKind::kCompletion,
-                      std::uint64_t kv = 0, Seconds arrival = 0) {
-    return CoreRequest{id, model, kind, arrival, 0, static_cast<std::uint32_t>(std::max<std::uint64_t>(1, kv))};
-  }
-  // Driver events, each followed by the invariant check.
-  void Submit(const CoreRequest& r, Seconds now) {
-    REQUIRE(core->Submit(r, now).ok());
-    REQUIRE(core->CheckInvariants().ok());
-  }
-  void Loaded(ModelHandle m, Seconds now, Seconds measured) {
-    REQUIRE(core->OnLoadFinished(m, now, measured).ok());
-    REQUIRE(core->CheckInvariants().ok());
-  }
-  void Finish(std::uint64_t id, std::uint32_t tokens, Seconds now) {
-    REQUIRE(core->OnRequestFinished(id, tokens, now).ok());
-    REQUIRE(core->CheckInvariants().ok());
-  }
-  ModelState State(ModelHandle m) { return core->registry().Get(m)->state; }
-  ModelRecord Record(ModelHandle m) { return core->registry().Get(m).value(); }
-  absl::StatusCode Ended(std::uint64_t id) {
-    absl::StatusCode code = absl::StatusCode::kUnknown;
-    int times = 0;
-    for (const auto& [ended_id, status] : backend.ended) {
-      if (ended_id == id) code = status.code(), ++times;
-    }
-    REQUIRE(times <= 1);  // a request ends once
-    return times == 1 ? code : absl::StatusCode::kUnknown;
-  }
-
-  std::unique_ptr<EvictionPolicy> policy;
-  std::unique_ptr<LoadScheduler> scheduler;
-  RecordingBackend backend;
-  std::unique_ptr<ServingCore> core;
-};
-
-using Log = std::vector<std::string>;
+using testing::Harness;
+using testing::kGiB;
+using testing::Log;
 
 TEST_CASE("a request for an absent model loads it, then starts") {
   Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB});
@@ -221,6 +156,74 @@ TEST_CASE("keep-alive unloads an idle model once its keep-alive has passed") {
   CHECK(h.core->counters().evictions == 1);
 }
 
+TEST_CASE("a request's KV reservation is its prompt plus max_tokens, times the model's KV bytes per token") {
+  Harness h(10 * kGiB, {});
+  ModelSpec spec{"kv", {}, WeightFormat::kSimulated, kGiB, 1000, 1.0};
+  const ModelHandle m = h.core->AddModel(spec).value();
+  h.Submit(CoreRequest{0, m, TaskKind::kChat, 0.0, 100, 50}, 0.0);
+  h.Loaded(m, 1.0, 1.0);
+  CHECK(h.Record(m).kv_bytes == 150 * 1000);
+  CHECK(h.core->registry().used_bytes() == kGiB + 150 * 1000);
+  h.Finish(0, 7, 2.0);  // 7 tokens generated: the reservation was for 50, all of it is returned
+  CHECK(h.Record(m).kv_bytes == 0);
+  CHECK(KvReservationBytes(100, 50, 1000) == 150'000);
+}
+
+TEST_CASE("the device turns between models with running requests, round-robin") {
+  Harness h(10 * kGiB, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  for (ModelHandle m : {0u, 1u, 2u}) {
+    h.Submit(h.Request(m, m), 0.0);
+    h.Loaded(m, 1.0 + m, 1.0);
+  }
+  h.Submit(h.Request(10, 0), 4.0);  // model 0 has two requests
+  auto step = [&](ModelHandle expected, std::vector<FinishedRequest> finished, Seconds now) {
+    const std::optional<ModelHandle> picked = h.core->PickModelToStep();
+    REQUIRE(picked.has_value());
+    CHECK(*picked == expected);
+    REQUIRE(h.core->CheckInvariants().ok());
+    REQUIRE(h.core->OnStepFinished(*picked, finished, now).ok());
+    REQUIRE(h.core->CheckInvariants().ok());
+  };
+  step(0, {}, 5.0);
+  step(1, {}, 5.1);
+  step(2, {{2, 3}}, 5.2);  // model 2's only request ends: it leaves the ring
+  step(0, {{0, 4}}, 5.3);  // model 0 keeps request 10: back of the ring
+  step(1, {}, 5.4);
+  h.Submit(h.Request(11, 2), 5.5);  // model 2 has work again: it joins the back, behind model 1
+  step(0, {}, 5.6);
+  step(1, {{1, 6}}, 5.7);  // model 1 is done: the ring is 2, 0
+  step(2, {}, 5.8);
+  // A request cancelled during its model's step is skipped when the step reports it finished.
+  const std::optional<ModelHandle> picked = h.core->PickModelToStep();
+  REQUIRE(picked == std::optional<ModelHandle>(0));
+  REQUIRE(h.core->Cancel(10, 5.9).ok());
+  REQUIRE(h.core->OnStepFinished(0, std::vector<FinishedRequest>{{10, 9}}, 6.0).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.Ended(10) == absl::StatusCode::kCancelled);
+  step(2, {{11, 1}}, 6.1);
+  CHECK_FALSE(h.core->PickModelToStep().has_value());
+  CHECK(h.core->OnStepFinished(0, {}, 6.2).code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("every accepted request ends exactly once, with OK when it finished") {
+  Harness h(5 * kGiB, {2 * kGiB, 2 * kGiB, 2 * kGiB});
+  std::uint64_t id = 0;
+  for (int round = 0; round < 6; ++round) {
+    const Seconds t = round * 10.0;
+    for (ModelHandle m : {0u, 1u, 2u}) h.Submit(h.Request(id++, m), t);
+    // Drive until everything submitted so far has finished.
+    for (int guard = 0; guard < 100 && h.core->waiting_requests() + h.backend.log.size() > 0; ++guard) {
+      for (const std::string& event : h.backend.Take()) {
+        const auto space = event.find(' ');
+        const std::string what = event.substr(0, space);
+        if (what == "load") h.Loaded(static_cast<ModelHandle>(std::stoul(event.substr(space + 1))), t + 1, 1.0);
+        if (what == "start") h.Finish(std::stoull(event.substr(space + 1)), 3, t + 2);
+      }
+    }
+  }
+  REQUIRE(h.backend.ended.size() == id);
+  for (std::uint64_t r = 0; r < id; ++r) CHECK(h.Ended(r) == absl::StatusCode::kOk);
+}
+
 }  // namespace
 }  // namespace cace
-

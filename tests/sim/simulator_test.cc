@@ -25,6 +25,7 @@ PolicyResult Run(const std::vector<FleetModel>& fleet, const std::vector<SimRequ
                  std::uint64_t budget, const std::string& policy = "lru") {
   SimulationOptions options;
   options.memory_budget_bytes = budget;
+  options.check_invariants = true;  // the core's bookkeeping holds after every event
   auto setup = PolicyByName(policy, CatalogOptions{budget});
   REQUIRE(setup.ok());
   auto result = Simulate(fleet, requests, RoundCostModel(), *setup, options);
@@ -127,6 +128,24 @@ TEST_CASE("every catalogued policy replays the same small trace to completion, d
     CHECK(first.ttft_samples == second.ttft_samples);
     CHECK(first.evictions == second.evictions);
   }
+}
+
+TEST_CASE("a trace resolves to the fleet's handles with the client's max_tokens kept for the reservation") {
+  const std::vector<FleetModel> fleet = {Model("a"), Model("b")};
+  std::vector<TraceRequest> trace = {
+      TraceRequest{.arrival = 0.0, .model = "b", .prompt_tokens = 10, .output_tokens = 5, .max_tokens = 64},
+      TraceRequest{.arrival = 1.0, .model = "a", .prompt_tokens = 10, .output_tokens = 0}};
+  auto resolved = ResolveTrace(trace, fleet, TaskClassifier());
+  REQUIRE(resolved.ok());
+  CHECK((*resolved)[0].model == 1);
+  CHECK((*resolved)[0].output_tokens == 5);
+  CHECK((*resolved)[0].OutputLimit() == 64);   // the reservation is for what the client allows
+  CHECK((*resolved)[1].output_tokens == 1);    // every request yields at least its first token
+  CHECK((*resolved)[1].OutputLimit() == 1);    // no limit in the trace: the output is the limit
+  trace.push_back(TraceRequest{.arrival = 2.0, .model = "zz"});
+  auto unknown = ResolveTrace(trace, fleet, TaskClassifier());
+  CHECK(unknown.status().code() == absl::StatusCode::kNotFound);
+  CHECK(std::string(unknown.status().message()).find("request 3") != std::string::npos);
 }
 
 TEST_CASE("an unknown policy name is an error listing the known ones") {

@@ -180,13 +180,30 @@ absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const ab
     if (q.running[i].request.id != request_id) continue;
     const CoreRequest request = q.running[i].request;
     backend_.StopRequest(request);
-    ReleaseRunning(model, i, now);
+    ReleaseRunning(model, i);
     EndRequest(request, cancelled);
+    FinishDrain(model);  // after the request's end: a backend hears of it before the unload
     AfterRoomFreed(now);
     return absl::OkStatus();
   }
   Check(absl::InternalError(fmt::format("request {} is live but in no queue", request_id)));
   return absl::OkStatus();
+}
+
+void ServingCore::EndImpossibleWaiting() {
+  for (ModelHandle m = 0; m < queues_.size(); ++m) {
+    ModelQueue& q = queues_[m];
+    for (std::size_t i = 0; i < q.waiting.size();) {
+      const absl::Status fits = CheckFits(m, q.waiting[i].kv_bytes, kNoModel);
+      if (fits.ok()) {
+        ++i;
+        continue;
+      }
+      const CoreRequest request = q.waiting[i].request;
+      PopWaiting(m, i);
+      EndRequest(request, fits);
+    }
+  }
 }
 
 void ServingCore::EndRequest(const CoreRequest& request, const absl::Status& status) {
@@ -236,7 +253,7 @@ void ServingCore::AdmitWaiting(ModelHandle model, Seconds now) {
   while (!q.waiting.empty() && TryAdmit(model, q.waiting.front(), now)) PopWaiting(model, 0);
 }
 
-void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index, Seconds /*now*/) {
+void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index) {
   ModelQueue& q = queues_[model];
   const std::uint64_t kv = q.running[index].kv_bytes;
   Check(table_.EndRequest(model));
@@ -247,11 +264,13 @@ void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index, Seconds /
     q.in_ring = false;
     ring_.erase(std::find(ring_.begin(), ring_.end(), model));
   }
-  if (q.running.empty() && table_.record(model).state == ModelState::kEvicting) {
-    Evict(model);
-    if (auto it = std::find(draining_.begin(), draining_.end(), model); it != draining_.end()) {
-      draining_.erase(it);
-    }
+}
+
+void ServingCore::FinishDrain(ModelHandle model) {
+  if (!queues_[model].running.empty() || table_.record(model).state != ModelState::kEvicting) return;
+  Evict(model);
+  if (auto it = std::find(draining_.begin(), draining_.end(), model); it != draining_.end()) {
+    draining_.erase(it);
   }
 }
 
@@ -275,9 +294,10 @@ absl::Status ServingCore::OnRequestFinished(std::uint64_t request_id, std::uint3
     return absl::NotFoundError(fmt::format("request {} is waiting, not running", request_id));
   }
   const CoreRequest request = it->request;
-  ReleaseRunning(model, static_cast<std::size_t>(it - q.running.begin()), now);
+  ReleaseRunning(model, static_cast<std::size_t>(it - q.running.begin()));
   policy_.OnComplete(CompletionEvent{model, request.kind, now, output_tokens});
   EndRequest(request, absl::OkStatus());
+  FinishDrain(model);  // after the request's end: a backend hears of it before the unload
   AfterRoomFreed(now);
   return absl::OkStatus();
 }
@@ -345,18 +365,9 @@ absl::Status ServingCore::OnLoadFinished(ModelHandle model, Seconds now,
       FailWaiting(model, fits, now);
       return absl::OkStatus();
     }
-    // Waiting requests that fitted the registered figure may not fit the measured one.
-    ModelQueue& q = queues_[model];
-    for (std::size_t i = 0; i < q.waiting.size();) {
-      absl::Status fits = CheckFits(model, q.waiting[i].kv_bytes, kNoModel);
-      if (fits.ok()) {
-        ++i;
-        continue;
-      }
-      const CoreRequest request = q.waiting[i].request;
-      PopWaiting(model, i);
-      EndRequest(request, fits);
-    }
+    // Waiting requests that fitted the registered figure may not fit the measured one (theirs,
+    // or, when the model is pinned, any model's beside it).
+    EndImpossibleWaiting();
   }
   Check(table_.FinishLoad(model, measured_load_seconds, now));
   policy_.OnLoad(model, now);

@@ -41,8 +41,9 @@
 //                core answers in round-robin order of the models with running requests (a model
 //                joins the back of the ring when it gets work or ends a step with work left).
 //                OnStepFinished reports the step and the requests it finished.
-//  OnRequestFinished  a running request produced its last token (policy OnComplete; Unload of a
-//                drained victim; queued requests may start; RequestEnded with OK).
+//  OnRequestFinished  a running request produced its last token (policy OnComplete; RequestEnded
+//                with OK; then the Unload of a victim it was the last to drain; queued requests
+//                may start).
 //  OnTimer / NextTimer  idle models past their keep-alive are unloaded (OnEvict, Unload).
 //  Preload       a model wanted with no request waiting: it joins the models waiting for the load
 //                path (the scheduler sees it with no waiting work; first come first served by the
@@ -232,10 +233,13 @@ class ServingCore {
   absl::Status CheckFits(ModelHandle model, std::uint64_t kv_bytes, ModelHandle pin_also) const;
   std::uint64_t PinnedWeightBytes(ModelHandle except) const;
   void FailWaiting(ModelHandle model, const absl::Status& status, Seconds now);
+  // Ends the waiting requests that can no longer ever fit (CheckFits), with its status.
+  void EndImpossibleWaiting();
   void AdmitWaiting(ModelHandle model, Seconds now);
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);
-  void ReleaseRunning(ModelHandle model, std::size_t index, Seconds now);
+  void ReleaseRunning(ModelHandle model, std::size_t index);
+  void FinishDrain(ModelHandle model);
   void AfterRoomFreed(Seconds now);
   void EndRequest(const CoreRequest& request, const absl::Status& status);
   void JoinRing(ModelHandle model);

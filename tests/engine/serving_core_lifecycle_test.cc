@@ -102,6 +102,17 @@ TEST_CASE("the bytes a backend measures replace the registered ones; a load that
   CHECK(h.core->registry().used_bytes() == 3 * kGiB + kGiB / 2 + 1);  // model 0 and request 0
 }
 
+TEST_CASE("a pinned model measured larger ends the waiting requests that can then never fit") {
+  Harness h(5 * kGiB + 16, {2 * kGiB, 2 * kGiB});
+  REQUIRE(h.core->SetPinned(0, true, 0.0).ok());
+  h.Submit(h.Request(0, 0), 0.0);
+  h.Submit(h.Request(1, 1), 0.1);  // waits for the load path; 2 + 2 GiB fit the budget
+  REQUIRE(h.core->OnLoadFinished(0, 1.0, 1.0, 3 * kGiB + kGiB / 2).ok());
+  REQUIRE(h.core->CheckInvariants().ok());
+  CHECK(h.Ended(1) == absl::StatusCode::kFailedPrecondition);  // 3.5 pinned + 2 > 5
+  CHECK(h.backend.Take() == Log{"load 0", "start 0@0"});
+}
+
 TEST_CASE("a waiting request is cancelled: it leaves its queue, and the load chosen for it is dropped") {
   Harness h(3 * kGiB + 16, {1 * kGiB, 3 * kGiB});
   h.Submit(h.Request(0, 0), 0.0);

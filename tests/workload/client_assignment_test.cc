@@ -1,7 +1,11 @@
 // The ServeGen-derived assignment: the facts it reads, and that what it generates has the shares,
 // drift and burstiness it claims, within the tolerances stated at each check.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "lib/workload/client_assignment.h"
@@ -197,6 +201,59 @@ TEST_CASE("the same seed gives the same assignment; another seed another") {
   CHECK(same_as_c < a->size() * 9 / 10);
   // rate_scale 0.5 doubles the times: the last arrival of 20,000 at 0.5 s lands near 20,000 s.
   CHECK(a->back().arrival > 15'000);
+}
+
+// A ServeGen folder under the temporary directory with the two derived tables given.
+class ServeGenDir {
+ public:
+  ServeGenDir(const std::string& rates, const std::string& clients) {
+    static int counter = 0;
+    path_ = (std::filesystem::temp_directory_path() /
+             ("cace_servegen_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
+                .string();
+    std::filesystem::create_directories(path_ + "/derived");
+    std::ofstream(path_ + "/derived/model_rate_10min.csv") << rates;
+    std::ofstream(path_ + "/derived/client_totals.csv") << clients;
+  }
+  ~ServeGenDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST_CASE("malformed ServeGen tables are errors naming the file and line") {
+  const std::string header = "model,window_start_s,rate_rps,active_clients,ratew_mean_client_cv,est_requests\n";
+  const std::string clients = "model,client,est_requests,share_of_model\na,1,10,1\nb,1,10,1\n";
+  {
+    ServeGenDir dir(header + "a,0,1,1,2.0,600\na,600,1,1,x,600\n", clients);
+    auto facts = ReadServeGenFacts(dir.path());
+    REQUIRE_FALSE(facts.ok());
+    CHECK_THAT(std::string(facts.status().message()),
+               Catch::Contains("model_rate_10min.csv:3") && Catch::Contains("ratew_mean_client_cv"));
+  }
+  {
+    ServeGenDir dir("model,window_start_s\na,0\n", clients);
+    CHECK(ReadServeGenFacts(dir.path()).status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  {
+    // A model without clients.
+    ServeGenDir dir(header + "a,0,1,1,2.0,600\nc,0,1,1,2.0,600\n", clients);
+    auto facts = ReadServeGenFacts(dir.path());
+    REQUIRE_FALSE(facts.ok());
+    CHECK_THAT(std::string(facts.status().message()), Catch::Contains("'c' has no clients"));
+  }
+  {
+    // Well formed, but one window each: no drift can be measured, so no parameters.
+    ServeGenDir dir(header + "a,0,1,1,2.0,600\nb,0,1,1,2.0,300\n", clients);
+    auto facts = ReadServeGenFacts(dir.path());
+    REQUIRE(facts.ok());
+    CHECK(facts->models[0].share == Approx(2.0 / 3));
+    CHECK(DeriveAssignmentParameters(*facts).status().code() == absl::StatusCode::kInvalidArgument);
+  }
 }
 
 TEST_CASE("bad parameters are clear errors") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "fmt/format.h"
 #include "lib/engine/core_check.h"
@@ -60,7 +61,7 @@ const ModelRegistry& ServingCore::registry() const { return *catalogue_; }
 // Models
 
 absl::StatusOr<ModelHandle> ServingCore::AddModel(ModelSpec spec) {
-  absl::StatusOr<ModelHandle> handle = table_.Register(spec);
+  absl::StatusOr<ModelHandle> handle = table_.Register(std::move(spec));
   if (!handle.ok()) return handle.status();
   queues_.emplace_back();
   policy_.OnRegister(*handle, table_.record(*handle).spec);

@@ -13,8 +13,9 @@ std::uint64_t MinimumBudget(const std::vector<FleetModel>& fleet,
   for (const FleetModel& m : fleet) minimum = std::max(minimum, m.weight_bytes);
   for (const SimRequest& r : requests) {
     const FleetModel& m = fleet[r.model];
-    const std::uint64_t tokens = static_cast<std::uint64_t>(r.prompt_tokens) + r.output_tokens;
-    minimum = std::max(minimum, m.weight_bytes + tokens * m.kv_bytes_per_token);
+    // What the serving core reserves for the request (Submit refuses it when this does not fit).
+    minimum = std::max(minimum, m.weight_bytes + KvReservationBytes(r.prompt_tokens, r.OutputLimit(),
+                                                                    m.kv_bytes_per_token));
   }
   return minimum;
 }

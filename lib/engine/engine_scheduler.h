@@ -134,6 +134,9 @@ class EngineScheduler final : public ServingBackend {
                   std::unique_ptr<LoadScheduler> load_scheduler);
   Seconds Now() const { return context_.clock->Now(); }
   absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+  // A control on the model named `id` (NotFound when there is none).
+  template <typename Control>
+  absl::Status OnModel(const std::string& id, Control control);
   LiveRequest* Live(RequestId id);
 
   void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded, Seconds seconds);

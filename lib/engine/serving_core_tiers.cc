@@ -46,11 +46,12 @@ void ServingCore::KeepInHostCache(ModelHandle model, Seconds now) {
   }
   if (host_cache_.free_bytes() < bytes) {
     // The policy ranks the cached models as it ranks resident ones; losing one from the cache
-    // costs its disk reload. A model copying out of the cache now is not a candidate.
+    // costs its disk reload. Neither a model copying out of the cache now nor one that requests
+    // wait for (it is about to) is a candidate.
     std::vector<ResidentModel> cached;
     for (ModelHandle c : host_cache_.models()) {
       const ModelRecord& r = table_.record(c);
-      if (r.state != ModelState::kAbsent) continue;
+      if (r.state != ModelState::kAbsent || Wanted(c)) continue;
       cached.push_back(ResidentModel{Candidate{c, host_cache_.bytes(c), r.last_use, r.load_seconds, 0, 0}, false, 0});
     }
     std::vector<Candidate> scratch;

@@ -34,12 +34,18 @@ CACE_CPU_CLONES void AttendOneHead(const float* q, const float* keys, const floa
 }  // namespace
 
 CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options)
-    : weights_(std::move(weights)), pool_(options.threads), matmul_(&pool_, options.use_blas) {}
+    : weights_(std::move(weights)),
+      kv_owner_(options.kv_owner),
+      pool_(options.threads),
+      matmul_(&pool_, options.use_blas) {}
 
 absl::StatusOr<std::unique_ptr<CpuBackend>> CpuBackend::Create(std::shared_ptr<const ModelWeights> weights,
                                                                CpuBackendOptions options) {
   if (weights == nullptr) return absl::InvalidArgumentError("cpu backend: no weights given");
   if (absl::Status st = ValidateWeights(*weights); !st.ok()) return st;
+  if (weights->memory != MemoryKind::kHost) {
+    return absl::InvalidArgumentError("cpu backend: the weights are in device memory; load them into a host pool");
+  }
   return std::unique_ptr<CpuBackend>(new CpuBackend(std::move(weights), options));
 }
 
@@ -52,7 +58,7 @@ absl::StatusOr<std::unique_ptr<KvCache>> CpuBackend::NewSequence(std::int64_t ca
   const KvLayout layout{s.n_layers, capacity, s.kv_dim()};
   std::unique_ptr<KvCache> cache;
   if (pool != nullptr) {
-    absl::StatusOr<std::unique_ptr<KvCache>> made = KvCache::FromPool(pool, MemoryKind::kHost, layout, "kv:cpu");
+    absl::StatusOr<std::unique_ptr<KvCache>> made = KvCache::FromPool(pool, MemoryKind::kHost, layout, kv_owner_);
     if (!made.ok()) return made.status();
     cache = *std::move(made);
   } else {
@@ -62,7 +68,7 @@ absl::StatusOr<std::unique_ptr<KvCache>> CpuBackend::NewSequence(std::int64_t ca
     }
     cache = KvCache::FromBuffer(base, layout, [](void* p) { std::free(p); });
   }
-  cache->set_owner_tag(this);
+  Adopt(*cache);
   return cache;
 }
 
@@ -86,6 +92,11 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   hb2_.resize(sz(n, s.ffn_dim));
   token_cache_.clear();
   token_pos_.clear();
+  std::uint64_t workspace = 0;
+  for (const std::vector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_}) {
+    workspace += buffer->capacity() * sizeof(float);
+  }
+  set_workspace_bytes(workspace);
 
   // Embedding: x[t] = embedding row of token t.
   for (const SequenceStep& step : steps) {

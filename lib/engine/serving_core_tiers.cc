@@ -77,12 +77,15 @@ void ServingCore::DropFromHostCache(ModelHandle model) {
 }
 
 void ServingCore::FinishTieredLoad(ModelHandle model, Seconds measured_load_seconds, Seconds now) {
+  // A load's end counts as a use, except a prefetch's that nothing waits for: it is a guess, and
+  // to recency-ranking policies it would look like the most recently used model.
+  const Seconds use = queues_[model].prefetched && !Wanted(model) ? table_.record(model).last_use : now;
   if (queues_[model].loading_from == LoadTier::kDisk) {
-    Check(table_.FinishLoad(model, measured_load_seconds, now));
+    Check(table_.FinishLoad(model, measured_load_seconds, use));
     return;
   }
   host_cache_.RecordLoad(model, measured_load_seconds, ResidencyTable::kLoadSmoothing);
-  Check(table_.FinishLoad(model, std::nullopt, now));
+  Check(table_.FinishLoad(model, std::nullopt, use));
   // The weights moved into the compute pool; the backend frees its host copy with the load.
   if (host_cache_.Contains(model)) Check(host_cache_.Remove(model));
 }

@@ -116,6 +116,8 @@ class CacePolicy final : public EvictionPolicy {
   // Scores with `scorer` from now on (the adaptive policy's new weights).
   void set_scorer(std::unique_ptr<ContextScorer> scorer);
   const UsageWindow& usage() const { return usage_; }
+  LearnedUsage ExportUsage(ModelHandle model, Seconds now) const override;
+  void RestoreUsage(ModelHandle model, const LearnedUsage& usage, Seconds now) override;
 
  private:
   void Grow(ModelHandle model);
@@ -170,6 +172,10 @@ class AdaptiveCacePolicy final : public EvictionPolicy {
   void OnComplete(const CompletionEvent& event) override;
   void OnLoad(ModelHandle model, Seconds now) override { live_.OnLoad(model, now); }
   void OnEvict(ModelHandle model, Seconds now) override { live_.OnEvict(model, now); }
+  LearnedUsage ExportUsage(ModelHandle model, Seconds now) const override { return live_.ExportUsage(model, now); }
+  void RestoreUsage(ModelHandle model, const LearnedUsage& usage, Seconds now) override {
+    live_.RestoreUsage(model, usage, now);
+  }
   void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) override;
 
   const CaceWeights& weights() const { return weights_; }

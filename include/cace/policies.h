@@ -6,6 +6,8 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -213,6 +215,8 @@ class OraclePolicy final : public EvictionPolicy {
   // Must be told every request, in the order of `future_requests`.
   void OnAccess(const AccessEvent& event) override;
   void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) override;
+  // Prefetches the model needed soonest; none when no candidate is needed again.
+  std::optional<ModelHandle> PickPrefetch(std::span<const Candidate> absent, Seconds now) override;
 
  private:
   std::uint64_t NextUse(ModelHandle model) const;

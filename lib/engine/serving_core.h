@@ -264,7 +264,9 @@ class ServingCore {
 
   // Internal consistency: resident + promised bytes within the budget, no absent or loading
   // model with requests running, no pinned model evicting, per-model counts and KV bytes equal
-  // to the queues', the device ring consistent. Internal error naming the first broken rule.
+  // to the queues', the device ring consistent, the host cache within its budget holding only
+  // absent models (or the one copying out of it), prefetch marks only on loading or resident
+  // models. Internal error naming the first broken rule.
   absl::Status CheckInvariants() const;
 
  private:

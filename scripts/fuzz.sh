@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_json_config fuzz_gguf fuzz_server_request fuzz_chat_template tokenizer_fuzzer
-                                   fuzz_fim_prompt fuzz_capi)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_json_config fuzz_gguf fuzz_state_file fuzz_server_request
+                                   fuzz_chat_template tokenizer_fuzzer fuzz_fim_prompt fuzz_capi)
 build=build/fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCACE_BUILD_FUZZERS=ON -DCACE_CUDA=OFF \

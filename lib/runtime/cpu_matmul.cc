@@ -7,6 +7,7 @@
 #include <cblas.h>
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define CACE_X86_KERNELS 1
 #else
@@ -48,7 +49,10 @@ CACE_CPU_CLONES void WidenedRows(const WeightMatrix& w, const float* x, std::int
 // F32 products summed in eight lanes), used when the CPU has AVX2, FMA and F16C.
 const bool kHaveAvx2 = [] {
   __builtin_cpu_init();  // this initializer may run before libgcc's own
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  // F16C through CPUID (leaf 1, ECX): clang before 16 knows no "f16c" for __builtin_cpu_supports.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 }();
 
 __attribute__((target("avx2,fma,f16c"))) float HorizontalSum(__m256 v) {

@@ -1,0 +1,45 @@
+// The CPU backend's matrix product over a range of weight rows: y[t][r] = dot(W row r, x[t]) for
+// every token t, in F32 (the weights widened exactly, as DequantizeRow widens them). One kernel
+// serves decode (one token, or a batch of sequences) and prefill (a whole prompt):
+//  - rows are taken four at a time (four memory streams per thread, each row read once per
+//    block of tokens) and, unless stored as F32, widened into per-thread scratch with vector code;
+//  - tokens are taken a register tile at a time (6 with AVX-512, 2 with AVX2): every weight vector
+//    loaded feeds tile x 4 fused multiply-adds, and four partial sums per token are reduced
+//    together at the end of the row;
+//  - tokens are split into blocks whose activations stay in the core's L2 cache while every row
+//    group passes over them, so the weights are read (and widened) once per block.
+// The vector set is chosen per call (DetectedCpuIsa() in the backend; tests run every set the
+// processor has). Sums are reordered against kmath's dot products, nothing else differs.
+#ifndef CACE_LIB_RUNTIME_CPU_GEMM_H_
+#define CACE_LIB_RUNTIME_CPU_GEMM_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lib/runtime/cpu_features.h"
+#include "lib/runtime/model_weights.h"
+
+namespace cace {
+
+// Rows a kernel call takes together; ranges given to GemmRows should start at multiples of it.
+inline constexpr std::int64_t kGemmRowGroup = 4;
+
+// Floats of scratch one GemmRows call needs for w (its widened row group).
+std::size_t GemmScratchFloats(const WeightMatrix& w);
+
+// y[t * ldy + r] = dot(row r of w, x + t * w.cols) for r in [row_begin, row_end) and t in
+// [0, n_tokens). scratch: GemmScratchFloats(w) floats, not shared with a concurrent call.
+void GemmRows(CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
+              std::int64_t row_begin, std::int64_t row_end, float* scratch);
+
+// c[i * ldc + j] = dot(a + i * lda, b + j * ldb) over k floats, for i < n_a and j < n_b: the F32
+// kernel of GemmRows on operands in place (attention scores: queries against cached keys).
+void DotProducts(CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a, const float* b, std::int64_t ldb,
+                 std::int64_t n_b, int k, float* c, std::int64_t ldc);
+
+// Row r of w as F32 with isa's vector code: the values DequantizeRow writes.
+void WidenRow(CpuIsa isa, const WeightMatrix& w, std::int64_t r, float* out);
+
+}  // namespace cace
+
+#endif  // CACE_LIB_RUNTIME_CPU_GEMM_H_

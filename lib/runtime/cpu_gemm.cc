@@ -12,9 +12,9 @@
 namespace cace {
 namespace {
 
-// Activations of one token block stay within this many bytes (the L2 cache of a core is 1-2 MiB on
-// the processors this is tuned on; half of it leaves room for the widened rows and the output).
-constexpr std::int64_t kTokenBlockBytes = 768 * 1024;
+// Activations of one token block stay within this many bytes: half the L2 cache of a core on the
+// Xeon this was tuned on (2 MiB), leaving room for the widened rows and the output.
+constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
 
 std::int64_t TokenBlock(int cols, int tile) {
   const std::int64_t fit = kTokenBlockBytes / (static_cast<std::int64_t>(cols) * 4);
@@ -51,8 +51,11 @@ namespace {
 using Vec = __m512;
 constexpr int kLanes = 16;
 constexpr int kTileTokens = 6;
+constexpr int kSumQueries = 4;
 
 inline Vec Load(const float* p) { return _mm512_loadu_ps(p); }
+inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+inline Vec Set1(float x) { return _mm512_set1_ps(x); }
 inline Vec Zero() { return _mm512_setzero_ps(); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 
@@ -113,8 +116,11 @@ namespace {
 using Vec = __m256;
 constexpr int kLanes = 8;
 constexpr int kTileTokens = 2;
+constexpr int kSumQueries = 2;
 
 inline Vec Load(const float* p) { return _mm256_loadu_ps(p); }
+inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+inline Vec Set1(float x) { return _mm256_set1_ps(x); }
 inline Vec Zero() { return _mm256_setzero_ps(); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 
@@ -178,6 +184,22 @@ void DotProducts(CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a,
 #endif
   for (std::int64_t i = 0; i < n_a; ++i) {
     for (std::int64_t j = 0; j < n_b; ++j) c[i * ldc + j] = kmath::DotF32(a + i * lda, b + j * ldb, k);
+  }
+}
+
+void WeightedRowSums(CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t n_rows, std::int64_t n_p,
+                     const float* v, std::int64_t ldv, int n, float* out, std::int64_t ldo) {
+#if CACE_X86_KERNELS
+  if (isa == CpuIsa::kAvx512) return gemm_avx512::WeightedSums(w, ldw, n_rows, n_p, v, ldv, n, out, ldo);
+  if (isa == CpuIsa::kAvx2) return gemm_avx2::WeightedSums(w, ldw, n_rows, n_p, v, ldv, n, out, ldo);
+#endif
+  for (std::int64_t i = 0; i < n_rows; ++i) {
+    float* o = out + i * ldo;
+    for (int d = 0; d < n; ++d) o[d] = 0.0f;
+    for (std::int64_t p = 0; p < n_p; ++p) {
+      const float wp = w[i * ldw + p];
+      for (int d = 0; d < n; ++d) o[d] += wp * v[p * ldv + d];
+    }
   }
 }
 

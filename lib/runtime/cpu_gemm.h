@@ -37,6 +37,11 @@ void GemmRows(CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_
 void DotProducts(CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a, const float* b, std::int64_t ldb,
                  std::int64_t n_b, int k, float* c, std::int64_t ldc);
 
+// out[i * ldo + d] = sum over p < n_p of w[i * ldw + p] * v[p * ldv + d], for i < n_rows and
+// d < n: rows of weights times a matrix (attention: softmax weights times cached values).
+void WeightedRowSums(CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t n_rows, std::int64_t n_p,
+                     const float* v, std::int64_t ldv, int n, float* out, std::int64_t ldo);
+
 // Row r of w as F32 with isa's vector code: the values DequantizeRow writes.
 void WidenRow(CpuIsa isa, const WeightMatrix& w, std::int64_t r, float* out);
 

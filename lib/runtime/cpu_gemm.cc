@@ -16,6 +16,9 @@ namespace {
 // Xeon this was tuned on (2 MiB), leaving room for the widened rows and the output.
 constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
 
+// Rows ahead of the one being read that decode asks the memory for, in each of its four streams.
+constexpr std::int64_t kPrefetchRows = 2;
+
 std::int64_t TokenBlock(int cols, int tile) {
   const std::int64_t fit = kTokenBlockBytes / (static_cast<std::int64_t>(cols) * 4);
   return std::max<std::int64_t>(tile, fit / tile * tile);
@@ -52,12 +55,25 @@ using Vec = __m512;
 constexpr int kLanes = 16;
 constexpr int kTileTokens = 6;
 constexpr int kSumQueries = 4;
+constexpr std::int64_t kDirectMaxTokens = 8;
 
-inline Vec Load(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec LoadFloats(const float* p) { return _mm512_loadu_ps(p); }
 inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm512_set1_ps(x); }
 inline Vec Zero() { return _mm512_setzero_ps(); }
+inline Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline float HalfScalar(std::uint16_t h) { return _cvtsh_ss(h); }
+inline Vec LoadHalves(const std::uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+inline Vec LoadBf16s(const std::uint16_t* p) {
+  const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+inline Vec LoadInt8s(const std::uint8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
 
 // Four horizontal sums at once: halves of each pair interleaved and added (two 128-bit lanes of a
 // and two of b in one register, then one lane each of a, b, c, d), then the four floats of every
@@ -70,34 +86,6 @@ inline void Sum4(const Vec v[4], float out[4]) {
   s = _mm512_add_ps(s, _mm512_permute_ps(s, 0xB1));
   const Vec firsts = _mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), s);
   _mm_storeu_ps(out, _mm512_castps512_ps128(firsts));
-}
-
-inline void WidenF16(const std::uint16_t* src, float* dst, int n) {
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
-  }
-  for (; i < n; ++i) dst[i] = quant::HalfToFloat(src[i]);
-}
-
-inline void WidenBf16(const std::uint16_t* src, float* dst, int n) {
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
-    _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16)));
-  }
-  for (; i < n; ++i) dst[i] = quant::Bf16ToFloat(src[i]);
-}
-
-inline void WidenQ8_0(const std::uint8_t* row, float* dst, int n_blocks) {
-  for (int b = 0; b < n_blocks; ++b) {
-    const std::uint8_t* block = row + b * quant::kQ8_0BlockBytes;
-    const Vec d = _mm512_set1_ps(quant::HalfToFloat(quant::LoadU16(block)));
-    for (int h = 0; h < 2; ++h) {
-      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + 16 * h));
-      _mm512_storeu_ps(dst + b * 32 + 16 * h, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q))));
-    }
-  }
 }
 
 #include "lib/runtime/cpu_gemm_kernel.inc"
@@ -117,45 +105,30 @@ using Vec = __m256;
 constexpr int kLanes = 8;
 constexpr int kTileTokens = 2;
 constexpr int kSumQueries = 2;
+constexpr std::int64_t kDirectMaxTokens = 4;
 
-inline Vec Load(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec LoadFloats(const float* p) { return _mm256_loadu_ps(p); }
 inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm256_set1_ps(x); }
 inline Vec Zero() { return _mm256_setzero_ps(); }
+inline Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline float HalfScalar(std::uint16_t h) { return _cvtsh_ss(h); }
+inline Vec LoadHalves(const std::uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline Vec LoadBf16s(const std::uint16_t* p) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+inline Vec LoadInt8s(const std::uint8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
 
 // hadd of (0,1), (2,3), then of those: each 128-bit half holds the four half-sums; add the halves.
 inline void Sum4(const Vec v[4], float out[4]) {
   const Vec h = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
-}
-
-inline void WidenF16(const std::uint16_t* src, float* dst, int n) {
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-  }
-  for (; i < n; ++i) dst[i] = quant::HalfToFloat(src[i]);
-}
-
-inline void WidenBf16(const std::uint16_t* src, float* dst, int n) {
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
-    _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16)));
-  }
-  for (; i < n; ++i) dst[i] = quant::Bf16ToFloat(src[i]);
-}
-
-inline void WidenQ8_0(const std::uint8_t* row, float* dst, int n_blocks) {
-  for (int b = 0; b < n_blocks; ++b) {
-    const std::uint8_t* block = row + b * quant::kQ8_0BlockBytes;
-    const Vec d = _mm256_set1_ps(quant::HalfToFloat(quant::LoadU16(block)));
-    for (int e = 0; e < 4; ++e) {
-      const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + 8 * e));
-      _mm256_storeu_ps(dst + b * 32 + 8 * e, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
-    }
-  }
 }
 
 #include "lib/runtime/cpu_gemm_kernel.inc"

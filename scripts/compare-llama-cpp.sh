@@ -13,7 +13,9 @@
 # bandwidth (4 streams a thread) that bounds decode. Prints the medians over the rounds as a table.
 # Cache: CACE_BENCH_CACHE (default ~/.cache/cace). llama.cpp is built natively for this processor
 # with AMX turned off (its AMX Q8_0 kernel dies with SIGILL where the tiles are not usable); the
-# table's heading says which build ran.
+# table's heading says which build ran. llama.cpp runs with OMP_WAIT_POLICY=passive: with its default
+# (OpenMP threads spinning) its two-thread decode falls to about 2 tokens/s on a machine that other
+# processes share (its threads wait at barriers for a descheduled thread), which would flatter cace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=3 threads="1 2" types="F32 F16 Q8_0" models="smollm2 tiny" batch=1 build=build/dev
@@ -43,6 +45,7 @@ if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
 fi
 py=$venv/bin/python
 helper=scripts/compare/llama_speed.py
+export OMP_WAIT_POLICY=passive
 
 . /root/.ccache.env 2>/dev/null || true
 if [[ ! -f $build/CMakeCache.txt ]]; then
@@ -82,6 +85,7 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 record() { echo "$1 $2 $3 $4 $5 $6" >> "$results"; echo "  $1 $2 threads=$3 $4 $5: $6"; }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((round = 1; round <= rounds; ++round)); do
   echo "round $round of $rounds"
   for t in $threads; do
@@ -107,9 +111,11 @@ for ((round = 1; round <= rounds; ++round)); do
 done
 
 echo
-echo "llama.cpp: llama-cpp-python $llama_version built from source, CMAKE_ARGS $llama_cmake;" \
+echo "llama.cpp: llama-cpp-python $llama_version built from source, CMAKE_ARGS $llama_cmake," \
+     "OMP_WAIT_POLICY=passive;" \
      "cace: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'), $(uname -m)," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs"
 echo "tokens/s; prefill: 512-token prompt; decode: 128 tokens after a 64-token prompt, batch 1;"
 echo "cace/bound: cace's decode over the memory-bandwidth bound; b8, b32: cace's decode at 8 and 32 sequences"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share this machine: compare ratios, not figures)"
 "$py" scripts/compare/table.py < "$results"

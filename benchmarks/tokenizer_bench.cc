@@ -1,4 +1,4 @@
-// Tokenizer throughput on the four real vocabularies of ../shared/tokenizers: encoding source
+// Tokenizer throughput on the four real vocabularies of data/tokenizers: encoding source
 // code (words repeat, so most pre-tokens come from the BPE cache) beside encoding text whose
 // words never repeat (every pre-token runs the merge loop), and decoding / streaming ids back.
 //
@@ -21,7 +21,7 @@ const char* const kVocabs[] = {"deepseek-coder", "starcoder", "gpt-2", "llama-sp
 
 std::unique_ptr<Tokenizer> Load(int index) {
   const std::string path =
-      std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + kVocabs[index] + ".gguf";
+      std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + kVocabs[index] + ".gguf";
   auto tokenizer = LoadTokenizer(path);
   return tokenizer.ok() ? *std::move(tokenizer) : nullptr;
 }
@@ -58,7 +58,7 @@ std::string FreshWordsText() {
 void Encode(benchmark::State& state, const std::string& text) {
   const auto tokenizer = Load(static_cast<int>(state.range(0)));
   if (!tokenizer) {
-    state.SkipWithError("cannot load the vocabulary from ../shared/tokenizers");
+    state.SkipWithError("cannot load the vocabulary from data/tokenizers");
     return;
   }
   state.SetLabel(kVocabs[state.range(0)]);
@@ -82,7 +82,7 @@ void BM_EncodeFreshWords(benchmark::State& state) {
   // Each iteration must miss the cache, so every iteration gets text never seen before.
   const auto tokenizer = Load(static_cast<int>(state.range(0)));
   if (!tokenizer) {
-    state.SkipWithError("cannot load the vocabulary from ../shared/tokenizers");
+    state.SkipWithError("cannot load the vocabulary from data/tokenizers");
     return;
   }
   state.SetLabel(kVocabs[state.range(0)]);
@@ -108,7 +108,7 @@ void BM_EncodeFreshWords(benchmark::State& state) {
 void BM_Decode(benchmark::State& state) {
   const auto tokenizer = Load(static_cast<int>(state.range(0)));
   if (!tokenizer) {
-    state.SkipWithError("cannot load the vocabulary from ../shared/tokenizers");
+    state.SkipWithError("cannot load the vocabulary from data/tokenizers");
     return;
   }
   state.SetLabel(kVocabs[state.range(0)]);

@@ -8,7 +8,7 @@
 namespace cace {
 namespace {
 
-const std::string kTraces = CACE_SHARED_DIR "/traces/";
+const std::string kTraces = CACE_DATA_DIR "/traces/";
 
 std::vector<FleetModel> Fleet() {
   return *ReadFleetCsv(CACE_SOURCE_DIR "/examples/fleets/l40s_code_fleet.csv");

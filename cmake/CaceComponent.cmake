@@ -33,7 +33,7 @@ function(cace_add_test name)
   target_link_libraries(${name} PRIVATE cace_catch_main ${ARG_DEPS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_definitions(${name} PRIVATE
-    CACE_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared" CACE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    CACE_DATA_DIR="${PROJECT_SOURCE_DIR}/data" CACE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   cace_set_warnings(${name})
   catch_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES TIMEOUT 600)
 endfunction()

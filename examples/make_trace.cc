@@ -31,8 +31,8 @@ constexpr std::string_view kUsage =
 struct Flags {
   std::string out;
   std::string fleet = CACE_SOURCE_DIR "/examples/fleets/l40s_code_fleet.csv";
-  std::string azure_code = CACE_SHARED_DIR "/traces/azure_llm_2023_code.csv";
-  std::string azure_conv = CACE_SHARED_DIR "/traces/azure_llm_2023_conv.csv";
+  std::string azure_code = CACE_DATA_DIR "/traces/azure_llm_2023_code.csv";
+  std::string azure_conv = CACE_DATA_DIR "/traces/azure_llm_2023_conv.csv";
   std::string mooncake;
   bool synthetic = false;
   double duration = 3600;

@@ -28,7 +28,7 @@
 
 ABSL_FLAG(std::string, trace, "", "trace in the documented CSV format (default: the Azure 2023 hour)");
 ABSL_FLAG(std::string, fleet, CACE_SOURCE_DIR "/examples/fleets/l40s_code_fleet.csv", "fleet CSV");
-ABSL_FLAG(std::string, shared, CACE_SHARED_DIR, "folder holding traces/ (the public traces)");
+ABSL_FLAG(std::string, data, CACE_DATA_DIR, "folder holding traces/ (the public traces, data/ of the repository)");
 ABSL_FLAG(std::string, gpu, "l40s", "accelerator: h100, l40s or a10");
 ABSL_FLAG(double, budget_gb, 0, "memory budget in GB (default: the accelerator's memory less 2 GB)");
 ABSL_FLAG(double, rate_scale, 0.125,
@@ -68,7 +68,7 @@ std::vector<std::string> ChosenPolicies() {
 
 ScenarioOptions ChosenScenario() {
   ScenarioOptions options;
-  options.shared_dir = absl::GetFlag(FLAGS_shared);
+  options.data_dir = absl::GetFlag(FLAGS_data);
   options.fleet_path = absl::GetFlag(FLAGS_fleet);
   options.trace_path = absl::GetFlag(FLAGS_trace);
   options.accelerator = absl::GetFlag(FLAGS_gpu);

@@ -30,9 +30,9 @@ absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options) {
   std::vector<TraceRequest> trace;
   std::string trace_name;
   if (options.trace_path.empty()) {
-    auto code = ReadAzureTrace(options.shared_dir + "/traces/azure_llm_2023_code.csv");
+    auto code = ReadAzureTrace(options.data_dir + "/traces/azure_llm_2023_code.csv");
     if (!code.ok()) return code.status();
-    auto conv = ReadAzureTrace(options.shared_dir + "/traces/azure_llm_2023_conv.csv");
+    auto conv = ReadAzureTrace(options.data_dir + "/traces/azure_llm_2023_conv.csv");
     if (!conv.ok()) return conv.status();
     AssignmentOptions assignment{
         .seed = options.seed, .sessions = options.sessions, .rate_scale = options.rate_scale};

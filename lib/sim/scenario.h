@@ -19,7 +19,7 @@ namespace cace {
 inline constexpr std::uint64_t kRuntimeReserveBytes = 2'000'000'000;
 
 struct ScenarioOptions {
-  std::string shared_dir;        // holds traces/ (the public traces)
+  std::string data_dir;        // holds traces/ (the public traces)
   std::string fleet_path;        // fleet CSV
   std::string trace_path;        // a trace in the documented format; empty: the Azure 2023 hour
   std::string accelerator = "l40s";

@@ -1,4 +1,4 @@
-// Fuzzes encoding and decoding with the four real vocabularies of ../shared/tokenizers. The first
+// Fuzzes encoding and decoding with the four real vocabularies of data/tokenizers. The first
 // byte picks the vocabulary and the options; the rest is the text. Checks, beyond not crashing:
 // every id is in the vocabulary; with added tokens not parsed, decoding gives the text back
 // (ill-formed UTF-8 as U+FFFD); streaming decode joins to the whole decode; every pre-tokenizer
@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kVocabs[] = {"deepseek-coder", "starcoder", "gpt-2", "llama-spm"};
 
 std::unique_ptr<Tokenizer> Load(const char* name) {
-  const std::string path = std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
+  const std::string path = std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
   auto tokenizer = LoadTokenizer(path);
   if (!tokenizer.ok()) std::abort();
   return *std::move(tokenizer);

@@ -226,7 +226,7 @@ TEST_CASE("GGUF: every bad file is a clear error naming the field") {
 
 TEST_CASE("GGUF: the real tokenizer vocabularies of code models parse") {
   for (const char* name : {"deepseek-coder", "starcoder", "gpt-2", "llama-spm"}) {
-    const std::string path = std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
+    const std::string path = std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
     INFO(path);
     auto file = GgufFile::Open(path);
     REQUIRE(file.ok());

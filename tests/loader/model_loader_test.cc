@@ -191,7 +191,7 @@ TEST_CASE("bad model files are clear errors and leave the pool as it was") {
     expect_error(dir.File("m.gguf"), "truncated file?");
   }
   SECTION("GGUF without model metadata") {
-    expect_error(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-starcoder.gguf",
+    expect_error(std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-starcoder.gguf",
                  "unsupported architecture \"starcoder2\"");
   }
   SECTION("missing config.json") {

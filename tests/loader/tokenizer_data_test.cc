@@ -8,7 +8,7 @@
 namespace cace {
 namespace {
 
-std::string Vocab(const char* name) { return std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf"; }
+std::string Vocab(const char* name) { return std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf"; }
 
 TEST_CASE("tokenizer data of DeepSeek-Coder from GGUF") {
   auto file = GgufFile::Open(Vocab("deepseek-coder"));

@@ -14,7 +14,7 @@ namespace {
 using Ids = std::vector<TokenId>;
 
 std::unique_ptr<Tokenizer> Shared(const std::string& name) {
-  auto t = LoadTokenizer(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf");
+  auto t = LoadTokenizer(std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf");
   REQUIRE(t.ok());
   return *std::move(t);
 }

@@ -7,7 +7,7 @@ tokenizer.json reader (cace_tokenize --vocab FILE --batch):
   * byte-level BPEs trained here on a fixed code corpus, one per pre-tokenizer family (GPT-2,
     StarCoder, DeepSeek-Coder, DeepSeek LLM, Llama 3, Qwen2), with FIM and end-of-text special
     tokens;
-  * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of ../shared/tokenizers, read from
+  * the real DeepSeek-Coder, StarCoder and GPT-2 vocabularies of data/tokenizers, read from
     their GGUF files with the `gguf` package and given their model's pre-tokenizer;
   * the Llama SentencePiece vocabulary as Hugging Face's Llama tokenizer; cace reads it once from
     the GGUF (scores) and once from the tokenizer.json (ranked merges).
@@ -158,16 +158,16 @@ def nfc_stress_texts(count, seed):
             for _ in range(count)]
 
 
-def vocab_test_texts(shared):
-    path = os.path.join(shared, 'tokenizers', 'ggml-vocab-gpt-2.gguf.inp')
+def vocab_test_texts(data):
+    path = os.path.join(data, 'tokenizers', 'ggml-vocab-gpt-2.gguf.inp')
     if not os.path.exists(path):
         return []
     with open(path, encoding='utf-8') as f:
         return f.read().split('\n__ggml_vocab_test__\n')[:-1]
 
 
-def corpus(shared):
-    texts = (CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(shared) + random_texts(300, 5) +
+def corpus(data):
+    texts = (CODE + UNICODE + WHITESPACE + FIM + vocab_test_texts(data) + random_texts(300, 5) +
              nfc_stress_texts(200, 3))
     # Whole files as one text too: longer inputs, many pieces.
     texts.append(''.join(CODE))
@@ -254,11 +254,11 @@ def trained_tokenizers(tk):
         yield f'trained-{name}', tok
 
 
-def gguf_tokenizers(tk, gguf, shared):
-    """The real vocabularies of ../shared/tokenizers as Hugging Face tokenizers."""
+def gguf_tokenizers(tk, gguf, data):
+    """The real vocabularies of data/tokenizers as Hugging Face tokenizers."""
     pres = pre_tokenizers(tk)
     for name in ['deepseek-coder', 'starcoder', 'gpt-2']:
-        path = os.path.join(shared, 'tokenizers', f'ggml-vocab-{name}.gguf')
+        path = os.path.join(data, 'tokenizers', f'ggml-vocab-{name}.gguf')
         reader = gguf.GGUFReader(path)
 
         def field(key):
@@ -281,11 +281,11 @@ def gguf_tokenizers(tk, gguf, shared):
         yield f'gguf-{name}', tok
 
 
-def spm_tokenizer(tk, gguf, shared):
+def spm_tokenizer(tk, gguf, data):
     """The Llama SentencePiece vocabulary as Hugging Face's Llama tokenizer (BPE with byte
     fallback, ▁ for spaces), its merges ranked by the score of the piece they make, as
     Hugging Face's SentencePiece converter does."""
-    path = os.path.join(shared, 'tokenizers', 'ggml-vocab-llama-spm.gguf')
+    path = os.path.join(data, 'tokenizers', 'ggml-vocab-llama-spm.gguf')
     reader = gguf.GGUFReader(path)
     f = reader.fields['tokenizer.ggml.tokens']
     tokens = [bytes(f.parts[i]).decode('utf-8') for i in f.data]
@@ -377,7 +377,7 @@ def compare(name, tok, texts, cli, work, cace_vocab=None, ties=frozenset()):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--cli', required=True, help='path of cace_tokenize')
-    ap.add_argument('--shared', required=True, help='the shared/ folder')
+    ap.add_argument('--data', required=True, help='the data/ folder of the repository')
     ap.add_argument('--work', required=True, help='scratch folder (also holds pip installs)')
     args = ap.parse_args()
 
@@ -388,7 +388,7 @@ def main():
               'install it (no PyPI access?); the reference comparison did not run.')
         return SKIP
     print(f'Hugging Face tokenizers {tk.__version__}')
-    texts = corpus(args.shared)
+    texts = corpus(args.data)
     ok = True
     for name, tok in trained_tokenizers(tk):
         ok &= compare(name, tok, texts, args.cli, args.work)
@@ -397,9 +397,9 @@ def main():
         print('SKIP (part): the `gguf` package is not available, so the real vocabularies were '
               'not compared with Hugging Face; the trained ones above were.')
     else:
-        for name, tok in gguf_tokenizers(tk, gguf, args.shared):
+        for name, tok in gguf_tokenizers(tk, gguf, args.data):
             ok &= compare(name, tok, texts, args.cli, args.work)
-        tok, gguf_path, ties = spm_tokenizer(tk, gguf, args.shared)
+        tok, gguf_path, ties = spm_tokenizer(tk, gguf, args.data)
         ok &= compare('gguf-llama-spm', tok, texts, args.cli, args.work, cace_vocab=gguf_path,
                       ties=ties)
         ok &= compare('json-llama-spm', tok, texts, args.cli, args.work)

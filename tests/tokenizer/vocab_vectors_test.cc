@@ -1,4 +1,4 @@
-// The test vectors beside the real vocabularies in ../shared/tokenizers: each text of NAME.inp
+// The test vectors beside the real vocabularies in data/tokenizers: each text of NAME.inp
 // (separated by "\n__ggml_vocab_test__\n") and the ids its model's Hugging Face tokenizer gave,
 // without BOS, one line of NAME.out per text.
 #include <catch2/catch.hpp>
@@ -54,7 +54,7 @@ std::unique_ptr<Tokenizer> LoadVocab(const std::string& gguf_path) {
 }
 
 void CheckVectors(const std::string& name) {
-  const std::string base = std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
+  const std::string base = std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf";
   const auto tokenizer = LoadVocab(base);
   const auto texts = ReadTexts(base + ".inp");
   const auto expected = ReadIds(base + ".out");
@@ -86,15 +86,15 @@ TEST_CASE("llama-spm vocabulary matches its test vectors") { CheckVectors("llama
 
 TEST_CASE("Concurrent encodes give the ids of a single thread") {
   const auto tokenizer =
-      LoadVocab(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf");
+      LoadVocab(std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf");
   const auto texts =
-      ReadTexts(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf.inp");
+      ReadTexts(std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf.inp");
   std::vector<std::vector<TokenId>> expected;
   for (const std::string& text : texts) expected.push_back(tokenizer->Encode(text));
   // Each thread walks the texts from its own start, so the shared BPE cache is read and filled
   // from all threads at once; a fresh tokenizer makes the cache start empty.
   const auto fresh =
-      LoadVocab(std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf");
+      LoadVocab(std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-deepseek-coder.gguf");
   std::vector<int> mismatches(4, 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -112,7 +112,7 @@ TEST_CASE("Concurrent encodes give the ids of a single thread") {
 }
 
 TEST_CASE("Vocabularies expose their FIM and special tokens") {
-  const std::string dir = std::string(CACE_SHARED_DIR) + "/tokenizers/ggml-vocab-";
+  const std::string dir = std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-";
   const auto deepseek = LoadVocab(dir + "deepseek-coder.gguf");
   CHECK(deepseek->fim().prefix == 32016);  // <｜fim▁begin｜>
   CHECK(deepseek->fim().suffix == 32015);  // <｜fim▁hole｜>

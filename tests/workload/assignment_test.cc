@@ -10,7 +10,7 @@
 namespace cace {
 namespace {
 
-const std::string kTraces = CACE_SHARED_DIR "/traces/";
+const std::string kTraces = CACE_DATA_DIR "/traces/";
 
 std::vector<FleetModel> ExampleFleet() {
   absl::StatusOr<std::vector<FleetModel>> fleet =

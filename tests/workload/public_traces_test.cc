@@ -10,7 +10,7 @@ namespace {
 
 using testing::TempFile;
 
-const std::string kTraces = CACE_SHARED_DIR "/traces/";
+const std::string kTraces = CACE_DATA_DIR "/traces/";
 
 std::uint32_t MedianOutput(const std::vector<RawRequest>& requests) {
   std::vector<std::uint32_t> outputs;

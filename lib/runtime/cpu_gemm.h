@@ -1,13 +1,14 @@
 // The CPU backend's matrix product over a range of weight rows: y[t][r] = dot(W row r, x[t]) for
 // every token t, in F32 (the weights widened exactly, as DequantizeRow widens them). One kernel
 // serves decode (one token, or a batch of sequences) and prefill (a whole prompt):
-//  - rows are taken four at a time (four memory streams per thread, each row read once per
-//    block of tokens) and, unless stored as F32, widened into per-thread scratch with vector code;
-//  - tokens are taken a register tile at a time (6 with AVX-512, 2 with AVX2): every weight vector
-//    loaded feeds tile x 4 fused multiply-adds, and four partial sums per token are reduced
-//    together at the end of the row;
-//  - tokens are split into blocks whose activations stay in the core's L2 cache while every row
-//    group passes over them, so the weights are read (and widened) once per block.
+//  - up to 8 tokens (4 with AVX2): four rows a quarter of the range apart are read as stored, side
+//    by side (four memory streams per thread, prefetched a few rows ahead), widened in registers,
+//    each row once per step;
+//  - more: rows are widened into per-thread scratch 64 at a time (a panel in L2), once per block of
+//    tokens whose activations stay in L2; each tile of tokens is loaded into L1 once per panel;
+//  - a register tile is 6 tokens x 4 rows with AVX-512 (2 x 4 with AVX2): every weight vector
+//    loaded feeds tile x 4 fused multiply-adds, and the four partial sums of a token are reduced
+//    together at the end of the row.
 // The vector set is chosen per call (DetectedCpuIsa() in the backend; tests run every set the
 // processor has). Sums are reordered against kmath's dot products, nothing else differs.
 #ifndef CACE_LIB_RUNTIME_CPU_GEMM_H_

@@ -19,8 +19,9 @@
 #include <vector>
 
 #include "benchmarks/read_bandwidth.h"
+#include "cace/memory_pool.h"
 #include "lib/runtime/cpu_backend.h"
-#include "lib/runtime/weights_loader.h"
+#include "lib/runtime/model_instance.h"
 
 namespace {
 
@@ -69,11 +70,15 @@ int main(int argc, char** argv) {
   if (prompt < 0) prompt = what == "prefill" ? 512 : 64;
   if (prompt < 1) return Fail("--prompt must be positive");
 
-  auto weights = cace::LoadGgufModel(gguf);
-  if (!weights.ok()) return Fail(std::string(weights.status().message()));
-  auto made = cace::CpuBackend::Create(*weights, {.threads = threads});
-  if (!made.ok()) return Fail(std::string(made.status().message()));
-  cace::CpuBackend& backend = **made;
+  // The one load path (LoadModelInstance into a host pool), as the engine loads models; the KV
+  // caches come from the backend's own buffers.
+  auto plan = cace::PlanModelInstance(gguf, cace::MemoryKind::kHost);
+  if (!plan.ok()) return Fail(std::string(plan.status().message()));
+  auto arena = cace::CreateHostArena(plan->weight_bytes + (std::uint64_t{64} << 20));
+  if (!arena.ok()) return Fail(std::string(arena.status().message()));
+  auto model = cace::LoadModelInstance(gguf, **arena, {.owner = "speed", .cpu = {.threads = threads}});
+  if (!model.ok()) return Fail(std::string(model.status().message()));
+  cace::Backend& backend = (*model)->backend();
   const std::int64_t capacity = prompt + (what == "decode" ? steps : 0);
   if (capacity > backend.shape().max_positions) return Fail("the model's context is shorter than prompt + steps");
   const std::vector<std::int32_t> tokens = Tokens(prompt, backend.shape().vocab_size);
@@ -103,7 +108,7 @@ int main(int argc, char** argv) {
   }
   // Read over a buffer as large as the weights: a model smaller than the last-level cache (480 MiB
   // on the Xeon this was tuned on) is read partly from it, and its bound must say so.
-  const double bytes = static_cast<double>((*weights)->BytesReadPerToken());
+  const double bytes = static_cast<double>((*model)->weights().BytesReadPerToken());
   cace::ThreadPool pool(threads);
   const double bandwidth = cace::bench::MeasureReadBandwidth(&pool, static_cast<std::size_t>(bytes), 3);
   std::vector<std::int32_t> next(static_cast<std::size_t>(batch), 17);

@@ -1,5 +1,7 @@
-// Host side of the CUDA backend: owns the device copies of the weights, the activation buffers and
-// the cuBLAS handle, and turns every CUDA and cuBLAS error into an absl::Status.
+// Host side of the CUDA backend: reads the weights where the loader put them in the device pool
+// (BF16 matrices, F32 vectors), takes KV caches from a pool, owns the activation buffers and the
+// cuBLAS handle, and turns every CUDA and cuBLAS error into an absl::Status. Parallel to
+// lib/runtime/cpu_backend.cc: the same steps in the same order.
 #include "cuda/cuda_backend.h"
 
 #include <cublas_v2.h>
@@ -12,8 +14,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "cuda/runtime_kernels.h"
-#include "lib/loader/quant_blocks.h"
-#include "lib/runtime/cpu_matmul.h"
 
 namespace cace {
 namespace {
@@ -52,60 +52,36 @@ class DeviceBuffer {
   }
   template <typename T>
   T* as() const { return static_cast<T*>(ptr_); }
+  std::size_t bytes() const { return bytes_; }
 
  private:
   void* ptr_ = nullptr;
   std::size_t bytes_ = 0;
 };
 
-struct DeviceLayer {
-  float *attn_norm, *ffn_norm, *bq = nullptr, *bk = nullptr, *bv = nullptr;
-  std::uint16_t *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;  // BF16, row-major [out][in]
-};
+// A BF16 matrix view as the GEMMs take it (a device pointer, row-major [out][in]).
+const std::uint16_t* Bf16(const WeightMatrix& m) { return reinterpret_cast<const std::uint16_t*>(m.data); }
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(std::shared_ptr<const ModelWeights> weights, int device) : weights_(std::move(weights)), device_(device) {}
+  CudaBackend(std::shared_ptr<const ModelWeights> weights, const CudaBackendOptions& options)
+      : weights_(std::move(weights)), device_(options.device), kv_owner_(options.kv_owner) {}
   ~CudaBackend() override {
     cudaSetDevice(device_);
     if (cublas_) cublasDestroy(cublas_);
     if (stream_) cudaStreamDestroy(stream_);
-    for (void* p : allocations_) cudaFree(p);
   }
 
   absl::Status Init() {
     CACE_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(device_), "cudaSetDevice"));
     CACE_RETURN_IF_ERROR(CudaStatus(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"));
     CACE_RETURN_IF_ERROR(CublasStatus(cublasCreate(&cublas_), "cublasCreate"));
-    CACE_RETURN_IF_ERROR(CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream"));
-    const ModelWeights& w = *weights_;
-    CACE_RETURN_IF_ERROR(UploadMatrix(w.embedding, &embedding_));
-    if (w.lm_head.data == w.embedding.data) {
-      lm_head_ = embedding_;  // tied embeddings: one copy on the device
-    } else {
-      CACE_RETURN_IF_ERROR(UploadMatrix(w.lm_head, &lm_head_));
-    }
-    CACE_RETURN_IF_ERROR(UploadVector(w.final_norm, w.shape.dim, &final_norm_));
-    for (const LayerWeights& l : w.layers) {
-      DeviceLayer d;
-      CACE_RETURN_IF_ERROR(UploadVector(l.attn_norm, w.shape.dim, &d.attn_norm));
-      CACE_RETURN_IF_ERROR(UploadVector(l.ffn_norm, w.shape.dim, &d.ffn_norm));
-      if (l.bq) {
-        CACE_RETURN_IF_ERROR(UploadVector(l.bq, w.shape.q_dim(), &d.bq));
-        CACE_RETURN_IF_ERROR(UploadVector(l.bk, w.shape.kv_dim(), &d.bk));
-        CACE_RETURN_IF_ERROR(UploadVector(l.bv, w.shape.kv_dim(), &d.bv));
-      }
-      for (auto [src, dst] : {std::pair{&l.wq, &d.wq}, {&l.wk, &d.wk}, {&l.wv, &d.wv}, {&l.wo, &d.wo},
-                              {&l.w_gate, &d.w_gate}, {&l.w_up, &d.w_up}, {&l.w_down, &d.w_down}}) {
-        CACE_RETURN_IF_ERROR(UploadMatrix(*src, dst));
-      }
-      layers_.push_back(d);
-    }
-    return CudaStatus(cudaStreamSynchronize(stream_), "upload");
+    return CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream");
   }
 
   std::string_view name() const override { return "cuda"; }
   const LlamaShape& shape() const override { return weights_->shape; }
+  std::uint64_t weight_bytes() const override { return weights_->held_bytes; }
 
   absl::StatusOr<std::unique_ptr<KvCache>> NewSequence(std::int64_t capacity, MemoryPool* pool) override {
     const LlamaShape& s = shape();
@@ -116,7 +92,7 @@ class CudaBackend final : public Backend {
     const KvLayout layout{s.n_layers, capacity, s.kv_dim()};
     std::unique_ptr<KvCache> cache;
     if (pool != nullptr) {
-      auto made = KvCache::FromPool(pool, MemoryKind::kDevice, layout, "kv:cuda");
+      auto made = KvCache::FromPool(pool, MemoryKind::kDevice, layout, kv_owner_);
       if (!made.ok()) return made.status();
       cache = *std::move(made);
     } else {
@@ -129,41 +105,13 @@ class CudaBackend final : public Backend {
         cudaFree(p);
       });
     }
-    cache->set_owner_tag(this);
+    Adopt(*cache);
     return cache;
   }
 
   absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) override;
 
  private:
-  template <typename T>
-  absl::Status Alloc(std::size_t count, T** out) {
-    void* p = nullptr;
-    CACE_RETURN_IF_ERROR(CudaStatus(cudaMalloc(&p, count * sizeof(T)), "cudaMalloc of weights"));
-    allocations_.push_back(p);
-    *out = static_cast<T*>(p);
-    return absl::OkStatus();
-  }
-
-  // Any stored type -> BF16 on the device, one row at a time through F32.
-  absl::Status UploadMatrix(const WeightMatrix& m, std::uint16_t** out) {
-    const std::size_t rows = static_cast<std::size_t>(m.rows), cols = static_cast<std::size_t>(m.cols);
-    CACE_RETURN_IF_ERROR(Alloc(rows * cols, out));
-    std::vector<float> row(cols);
-    std::vector<std::uint16_t> host(rows * cols);
-    for (std::size_t r = 0; r < rows; ++r) {
-      DequantizeRow(m, static_cast<std::int64_t>(r), row.data());
-      for (std::size_t c = 0; c < cols; ++c) host[r * cols + c] = quant::FloatToBf16(row[c]);
-    }
-    return CudaStatus(cudaMemcpy(*out, host.data(), host.size() * 2, cudaMemcpyHostToDevice), "upload of a matrix");
-  }
-
-  absl::Status UploadVector(const float* v, std::int64_t n, float** out) {
-    CACE_RETURN_IF_ERROR(Alloc(static_cast<std::size_t>(n), out));
-    return CudaStatus(cudaMemcpy(*out, v, static_cast<std::size_t>(n) * sizeof(float), cudaMemcpyHostToDevice),
-                      "upload of a vector");
-  }
-
   // y[n][rows] = x[n][cols] . W[rows][cols]^T with x converted to BF16 first.
   absl::Status Gemm(const std::uint16_t* w, std::int64_t rows, std::int64_t cols, const float* x, std::int64_t n,
                     float* y) {
@@ -177,31 +125,29 @@ class CudaBackend final : public Backend {
                         "cublasGemmEx");
   }
 
-  absl::Status Layer(const DeviceLayer& l, int layer, int n);
+  absl::Status Layer(const LayerWeights& l, int layer, int n);
 
   std::shared_ptr<const ModelWeights> weights_;
   int device_;
+  std::string kv_owner_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
-  std::vector<void*> allocations_;
-  std::uint16_t* embedding_ = nullptr;
-  std::uint16_t* lm_head_ = nullptr;
-  float* final_norm_ = nullptr;
-  std::vector<DeviceLayer> layers_;
   // Activations, sized for the largest batch seen (n tokens).
   DeviceBuffer tokens_, slots_, rows_, x_, xb_, xb2_, q_, k_, v_, att_, hb_, hb2_, x_bf16_, logits_;
 };
 
-absl::Status CudaBackend::Layer(const DeviceLayer& l, int layer, int n) {
+// The views are read at every pass, as the CPU backend does, so weights re-pointed after the pool
+// moved them (ModelInstance::Rebind) are used from the next pass on.
+absl::Status CudaBackend::Layer(const LayerWeights& l, int layer, int n) {
   const LlamaShape& s = shape();
   const int dim = static_cast<int>(s.dim), q_dim = static_cast<int>(s.q_dim()), kv_dim = static_cast<int>(s.kv_dim());
   const int ffn = static_cast<int>(s.ffn_dim), hd = static_cast<int>(s.head_dim);
   const auto* slots = slots_.as<cuda::TokenSlot>();
   // Attention sub-layer.
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), nullptr, l.attn_norm, n, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
-  CACE_RETURN_IF_ERROR(Gemm(l.wq, q_dim, dim, xb_.as<float>(), n, q_.as<float>()));
-  CACE_RETURN_IF_ERROR(Gemm(l.wk, kv_dim, dim, xb_.as<float>(), n, k_.as<float>()));
-  CACE_RETURN_IF_ERROR(Gemm(l.wv, kv_dim, dim, xb_.as<float>(), n, v_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wq), q_dim, dim, xb_.as<float>(), n, q_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wk), kv_dim, dim, xb_.as<float>(), n, k_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wv), kv_dim, dim, xb_.as<float>(), n, v_.as<float>()));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(q_.as<float>(), l.bq, n, q_dim, stream_), "AddBias"));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(k_.as<float>(), l.bk, n, kv_dim, stream_), "AddBias"));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::AddBias(v_.as<float>(), l.bv, n, kv_dim, stream_), "AddBias"));
@@ -211,14 +157,14 @@ absl::Status CudaBackend::Layer(const DeviceLayer& l, int layer, int n) {
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::StoreKv(k_.as<float>(), v_.as<float>(), slots, n, layer, kv_dim, stream_), "StoreKv"));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::Attention(q_.as<float>(), slots, n, layer, static_cast<int>(s.n_heads),
                                                   static_cast<int>(s.n_kv_heads), hd, att_.as<float>(), stream_), "Attention"));
-  CACE_RETURN_IF_ERROR(Gemm(l.wo, dim, q_dim, att_.as<float>(), n, xb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.wo), dim, q_dim, att_.as<float>(), n, xb2_.as<float>()));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::Add(x_.as<float>(), xb2_.as<float>(), std::int64_t{n} * dim, stream_), "Add"));
   // MLP sub-layer.
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), nullptr, l.ffn_norm, n, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
-  CACE_RETURN_IF_ERROR(Gemm(l.w_gate, ffn, dim, xb_.as<float>(), n, hb_.as<float>()));
-  CACE_RETURN_IF_ERROR(Gemm(l.w_up, ffn, dim, xb_.as<float>(), n, hb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.w_gate), ffn, dim, xb_.as<float>(), n, hb_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.w_up), ffn, dim, xb_.as<float>(), n, hb2_.as<float>()));
   CACE_RETURN_IF_ERROR(CudaStatus(cuda::SiluMul(hb_.as<float>(), hb2_.as<float>(), std::int64_t{n} * ffn, stream_), "SiluMul"));
-  CACE_RETURN_IF_ERROR(Gemm(l.w_down, dim, ffn, hb_.as<float>(), n, xb2_.as<float>()));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(l.w_down), dim, ffn, hb_.as<float>(), n, xb2_.as<float>()));
   return CudaStatus(cuda::Add(x_.as<float>(), xb2_.as<float>(), std::int64_t{n} * dim, stream_), "Add");
 }
 
@@ -251,16 +197,24 @@ absl::Status CudaBackend::Forward(std::span<const SequenceStep> steps, LogitsMod
   }
   CACE_RETURN_IF_ERROR(x_bf16_.Reserve(un * widest * 2));
   CACE_RETURN_IF_ERROR(logits_.Reserve(rows.size() * static_cast<std::size_t>(s.vocab_size) * f));
+  std::uint64_t workspace = 0;
+  for (const DeviceBuffer* buf : {&tokens_, &slots_, &rows_, &x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_,
+                                  &x_bf16_, &logits_}) {
+    workspace += buf->bytes();
+  }
+  set_workspace_bytes(workspace);
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(tokens_.as<void>(), tokens.data(), un * 4, cudaMemcpyHostToDevice, stream_), "copy of tokens"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(slots_.as<void>(), slots.data(), un * sizeof(cuda::TokenSlot), cudaMemcpyHostToDevice, stream_), "copy of slots"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(rows_.as<void>(), rows.data(), rows.size() * 4, cudaMemcpyHostToDevice, stream_), "copy of rows"));
 
   const int dim = static_cast<int>(s.dim);
-  CACE_RETURN_IF_ERROR(CudaStatus(cuda::Embedding(embedding_, tokens_.as<std::int32_t>(), static_cast<int>(n), dim, x_.as<float>(), stream_), "Embedding"));
-  for (std::size_t l = 0; l < layers_.size(); ++l) CACE_RETURN_IF_ERROR(Layer(layers_[l], static_cast<int>(l), static_cast<int>(n)));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::Embedding(Bf16(weights_->embedding), tokens_.as<std::int32_t>(), static_cast<int>(n), dim, x_.as<float>(), stream_), "Embedding"));
+  for (std::size_t l = 0; l < weights_->layers.size(); ++l) {
+    CACE_RETURN_IF_ERROR(Layer(weights_->layers[l], static_cast<int>(l), static_cast<int>(n)));
+  }
   const int n_out = static_cast<int>(rows.size());
-  CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), rows_.as<std::int32_t>(), final_norm_, n_out, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
-  CACE_RETURN_IF_ERROR(Gemm(lm_head_, s.vocab_size, s.dim, xb_.as<float>(), n_out, logits_.as<float>()));
+  CACE_RETURN_IF_ERROR(CudaStatus(cuda::RmsNorm(x_.as<float>(), rows_.as<std::int32_t>(), weights_->final_norm, n_out, dim, s.rms_eps, xb_.as<float>(), stream_), "RmsNorm"));
+  CACE_RETURN_IF_ERROR(Gemm(Bf16(weights_->lm_head), s.vocab_size, s.dim, xb_.as<float>(), n_out, logits_.as<float>()));
   logits->resize(rows.size() * static_cast<std::size_t>(s.vocab_size));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(logits->data(), logits_.as<void>(), logits->size() * f, cudaMemcpyDeviceToHost, stream_), "copy of logits"));
   CACE_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream_), "forward"));
@@ -274,6 +228,17 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(std::shared_ptr<const
                                                            CudaBackendOptions options) {
   if (weights == nullptr) return absl::InvalidArgumentError("cuda backend: no weights given");
   CACE_RETURN_IF_ERROR(ValidateWeights(*weights));
+  if (weights->memory != MemoryKind::kDevice) {
+    return absl::InvalidArgumentError("cuda backend: the weights are in host memory; load them into a device pool");
+  }
+  for (const WeightMatrix* m : {&weights->embedding, &weights->lm_head}) {
+    if (m->dtype != DType::kBF16) return absl::InvalidArgumentError("cuda backend: matrices must be stored as BF16");
+  }
+  for (const LayerWeights& l : weights->layers) {
+    for (const WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+      if (m->dtype != DType::kBF16) return absl::InvalidArgumentError("cuda backend: matrices must be stored as BF16");
+    }
+  }
   int count = 0;
   if (cudaError_t err = cudaGetDeviceCount(&count); err != cudaSuccess || count == 0) {
     return absl::UnavailableError(absl::StrCat("cuda backend: no CUDA device (",
@@ -285,7 +250,7 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(std::shared_ptr<const
   if (weights->shape.head_dim > 256) {
     return absl::InvalidArgumentError("cuda backend: head_dim above 256 is not supported by the attention kernel");
   }
-  auto backend = std::make_unique<CudaBackend>(std::move(weights), options.device);
+  auto backend = std::make_unique<CudaBackend>(std::move(weights), options);
   CACE_RETURN_IF_ERROR(backend->Init());
   return std::unique_ptr<Backend>(std::move(backend));
 }

@@ -1,5 +1,5 @@
 // Loads a model (GGUF file, or Hugging Face folder with config.json and safetensors) into a host
-// arena through ModelLoader, and writes every tensor dequantized to f32 as OUT/<name>.f32 (raw,
+// arena through ModelLoader, and writes every tensor of the Llama table dequantized to f32 as OUT/<name>.f32 (raw,
 // little endian) plus OUT/tensors.txt ("name dtype dim,dim,..." per line). Used by the reference
 // format test to compare cace's reading with the Python gguf / safetensors packages.
 //   cace_dump_model MODEL OUT
@@ -23,9 +23,7 @@ int main(int argc, char** argv) {
     return 1;
   };
   // Plan first (validation only) to size the arena exactly.
-  absl::StatusOr<std::unique_ptr<cace::HostArena>> empty = cace::HostArena::Create(1);
-  if (!empty.ok()) return fail(empty.status());
-  absl::StatusOr<cace::ModelPlan> plan = cace::ModelLoader(**empty).Plan(model_path);
+  absl::StatusOr<cace::ModelPlan> plan = cace::PlanModel(model_path);
   if (!plan.ok()) return fail(plan.status());
   absl::StatusOr<std::unique_ptr<cace::HostArena>> arena = cace::HostArena::Create(plan->total_bytes + 4096);
   if (!arena.ok()) return fail(arena.status());

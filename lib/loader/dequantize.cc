@@ -1,9 +1,11 @@
 #include "lib/loader/dequantize.h"
 
 #include <cstring>
+#include <vector>
 
 #include "fmt/format.h"
 #include "lib/loader/quant_blocks.h"
+#include "lib/loader/quantize.h"
 
 namespace cace {
 namespace {
@@ -61,6 +63,36 @@ absl::Status DequantizeToF32(DType dtype, std::span<const std::byte> src, std::s
     case DType::kQ4_K: ConvertBlocks<quant::DequantizeQ4_K>(s, dst, block_values, block_bytes); break;
     case DType::kQ6_K: ConvertBlocks<quant::DequantizeQ6_K>(s, dst, block_values, block_bytes); break;
   }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertTensor(DType from, std::span<const std::byte> src, DType to, std::span<std::byte> dst,
+                           std::uint64_t count) {
+  if (from == to) {
+    if (src.size() != dst.size()) {
+      return absl::InvalidArgumentError(fmt::format("{} bytes of {} do not fit {} bytes", src.size(), DTypeName(from),
+                                                    dst.size()));
+    }
+    std::memcpy(dst.data(), src.data(), src.size());
+    return absl::OkStatus();
+  }
+  if (to != DType::kF32 && to != DType::kF16 && to != DType::kBF16) {
+    return absl::InvalidArgumentError(fmt::format("cannot convert {} to {}: only to F32, F16 or BF16", DTypeName(from),
+                                                  DTypeName(to)));
+  }
+  const std::size_t out_bytes = static_cast<std::size_t>(count) * (to == DType::kF32 ? 4 : 2);
+  if (dst.size() != out_bytes) {
+    return absl::InvalidArgumentError(fmt::format("{} elements of {} need {} bytes, not {}", count, DTypeName(to),
+                                                  out_bytes, dst.size()));
+  }
+  if (to == DType::kF32) {
+    return DequantizeToF32(from, src, std::span<float>(reinterpret_cast<float*>(dst.data()), count));
+  }
+  std::vector<float> wide(static_cast<std::size_t>(count));
+  if (absl::Status s = DequantizeToF32(from, src, wide); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::byte>> narrow = QuantizeFromF32(to, wide);
+  if (!narrow.ok()) return narrow.status();
+  std::memcpy(dst.data(), narrow->data(), narrow->size());
   return absl::OkStatus();
 }
 

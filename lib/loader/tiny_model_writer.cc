@@ -18,7 +18,7 @@ constexpr const char* kSpecialTokens[] = {"<|endoftext|>", "<|fim_prefix|>", "<|
 // Merges of the tiny tokenizer, in rank order, over GPT-2's byte alphabet (Ġ is the space byte).
 constexpr std::pair<const char*, const char*> kMerges[] = {
     {"Ġ", "t"}, {"h", "e"}, {"i", "n"}, {"r", "e"}, {"o", "n"}, {"Ġt", "he"}, {"e", "r"}, {"Ġ", "a"},
-    {"Ġ", "s"}, {"a", "t"}, {"Ġ", "f"}, {"e", "n"}, {"d", "e"}, {"Ġ", "i"}, {"Ġ", "r"}, {"i", "f"},
+    {"Ġ", "s"}, {"a", "t"}, {"Ġ", "f"}, {"e", "n"}, {"d", "e"}, {"Ġ", "i"}, {"Ġ", "r"}, {"Ġr", "e"}, {"i", "f"},
     {"Ġ", "("}, {"Ġ", "="}, {"r", "n"}, {"Ġre", "t"}, {"u", "rn"}, {"Ġret", "urn"}, {"de", "f"}, {"Ġ", "x"},
 };
 

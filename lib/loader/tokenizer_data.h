@@ -57,6 +57,8 @@ struct TokenizerData {
   std::optional<std::int32_t> bos_id;
   std::optional<std::int32_t> eos_id;
   std::optional<std::int32_t> eot_id;
+  // The token a BPE emits for a piece that has none (tokenizer.json's model.unk_token; from GGUF
+  // only for SentencePiece vocabularies, see tokenizer_gguf.cc).
   std::optional<std::int32_t> unknown_id;
   std::optional<std::int32_t> padding_id;
   std::optional<bool> add_bos;  // tokenizer.ggml.add_bos_token when present

@@ -90,6 +90,10 @@ absl::StatusOr<TokenizerData> TokenizerDataFromGguf(const GgufFile& file) {
     if (out->has_value()) continue;
     if (absl::Status s = OptionalId(file, key, *out); !s.ok()) return s;
   }
+  // A GGUF's unknown_token_id of a byte-level BPE is its tokenizer_config's unk token, not one the
+  // BPE emits: llama.cpp drops a piece whose bytes have no token, as Hugging Face's BPE without
+  // unk_token does (SmolLM2's vocabulary has no token for byte 0x1D).
+  if (data.model == "gpt2") data.unknown_id.reset();
   if (absl::Status s = Optional(file.GetBool("tokenizer.ggml.add_bos_token"), data.add_bos); !s.ok()) return s;
   if (absl::Status s = Optional(file.GetBool("tokenizer.ggml.add_eos_token"), data.add_eos); !s.ok()) return s;
 

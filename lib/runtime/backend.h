@@ -5,6 +5,7 @@
 #ifndef CACE_LIB_RUNTIME_BACKEND_H_
 #define CACE_LIB_RUNTIME_BACKEND_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -44,6 +45,26 @@ class Backend {
   // and replaces *logits with the rows `mode` asks for. Steps must name distinct caches made by
   // this backend with room for their tokens; on any error no cache changes.
   virtual absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) = 0;
+
+  // The bytes this backend really holds, for the registry: its weights' memory (the model's pool
+  // allocation), the K/V memory of its live sequences, and its activation buffers (outside the
+  // pool; they grow to the largest batch seen and stay). Safe to read from any thread.
+  virtual std::uint64_t weight_bytes() const = 0;
+  std::uint64_t kv_bytes() const { return live_kv_bytes_->load(); }
+  std::uint64_t workspace_bytes() const { return workspace_bytes_.load(); }
+  // K and V of one token of one sequence over every layer, as NewSequence allocates them.
+  std::uint64_t kv_bytes_per_token() const { return KvLayout{shape().n_layers, 1, shape().kv_dim()}.Bytes(); }
+
+ protected:
+  // Stamps a cache NewSequence made as this backend's and counts it in kv_bytes() until it ends.
+  void Adopt(KvCache& cache) { cache.Adopt(this, live_kv_bytes_); }
+  // Forward records the bytes of its activation buffers after sizing them.
+  void set_workspace_bytes(std::uint64_t bytes) { workspace_bytes_.store(bytes); }
+
+ private:
+  // Shared with the caches, which may outlive the backend.
+  std::shared_ptr<std::atomic<std::uint64_t>> live_kv_bytes_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::atomic<std::uint64_t> workspace_bytes_{0};
 };
 
 // The checks every backend's Forward makes before touching anything: non-empty steps, distinct

@@ -27,6 +27,7 @@ void AddBias(float* y, const float* bias, std::int64_t n_tokens, std::int64_t wi
 
 CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options)
     : weights_(std::move(weights)),
+      kv_owner_(options.kv_owner),
       pool_(options.threads),
       matmul_(&pool_, options.use_blas),
       isa_(DetectedCpuIsa()),
@@ -36,6 +37,9 @@ absl::StatusOr<std::unique_ptr<CpuBackend>> CpuBackend::Create(std::shared_ptr<c
                                                                CpuBackendOptions options) {
   if (weights == nullptr) return absl::InvalidArgumentError("cpu backend: no weights given");
   if (absl::Status st = ValidateWeights(*weights); !st.ok()) return st;
+  if (weights->memory != MemoryKind::kHost) {
+    return absl::InvalidArgumentError("cpu backend: the weights are in device memory; load them into a host pool");
+  }
   return std::unique_ptr<CpuBackend>(new CpuBackend(std::move(weights), options));
 }
 
@@ -48,7 +52,7 @@ absl::StatusOr<std::unique_ptr<KvCache>> CpuBackend::NewSequence(std::int64_t ca
   const KvLayout layout{s.n_layers, capacity, s.kv_dim()};
   std::unique_ptr<KvCache> cache;
   if (pool != nullptr) {
-    absl::StatusOr<std::unique_ptr<KvCache>> made = KvCache::FromPool(pool, MemoryKind::kHost, layout, "kv:cpu");
+    absl::StatusOr<std::unique_ptr<KvCache>> made = KvCache::FromPool(pool, MemoryKind::kHost, layout, kv_owner_);
     if (!made.ok()) return made.status();
     cache = *std::move(made);
   } else {
@@ -58,7 +62,7 @@ absl::StatusOr<std::unique_ptr<KvCache>> CpuBackend::NewSequence(std::int64_t ca
     }
     cache = KvCache::FromBuffer(base, layout, [](void* p) { std::free(p); });
   }
-  cache->set_owner_tag(this);
+  Adopt(*cache);
   return cache;
 }
 
@@ -141,6 +145,14 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   matmul_.Multiply(w.lm_head, xb_.data(), n_out, logits->data());
 
   for (const SequenceStep& step : steps) step.cache->Advance(static_cast<std::int64_t>(step.tokens.size()));
+
+  // What the buffers hold now that this batch sized them (they keep their largest size).
+  std::uint64_t workspace = matmul_.ScratchBytes();
+  for (const AlignedVector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_}) {
+    workspace += buffer->capacity() * sizeof(float);
+  }
+  for (const AlignedVector<float>& scratch : attention_scratch_) workspace += scratch.capacity() * sizeof(float);
+  set_workspace_bytes(workspace);
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 #define CACE_LIB_RUNTIME_CPU_BACKEND_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "lib/runtime/aligned_vector.h"
@@ -22,12 +23,13 @@ struct CpuBackendOptions {
   // speed hangs on its guess of the processor (Debian's OpenBLAS 0.3.21 takes a recent Xeon for
   // an SSE3 machine).
   bool use_blas = false;
+  std::string kv_owner = "kv:cpu";  // pool tag of the KV caches NewSequence takes from a pool
 };
 
 // One Forward at a time (it reuses its activation buffers).
 class CpuBackend final : public Backend {
  public:
-  // Validates the weights; they stay shared with the caller (a registry may hold them too).
+  // Validates the weights (host memory); they stay shared with the caller (a registry may hold them too).
   static absl::StatusOr<std::unique_ptr<CpuBackend>> Create(std::shared_ptr<const ModelWeights> weights,
                                                             CpuBackendOptions options = {});
 
@@ -35,6 +37,7 @@ class CpuBackend final : public Backend {
   const LlamaShape& shape() const override { return weights_->shape; }
   absl::StatusOr<std::unique_ptr<KvCache>> NewSequence(std::int64_t capacity, MemoryPool* pool) override;
   absl::Status Forward(std::span<const SequenceStep> steps, LogitsMode mode, std::vector<float>* logits) override;
+  std::uint64_t weight_bytes() const override { return weights_->held_bytes; }
 
  private:
   CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options);
@@ -50,6 +53,7 @@ class CpuBackend final : public Backend {
   };
 
   std::shared_ptr<const ModelWeights> weights_;
+  std::string kv_owner_;
   ThreadPool pool_;
   CpuMatmul matmul_;
   CpuIsa isa_;

@@ -68,6 +68,12 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
   }
 }
 
+std::uint64_t CpuMatmul::ScratchBytes() const {
+  std::uint64_t bytes = widened_.capacity() * sizeof(float);
+  for (const AlignedVector<float>& s : scratch_) bytes += s.capacity() * sizeof(float);
+  return bytes;
+}
+
 bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
 
 CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas)

@@ -36,6 +36,9 @@ class CpuMatmul {
   // tokens (once per step in decode, for one sequence or a batch) by GemmRows.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
+  // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix).
+  std::uint64_t ScratchBytes() const;
+
  private:
   ThreadPool* pool_;
   bool use_blas_;

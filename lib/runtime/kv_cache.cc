@@ -35,7 +35,15 @@ std::unique_ptr<KvCache> KvCache::FromBuffer(void* base, KvLayout layout, std::f
   return cache;
 }
 
+void KvCache::Adopt(const void* tag, std::shared_ptr<std::atomic<std::uint64_t>> live_bytes) {
+  owner_tag_ = tag;
+  if (live_bytes_) live_bytes_->fetch_sub(bytes());
+  live_bytes_ = std::move(live_bytes);
+  if (live_bytes_) live_bytes_->fetch_add(bytes());
+}
+
 KvCache::~KvCache() {
+  if (live_bytes_) live_bytes_->fetch_sub(bytes());
   if (pool_ != nullptr) {
     (void)pool_->Free(allocation_);  // only fails for an unknown id, which would be a pool bug
   } else if (release_) {

@@ -6,6 +6,7 @@
 #ifndef CACE_LIB_RUNTIME_KV_CACHE_H_
 #define CACE_LIB_RUNTIME_KV_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,7 +46,10 @@ class KvCache {
   std::int64_t capacity() const { return layout_.capacity; }
   // The backend that made this cache (backends refuse caches of another).
   const void* owner_tag() const { return owner_tag_; }
-  void set_owner_tag(const void* tag) { owner_tag_ = tag; }
+  // Bytes of K and V memory this cache holds (its pool allocation, or its buffer).
+  std::uint64_t bytes() const { return layout_.Bytes(); }
+  // Marks the cache as made by `tag` and adds its bytes to `live_bytes` until it is destroyed.
+  void Adopt(const void* tag, std::shared_ptr<std::atomic<std::uint64_t>> live_bytes);
 
   float* keys(std::int64_t layer) const { return base_ + (2 * layer) * layout_.capacity * layout_.kv_dim; }
   float* values(std::int64_t layer) const { return base_ + (2 * layer + 1) * layout_.capacity * layout_.kv_dim; }
@@ -64,6 +68,7 @@ class KvCache {
   float* base_ = nullptr;
   std::int64_t length_ = 0;
   const void* owner_tag_ = nullptr;
+  std::shared_ptr<std::atomic<std::uint64_t>> live_bytes_;
   MemoryPool* pool_ = nullptr;
   AllocationId allocation_ = 0;
   std::function<void(void*)> release_;

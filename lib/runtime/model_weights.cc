@@ -26,6 +26,11 @@ absl::Status CheckMatrix(const WeightMatrix& m, std::int64_t rows, std::int64_t 
     return absl::InvalidArgumentError(
         absl::StrCat("weights: ", role, " has type ", std::string(DTypeName(m.dtype)), ", which the kernels do not read"));
   }
+  const std::uintptr_t address = reinterpret_cast<std::uintptr_t>(m.data);
+  if (address % (m.dtype == DType::kF32 ? 4 : 2) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("weights: ", role, " at address ", address,
+                                                   " is not aligned for ", std::string(DTypeName(m.dtype))));
+  }
   if (cols % DTypeBlockElements(m.dtype) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("weights: ", role, " row of ", cols,
                                                    " is not whole blocks of ", std::string(DTypeName(m.dtype))));
@@ -75,6 +80,45 @@ absl::StatusOr<LlamaShape> ShapeFromConfig(const ModelConfig& config, kmath::Rop
     return absl::InvalidArgumentError("model config: rope_theta must be > 0 and rms_norm_eps >= 0");
   }
   return s;
+}
+
+absl::Status BindTensor(ModelWeights& w, TensorRole role, std::int64_t layer, DType dtype, const std::byte* data,
+                        std::int64_t rows, std::int64_t cols) {
+  const WeightMatrix matrix{dtype, data, rows, cols};
+  const float* vector = reinterpret_cast<const float*>(data);
+  const bool is_vector = role == TensorRole::kAttnNorm || role == TensorRole::kFfnNorm || role == TensorRole::kBq ||
+                         role == TensorRole::kBk || role == TensorRole::kBv || role == TensorRole::kFinalNorm;
+  if (is_vector && dtype != DType::kF32) {
+    return absl::InvalidArgumentError(absl::StrCat("weights: ", std::string(TensorRoleName(role)), " is ",
+                                                   std::string(DTypeName(dtype)), "; norms and biases are read as F32"));
+  }
+  switch (role) {
+    case TensorRole::kEmbedding: w.embedding = matrix; return absl::OkStatus();
+    case TensorRole::kFinalNorm: w.final_norm = vector; return absl::OkStatus();
+    case TensorRole::kLmHead: w.lm_head = matrix; return absl::OkStatus();
+    default: break;
+  }
+  if (layer < 0 || layer >= static_cast<std::int64_t>(w.layers.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("weights: ", std::string(TensorRoleName(role)), " of layer ", layer,
+                                                   ", the model has ", w.layers.size()));
+  }
+  LayerWeights& l = w.layers[static_cast<std::size_t>(layer)];
+  switch (role) {
+    case TensorRole::kAttnNorm: l.attn_norm = vector; break;
+    case TensorRole::kWq: l.wq = matrix; break;
+    case TensorRole::kWk: l.wk = matrix; break;
+    case TensorRole::kWv: l.wv = matrix; break;
+    case TensorRole::kBq: l.bq = vector; break;
+    case TensorRole::kBk: l.bk = vector; break;
+    case TensorRole::kBv: l.bv = vector; break;
+    case TensorRole::kWo: l.wo = matrix; break;
+    case TensorRole::kFfnNorm: l.ffn_norm = vector; break;
+    case TensorRole::kWGate: l.w_gate = matrix; break;
+    case TensorRole::kWUp: l.w_up = matrix; break;
+    case TensorRole::kWDown: l.w_down = matrix; break;
+    default: break;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateWeights(const ModelWeights& w) {

@@ -1,7 +1,6 @@
-// The weights of a Llama-family decoder, as typed views by role. A view points either into a
-// mapped model file (types the matrix-vector products read as they are: F32, F16, BF16, Q8_0,
-// Q4_K) or into buffers this object owns (norms, biases, and matrices of other types, widened to
-// F32 at load).
+// The weights of a Llama-family decoder, as typed views by role (the roles of the loader's tensor
+// table). The views point into memory someone else holds: a model's allocation in a MemoryPool
+// (host or device; weights_loader.h), or buffers kept alive by `keep_alive` (tests).
 #ifndef CACE_LIB_RUNTIME_MODEL_WEIGHTS_H_
 #define CACE_LIB_RUNTIME_MODEL_WEIGHTS_H_
 
@@ -13,7 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/loader/dtype.h"
+#include "cace/memory_pool.h"
 #include "lib/loader/model_config.h"
+#include "lib/loader/tensor_names.h"
 #include "lib/runtime/kernels_math.h"
 
 namespace cace {
@@ -82,14 +83,23 @@ struct ModelWeights {
   const float* final_norm = nullptr;  // [dim]
   WeightMatrix lm_head;               // [vocab][dim]; the embedding itself when tied
 
-  // What the views point into: widened copies, and whatever keeps a mapped file alive.
-  std::vector<std::unique_ptr<float[]>> owned;
+  // Where the views point: host memory (the CPU backend reads it) or a device's (CUDA).
+  MemoryKind memory = MemoryKind::kHost;
+  // Bytes of memory holding the views' targets: the model's pool allocation, padding included.
+  std::uint64_t held_bytes = 0;
+  // Whatever keeps the viewed memory alive when no pool allocation does (tests' buffers).
   std::vector<std::shared_ptr<const void>> keep_alive;
 
   // Bytes of weights one decode step of one sequence reads: one embedding row, every layer's
   // matrices and vectors, the final norm and the whole lm_head.
   std::uint64_t BytesReadPerToken() const;
 };
+
+// Points the view of `role` (in layer `layer` for per-layer roles) at `data`: a matrix of
+// `dtype` with the given rows and cols, or a vector (rows = element count, cols = 1), which must
+// be F32. InvalidArgument for a layer out of range or a vector of another type.
+absl::Status BindTensor(ModelWeights& weights, TensorRole role, std::int64_t layer, DType dtype, const std::byte* data,
+                        std::int64_t rows, std::int64_t cols);
 
 // Checks every view against the shape: non-null, dims as the shape says, a type the kernels
 // handle. Called by the loaders; tests that assemble weights by hand call it too.

@@ -1,12 +1,10 @@
-// Builds ModelWeights from model files: a Hugging Face directory (config.json + model.safetensors)
-// or a GGUF file, naming tensors by role in each convention. Matrices of a type the kernels read
-// directly stay in the file's mapping; other types (Q4_0, Q4_1, Q6_K, F64, ...) and all norms and
-// biases are widened to F32 at load.
+// The runtime's weights as views on a model the loader read into a MemoryPool (the bytes the
+// policy accounts): no second copy. What the CPU kernels cannot read as stored was converted by
+// the loader into the same allocation, as CpuWeightType asks.
 #ifndef CACE_LIB_RUNTIME_WEIGHTS_LOADER_H_
 #define CACE_LIB_RUNTIME_WEIGHTS_LOADER_H_
 
 #include <memory>
-#include <string>
 
 #include "absl/status/statusor.h"
 #include "cace/memory_pool.h"
@@ -15,24 +13,21 @@
 
 namespace cace {
 
-struct WeightLoadOptions {
-  // Widen every matrix to F32 at load (reference checks, benchmarks of the F32 path).
-  bool all_f32 = false;
-};
+// The type the CPU backend stores a tensor in (LoadOptions::store_as): matrices of a type its
+// products read directly (F32, F16, BF16, Q8_0, Q4_K) as they are, other matrices (Q4_0, Q4_1,
+// Q6_K, F64, ...) and every norm and bias as F32.
+DType CpuWeightType(const ExpectedTensor& tensor, DType file_dtype);
 
-// `dir` holds config.json and model.safetensors (one shard).
-absl::StatusOr<std::shared_ptr<ModelWeights>> LoadSafetensorsModel(const std::string& dir,
-                                                                   WeightLoadOptions options = {});
+// Views into `model` in `pool` (host or device: ModelWeights::memory says which), bound by the
+// table's roles; rope style from the format (llama.cpp stores Llama's q and k rows permuted so
+// that rotary pairs are adjacent; Qwen2's are not). The views follow the allocation's address at
+// this call: while a backend uses them, the pool must not move (Compact) or free that allocation.
+// InvalidArgument when a tensor is stored in a type no backend reads (norms must be F32).
+absl::StatusOr<std::shared_ptr<ModelWeights>> WeightsFromPool(const LoadedModel& model, const MemoryPool& pool);
 
-// A GGUF file of architecture llama or qwen2. llama.cpp stores Llama's q and k rows permuted so
-// that rotary pairs are adjacent; Qwen2's are not permuted (rotate-half pairs).
-absl::StatusOr<std::shared_ptr<ModelWeights>> LoadGgufModel(const std::string& path, WeightLoadOptions options = {});
-
-// Views into a model that ModelLoader copied into a host MemoryPool (the bytes the policy
-// accounts). The views follow the allocation's address at this call: while a backend uses them,
-// the pool must not move that allocation (Compact) or free it.
-absl::StatusOr<std::shared_ptr<ModelWeights>> WeightsFromPool(const LoadedModel& model, const MemoryPool& pool,
-                                                              WeightLoadOptions options = {});
+// Re-points every view of `weights` (made by WeightsFromPool from `model`) at the allocation's
+// address now: after the pool's Compact moved it, before the next forward pass.
+absl::Status RebindWeights(const LoadedModel& model, const MemoryPool& pool, ModelWeights& weights);
 
 }  // namespace cace
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,7 +26,8 @@ absl::StatusOr<std::vector<SimRequest>> ResolveTrace(std::span<const TraceReques
     }
     RequestFeatures features{t.prompt_tokens, t.max_tokens, t.fim, t.kind};
     requests.push_back(SimRequest{t.arrival, it->second, classifier.Classify(features),
-                                  t.prompt_tokens, std::max<std::uint32_t>(1, t.output_tokens)});
+                                  t.prompt_tokens, std::max<std::uint32_t>(1, t.output_tokens),
+                                  t.max_tokens});
   }
   return requests;
 }
@@ -58,25 +58,21 @@ struct ModelBatch {
   std::vector<Sequence> fresh;       // admitted, waiting for their prefill
   std::vector<Sequence> prefilling;  // in the current prefill iteration
   std::vector<Sequence> active;      // decoding
-  bool queued = false;               // in the accelerator's ready queue
-  bool iterating = false;
   Seconds last_iteration_start = -1;
   Seconds iteration_gap = 0;         // time between its last two iterations: its token pace
-  bool HasWork() const { return !fresh.empty() || !active.empty(); }
 };
 
 // One replay of one policy: the core, the simulated accelerator it drives, and the measurements.
-// The accelerator runs one model iteration at a time (models sharing a GPU interleave at
-// iteration granularity, in round-robin order of the models that have work); one load at a time
-// moves weights in, concurrently with compute.
+// The accelerator runs one model iteration at a time, the model the core picks (models sharing a
+// GPU interleave at iteration granularity); one load at a time moves weights in, concurrently
+// with compute.
 class Simulation final : public ServingBackend {
  public:
   Simulation(std::span<const FleetModel> fleet, std::span<const SimRequest> requests,
              const CostModel& cost, const PolicySetup& setup, const SimulationOptions& options)
       : fleet_(fleet), requests_(requests), cost_(cost), options_(options),
-        registry_(options.memory_budget_bytes), batches_(fleet.size()),
-        admitted_(requests.size(), -1.0), first_token_(requests.size(), -1.0),
-        finished_(requests.size(), -1.0) {
+        batches_(fleet.size()), admitted_(requests.size(), -1.0),
+        first_token_(requests.size(), -1.0), finished_(requests.size(), -1.0) {
     std::vector<ModelHandle> future;
     future.reserve(requests.size());
     for (const SimRequest& r : requests) future.push_back(r.model);
@@ -106,25 +102,27 @@ class Simulation final : public ServingBackend {
     admitted_[request.id] = now_;
     batches_[request.model].fresh.push_back(
         Sequence{request, r.prompt_tokens, r.output_tokens});
-    MarkReady(request.model);
   }
-
+  void StopRequest(const CoreRequest& request) override {
+    ModelBatch& batch = batches_[request.model];
+    for (auto* sequences : {&batch.fresh, &batch.prefilling, &batch.active}) {
+      std::erase_if(*sequences, [&](const Sequence& s) { return s.request.id == request.id; });
+    }
+  }
+  void RequestEnded(const CoreRequest& request, const absl::Status& status) override {
+    // The replay neither cancels nor fails loads: any other end is a bug worth stopping for.
+    if (!status.ok() && ended_badly_.ok()) {
+      ended_badly_ = absl::InternalError(fmt::format("request {} ended: {}", request.id + 1, std::string(status.message())));
+    }
+  }
 
  private:
   absl::Status RegisterFleet();
   void Push(Seconds time, EventType type, ModelHandle model) {
     events_.push(Event{time, next_sequence_++, type, model});
   }
-  void MarkReady(ModelHandle model) {
-    ModelBatch& batch = batches_[model];
-    if (!batch.queued && !batch.iterating) {
-      batch.queued = true;
-      ready_.push_back(model);
-    }
-  }
   void StartIterationIfIdle();
-  void FinishIteration(ModelHandle model);
-  void Finish(const Sequence& sequence);
+  absl::Status FinishIteration(ModelHandle model);
   void AdvanceTo(Seconds time);
   void ScheduleTimer();
   PolicyResult Summarize();
@@ -133,7 +131,6 @@ class Simulation final : public ServingBackend {
   std::span<const SimRequest> requests_;
   const CostModel& cost_;
   const SimulationOptions& options_;
-  ModelRegistry registry_;
   std::unique_ptr<EvictionPolicy> policy_;
   std::unique_ptr<LoadScheduler> scheduler_;
   std::unique_ptr<ServingCore> core_;
@@ -143,12 +140,13 @@ class Simulation final : public ServingBackend {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   Seconds timer_at_ = INFINITY;
   std::vector<ModelBatch> batches_;
-  std::deque<ModelHandle> ready_;
   bool accelerator_busy_ = false;
   double used_byte_seconds_ = 0;
   std::vector<double> admitted_;  // when each request joined its model's batch
   std::vector<double> first_token_;
   std::vector<double> finished_;
+  std::vector<FinishedRequest> done_;  // scratch
+  absl::Status ended_badly_;
   PolicyResult result_;
 };
 
@@ -156,26 +154,23 @@ absl::Status Simulation::RegisterFleet() {
   for (const FleetModel& m : fleet_) {
     ModelSpec spec{m.name, {}, WeightFormat::kSimulated, m.weight_bytes, m.kv_bytes_per_token,
                    cost_.LoadSeconds(m)};
-    absl::StatusOr<ModelHandle> handle = registry_.Register(spec);
+    absl::StatusOr<ModelHandle> handle = core_->AddModel(spec);
     if (!handle.ok()) return handle.status();
-    policy_->OnRegister(*handle, spec);
   }
   return absl::OkStatus();
 }
 
 void Simulation::AdvanceTo(Seconds time) {
-  used_byte_seconds_ += static_cast<double>(registry_.used_bytes()) * (time - now_);
+  used_byte_seconds_ += static_cast<double>(core_->registry().used_bytes()) * (time - now_);
   now_ = time;
 }
 
 void Simulation::StartIterationIfIdle() {
   if (accelerator_busy_) return;
-  if (ready_.empty()) return;
-  const ModelHandle model = ready_.front();
-  ready_.pop_front();
+  const std::optional<ModelHandle> next = core_->PickModelToStep();
+  if (!next) return;
+  const ModelHandle model = *next;
   ModelBatch& batch = batches_[model];
-  batch.queued = false;
-  batch.iterating = true;
   if (batch.last_iteration_start >= 0) batch.iteration_gap = now_ - batch.last_iteration_start;
   batch.last_iteration_start = now_;
   accelerator_busy_ = true;
@@ -193,29 +188,31 @@ void Simulation::StartIterationIfIdle() {
   Push(now_ + duration, EventType::kIterationDone, model);
 }
 
-void Simulation::Finish(const Sequence& sequence) {
-  finished_[sequence.request.id] = now_;
-  core_->OnRequestFinished(sequence.request, sequence.output_tokens, now_);
-}
-
-void Simulation::FinishIteration(ModelHandle model) {
+absl::Status Simulation::FinishIteration(ModelHandle model) {
   ModelBatch& batch = batches_[model];
   accelerator_busy_ = false;
-  batch.iterating = false;
-  std::vector<Sequence> done;
+  done_.clear();
+  auto finish = [&](const Sequence& s) {
+    finished_[s.request.id] = now_;
+    done_.push_back(FinishedRequest{s.request.id, s.output_tokens});
+  };
   if (!batch.prefilling.empty()) {
     // The prefill produces each sequence's first token.
     for (Sequence& s : batch.prefilling) {
       first_token_[s.request.id] = now_;
       s.generated = 1;
-      (s.generated >= s.output_tokens ? done : batch.active).push_back(s);
+      if (s.generated >= s.output_tokens) {
+        finish(s);
+      } else {
+        batch.active.push_back(s);
+      }
     }
     batch.prefilling.clear();
   } else {
     for (std::size_t i = 0; i < batch.active.size();) {
       Sequence& s = batch.active[i];
       if (++s.generated >= s.output_tokens) {
-        done.push_back(s);
+        finish(s);
         s = batch.active.back();
         batch.active.pop_back();
       } else {
@@ -223,9 +220,10 @@ void Simulation::FinishIteration(ModelHandle model) {
       }
     }
   }
-  if (batch.HasWork()) MarkReady(model);
-  for (const Sequence& s : done) Finish(s);  // may admit new requests onto the accelerator
+  // May admit new requests onto the accelerator.
+  absl::Status step = core_->OnStepFinished(model, done_, now_);
   StartIterationIfIdle();
+  return step;
 }
 
 void Simulation::ScheduleTimer() {
@@ -238,8 +236,9 @@ void Simulation::ScheduleTimer() {
 
 absl::StatusOr<PolicyResult> Simulation::Run() {
   const auto wall_start = std::chrono::steady_clock::now();
+  core_ = std::make_unique<ServingCore>(options_.memory_budget_bytes, *policy_, *scheduler_, *this,
+                                        options_.core);
   if (absl::Status s = RegisterFleet(); !s.ok()) return s;
-  core_ = std::make_unique<ServingCore>(registry_, *policy_, *scheduler_, *this, options_.core);
 
   const std::size_t progress_step = std::max<std::size_t>(1, requests_.size() / 100);
   std::size_t next_arrival = 0;
@@ -250,15 +249,19 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
     if (arrival_first) {
       const SimRequest& r = requests_[next_arrival];
       AdvanceTo(std::max(now_, r.arrival));
-      const FleetModel& model = fleet_[r.model];
-      const std::uint64_t kv_bytes =
-          (static_cast<std::uint64_t>(r.prompt_tokens) + r.output_tokens) * model.kv_bytes_per_token;
-      if (model.weight_bytes + kv_bytes > options_.memory_budget_bytes) {
-        return absl::InvalidArgumentError(fmt::format(
-            "request {} needs {} bytes on '{}' (weights and KV cache), more than the memory budget of {}",
-            next_arrival + 1, model.weight_bytes + kv_bytes, model.name, options_.memory_budget_bytes));
+      const absl::Status submitted = core_->Submit(
+          CoreRequest{next_arrival, r.model, r.kind, r.arrival, r.prompt_tokens, r.OutputLimit()}, now_);
+      if (absl::IsOutOfRange(submitted)) {
+        // Larger than the memory: a server answers it with this error and goes on serving.
+        if (result_.rejected++ == 0) {
+          result_.rejection_reason =
+              fmt::format("request {}: {}", next_arrival + 1, std::string(submitted.message()));
+        }
+        first_token_[next_arrival] = finished_[next_arrival] = admitted_[next_arrival] = NAN;
+      } else if (!submitted.ok()) {
+        return absl::Status(submitted.code(),
+                            fmt::format("request {}: {}", next_arrival + 1, std::string(submitted.message())));
       }
-      core_->Submit(CoreRequest{next_arrival, r.model, r.kind, r.arrival, kv_bytes}, now_);
       ++next_arrival;
       if (options_.progress && next_arrival % progress_step == 0) {
         options_.progress(static_cast<double>(next_arrival) / static_cast<double>(requests_.size()));
@@ -269,10 +272,13 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
       AdvanceTo(event.time);
       switch (event.type) {
         case EventType::kLoadDone:
-          core_->OnLoadFinished(event.model, now_, cost_.LoadSeconds(fleet_[event.model]));
+          if (absl::Status s = core_->OnLoadFinished(event.model, now_, cost_.LoadSeconds(fleet_[event.model]));
+              !s.ok()) {
+            return s;
+          }
           break;
         case EventType::kIterationDone:
-          FinishIteration(event.model);
+          if (absl::Status s = FinishIteration(event.model); !s.ok()) return s;
           break;
         case EventType::kTimer:
           if (event.time != timer_at_) continue;  // superseded by an earlier timer
@@ -283,7 +289,11 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
     }
     StartIterationIfIdle();
     ScheduleTimer();
+    if (options_.check_invariants) {
+      if (absl::Status s = core_->CheckInvariants(); !s.ok()) return s;
+    }
   }
+  if (!ended_badly_.ok()) return ended_badly_;
   const std::size_t unfinished = static_cast<std::size_t>(
       std::count(finished_.begin(), finished_.end(), -1.0));
   if (unfinished > 0) {
@@ -308,6 +318,7 @@ PolicyResult Simulation::Summarize() {
     r.ttft_samples[i] = first_token_[i] - requests_[i].arrival;
     e2e[i] = finished_[i] - requests_[i].arrival;
     admission_wait[i] = admitted_[i] - requests_[i].arrival;
+    if (std::isnan(finished_[i])) continue;  // rejected
     ttft_by_kind[k].push_back(r.ttft_samples[i]);
     e2e_by_kind[k].push_back(e2e[i]);
     ++total[k];
@@ -327,6 +338,7 @@ PolicyResult Simulation::Summarize() {
   r.bytes_loaded = c.bytes_loaded;
   r.drains = c.drains;
   r.drain_wait_seconds = c.drain_wait_seconds;
+  r.simulated_seconds = now_;
   r.memory_utilization =
       now_ > 0 ? used_byte_seconds_ / (now_ * static_cast<double>(options_.memory_budget_bytes)) : 0.0;
   return r;

@@ -27,11 +27,17 @@ struct SimRequest {
   ModelHandle model = 0;
   TaskKind kind = TaskKind::kCompletion;
   std::uint32_t prompt_tokens = 0;
-  std::uint32_t output_tokens = 1;
+  std::uint32_t output_tokens = 1;  // what the model generated: when the request finishes
+  // The client's limit, what the core reserves KV room for. 0 (a trace without it) is read as a
+  // limit equal to the output: the request ran to its end.
+  std::uint32_t max_tokens = 0;
+  std::uint32_t OutputLimit() const { return max_tokens > 0 ? max_tokens : output_tokens; }
 };
 
 // Resolves model names (NotFound names the line) and classifies each request as a server would
 // from what it sees on arrival (the trace's kind when given, else FIM markers and max_tokens).
+// An output longer than max_tokens is kept as the trace says (the simulator finishes a request
+// at its true output), though a real server would stop at max_tokens.
 absl::StatusOr<std::vector<SimRequest>> ResolveTrace(std::span<const TraceRequest> trace,
                                                      std::span<const FleetModel> fleet,
                                                      const TaskClassifier& classifier);
@@ -48,6 +54,8 @@ struct SimulationOptions {
   std::uint64_t memory_budget_bytes = 0;
   CoreOptions core;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
+  // Check the core's invariants after every event (tests; it costs a pass over the models).
+  bool check_invariants = false;
   // Called now and then with the fraction of requests replayed.
   std::function<void(double)> progress;
 };

@@ -254,6 +254,9 @@ constexpr NamedKind kNames[] = {
     {"deepseek-llm", PreTokenizerKind::kDeepSeekLlm},
     {"starcoder", PreTokenizerKind::kStarCoder},
     {"refact", PreTokenizerKind::kStarCoder},
+    // SmolLM and SmolLM2: their tokenizer.json's pre-tokenizer is Digits(individual_digits) then
+    // ByteLevel(use_regex), StarCoder's; llama.cpp's converter names it "smollm".
+    {"smollm", PreTokenizerKind::kStarCoder},
 };
 
 }  // namespace

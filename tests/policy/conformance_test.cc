@@ -73,8 +73,8 @@ TEMPLATE_TEST_CASE("a pinned model is never evicted", "[conformance]", Lru, Lfu,
   for (int m = 0; m < 5; ++m) models.push_back({"m" + std::to_string(m), kGiB, 1.0});
   auto requests = RandomRequests(rng, 5, 300);
   auto policy = TestType::Make(requests);
-  std::unique_ptr<ModelRegistry> owned = testing::MakeRegistry(3 * kGiB, models, *policy);
-  ModelRegistry& registry = *owned;
+  std::unique_ptr<ResidencyTable> owned = testing::MakeRegistry(3 * kGiB, models, *policy);
+  ResidencyTable& registry = *owned;
   // Model 4 is the least popular in the request mix, the natural victim of most policies.
   REQUIRE(registry.BeginLoad(4).ok());
   REQUIRE(registry.FinishLoad(4, 1.0, 0.0).ok());
@@ -88,6 +88,7 @@ TEMPLATE_TEST_CASE("a pinned model is never evicted", "[conformance]", Lru, Lfu,
       REQUIRE(room.ok());
       for (ModelHandle v : room->victims) {
         REQUIRE(v != 4);
+        policy->OnEvict(v, now);
         REQUIRE(registry.FinishEviction(v).ok());
       }
       REQUIRE(registry.BeginLoad(r.model).ok());

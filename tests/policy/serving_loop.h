@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cace/model_registry.h"
+#include "lib/policy/residency_table.h"
 #include "cace/policies.h"
 
 namespace cace::testing {
@@ -33,10 +33,10 @@ struct LoopResult {
   std::uint64_t peak_used = 0;
 };
 
-inline std::unique_ptr<ModelRegistry> MakeRegistry(std::uint64_t capacity,
+inline std::unique_ptr<ResidencyTable> MakeRegistry(std::uint64_t capacity,
                                                     const std::vector<LoopModel>& models,
                                                     EvictionPolicy& policy) {
-  auto registry = std::make_unique<ModelRegistry>(capacity);
+  auto registry = std::make_unique<ResidencyTable>(capacity);
   for (const LoopModel& m : models) {
     ModelSpec spec{m.name, {}, WeightFormat::kSimulated, m.bytes, 0, m.load_seconds};
     ModelHandle h = registry->Register(spec).value();
@@ -48,8 +48,8 @@ inline std::unique_ptr<ModelRegistry> MakeRegistry(std::uint64_t capacity,
 // One request per second of virtual time.
 inline LoopResult RunLoop(std::uint64_t capacity, const std::vector<LoopModel>& models,
                           const std::vector<LoopRequest>& requests, EvictionPolicy& policy) {
-  std::unique_ptr<ModelRegistry> owned = MakeRegistry(capacity, models, policy);
-  ModelRegistry& registry = *owned;
+  std::unique_ptr<ResidencyTable> owned = MakeRegistry(capacity, models, policy);
+  ResidencyTable& registry = *owned;
   LoopResult result;
   Seconds now = 0;
   for (const LoopRequest& r : requests) {
@@ -60,6 +60,7 @@ inline LoopResult RunLoop(std::uint64_t capacity, const std::vector<LoopModel>& 
       ++result.misses;
       Reservation room = registry.ReserveRoom(policy, record.spec.weight_bytes, now).value();
       for (ModelHandle victim : room.victims) {
+        policy.OnEvict(victim, now);  // the table fires no hook: its owner does
         if (!registry.FinishEviction(victim).ok()) throw std::logic_error("eviction failed");
         ++result.evictions;
       }

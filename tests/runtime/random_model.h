@@ -1,17 +1,21 @@
-// A tiny Llama-family model with seeded random weights, assembled in memory (no files), for the
-// CPU tests and the CUDA-vs-CPU test.
+// A tiny Llama-family model with seeded random weights, assembled in host memory (no files, no
+// pool) through the loader's tensor table, for the CPU backend's tests and benchmarks.
 #ifndef CACE_TESTS_RUNTIME_RANDOM_MODEL_H_
 #define CACE_TESTS_RUNTIME_RANDOM_MODEL_H_
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "lib/loader/quant_blocks.h"
+#include "lib/loader/tensor_names.h"
 #include "lib/runtime/model_weights.h"
 
 namespace cace::testing {
@@ -29,6 +33,7 @@ class RandomModelMaker {
  public:
   explicit RandomModelMaker(const RandomModelOptions& o) : o_(o), rng_(o.seed) {}
 
+  // Walks the loader's tensor table (the shapes and roles every model has) and binds each tensor.
   std::shared_ptr<ModelWeights> Make() {
     auto w = std::make_shared<ModelWeights>();
     LlamaShape& s = w->shape;
@@ -43,39 +48,51 @@ class RandomModelMaker {
     s.rms_eps = 1e-5f;
     s.rope_theta = 10000.0f;
     s.rope_style = o_.rope_style;
-    w->embedding = Matrix(w.get(), s.vocab_size, s.dim, 1.0f);
-    w->lm_head = o_.tied ? w->embedding : Matrix(w.get(), s.vocab_size, s.dim, 0.2f);
-    w->final_norm = Vector(w.get(), s.dim, 1.0f, 0.1f);
-    for (std::int64_t i = 0; i < s.n_layers; ++i) {
-      LayerWeights l;
-      l.attn_norm = Vector(w.get(), s.dim, 1.0f, 0.1f);
-      l.wq = Matrix(w.get(), s.q_dim(), s.dim, 0.2f);
-      l.wk = Matrix(w.get(), s.kv_dim(), s.dim, 0.2f);
-      l.wv = Matrix(w.get(), s.kv_dim(), s.dim, 0.2f);
-      if (o_.qkv_bias) {
-        l.bq = Vector(w.get(), s.q_dim(), 0.0f, 0.1f);
-        l.bk = Vector(w.get(), s.kv_dim(), 0.0f, 0.1f);
-        l.bv = Vector(w.get(), s.kv_dim(), 0.0f, 0.1f);
+    w->layers.resize(static_cast<std::size_t>(s.n_layers));
+    ModelConfig c;
+    c.vocab_size = s.vocab_size;
+    c.hidden_size = s.dim;
+    c.intermediate_size = s.ffn_dim;
+    c.num_hidden_layers = s.n_layers;
+    c.num_attention_heads = s.n_heads;
+    c.num_key_value_heads = s.n_kv_heads;
+    c.head_dim = s.head_dim;
+    c.tie_word_embeddings = o_.tied;
+    c.attention_bias = o_.qkv_bias;
+    for (const ExpectedTensor& t : ExpectedTensors(c, TensorNaming::kHuggingFace)) {
+      const std::int64_t rows = t.shape.front();
+      if (t.is_matrix) {
+        const float scale = t.role == TensorRole::kEmbedding ? 1.0f : 0.2f;
+        const WeightMatrix m = Matrix(w.get(), rows, t.shape.back(), scale);
+        Bind(BindTensor(*w, t.role, t.layer, m.dtype, m.data, rows, m.cols));
+      } else {
+        const bool norm = t.role == TensorRole::kAttnNorm || t.role == TensorRole::kFfnNorm ||
+                          t.role == TensorRole::kFinalNorm;
+        const float* v = Vector(w.get(), rows, norm ? 1.0f : 0.0f, 0.1f);
+        Bind(BindTensor(*w, t.role, t.layer, DType::kF32, reinterpret_cast<const std::byte*>(v), rows, 1));
       }
-      l.wo = Matrix(w.get(), s.dim, s.q_dim(), 0.2f);
-      l.ffn_norm = Vector(w.get(), s.dim, 1.0f, 0.1f);
-      l.w_gate = Matrix(w.get(), s.ffn_dim, s.dim, 0.2f);
-      l.w_up = Matrix(w.get(), s.ffn_dim, s.dim, 0.2f);
-      l.w_down = Matrix(w.get(), s.dim, s.ffn_dim, 0.2f);
-      w->layers.push_back(l);
     }
+    if (o_.tied) w->lm_head = w->embedding;
     return w;
   }
 
  private:
+  // The table and the shape come from the same options, so binding cannot fail but by a bug here.
+  static void Bind(const absl::Status& status) {
+    if (!status.ok()) {
+      std::fprintf(stderr, "random model: %s\n", std::string(status.message()).c_str());
+      std::abort();
+    }
+  }
+
   float Uniform(float scale) { return std::uniform_real_distribution<float>(-scale, scale)(rng_); }
 
   const float* Vector(ModelWeights* w, std::int64_t n, float center, float spread) {
-    auto v = std::make_unique<float[]>(static_cast<std::size_t>(n));
+    std::shared_ptr<float[]> v(new float[static_cast<std::size_t>(n)]);
     for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = center + Uniform(spread);
-    const float* p = v.get();
-    w->owned.push_back(std::move(v));
-    return p;
+    w->held_bytes += static_cast<std::uint64_t>(n) * sizeof(float);
+    w->keep_alive.push_back(v);
+    return v.get();
   }
 
   // Values are drawn in F32 and stored in the requested type (Q8_0: per-block absmax scale).
@@ -86,7 +103,7 @@ class RandomModelMaker {
     std::size_t bytes = count * 4;
     if (o_.matrix_type == DType::kF16 || o_.matrix_type == DType::kBF16) bytes = count * 2;
     if (o_.matrix_type == DType::kQ8_0) bytes = count / 32 * 34;
-    auto storage = std::make_unique<float[]>((bytes + 3) / 4);
+    std::shared_ptr<float[]> storage(new float[(bytes + 3) / 4]);
     auto* out = reinterpret_cast<std::uint8_t*>(storage.get());
     for (std::size_t i = 0; i < count; ++i) {
       if (o_.matrix_type == DType::kF32) std::memcpy(out + 4 * i, &values[i], 4);
@@ -109,7 +126,8 @@ class RandomModelMaker {
       }
     }
     WeightMatrix m{o_.matrix_type, reinterpret_cast<const std::byte*>(storage.get()), rows, cols};
-    w->owned.push_back(std::move(storage));
+    w->held_bytes += bytes;
+    w->keep_alive.push_back(storage);
     return m;
   }
 

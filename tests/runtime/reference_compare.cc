@@ -2,7 +2,9 @@
 // the logits after every prompt token (max |ours - theirs| over max |theirs|, per position, at
 // most --rel-tol) and the greedy continuation (identical ids). Exit 0 when both agree, 1 when not,
 // 2 on a usage or load error.
-//   runtime_reference_compare (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol 1e-4] [--f32]
+// The model goes through the one load path (LoadModelInstance into a host pool); with --text the
+// prompt is also tokenized by cace and must equal the reference's ids.
+//   runtime_reference_compare (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol 1e-4] [--text TEXT]
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/runtime/cpu_backend.h"
+#include "cace/memory_pool.h"
 #include "lib/runtime/generation.h"
-#include "lib/runtime/weights_loader.h"
+#include "lib/runtime/model_instance.h"
 
 namespace {
 
@@ -44,7 +46,7 @@ bool ReadReference(const std::string& path, Reference* r) {
 int main(int argc, char** argv) {
   std::string hf_dir, gguf, reference;
   double rel_tol = 1e-4;
-  cace::WeightLoadOptions load;
+  std::string text;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -52,14 +54,14 @@ int main(int argc, char** argv) {
     else if (arg == "--gguf" && has_value) gguf = argv[++i];
     else if (arg == "--reference" && has_value) reference = argv[++i];
     else if (arg == "--rel-tol" && has_value) rel_tol = std::atof(argv[++i]);
-    else if (arg == "--f32") load.all_f32 = true;
+    else if (arg == "--text" && has_value) text = argv[++i];
     else {
       std::fprintf(stderr, "unknown or incomplete argument %s\n", arg.c_str());
       return 2;
     }
   }
   if ((hf_dir.empty() == gguf.empty()) || reference.empty()) {
-    std::fprintf(stderr, "usage: %s (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol X] [--f32]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol X] [--text TEXT]\n", argv[0]);
     return 2;
   }
   Reference ref;
@@ -67,21 +69,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: not a reference file written by hf_reference.py\n", reference.c_str());
     return 2;
   }
-  auto weights = hf_dir.empty() ? cace::LoadGgufModel(gguf, load) : cace::LoadSafetensorsModel(hf_dir, load);
-  if (!weights.ok()) {
-    std::fprintf(stderr, "load: %s\n", std::string(weights.status().message()).c_str());
+  // The one load path: tokenizer and weights into a host pool (matrices the kernels cannot read
+  // widened there), the weights as views on it, the CPU backend over them.
+  const std::string path = hf_dir.empty() ? gguf : hf_dir;
+  auto plan = cace::PlanModelInstance(path, cace::MemoryKind::kHost);
+  auto pool = plan.ok() ? cace::CreateHostArena(plan->weight_bytes + (std::uint64_t{64} << 20)) : plan.status();
+  auto model = pool.ok() ? cace::LoadModelInstance(path, **pool, {.owner = "reference"}) : pool.status();
+  if (!model.ok()) {
+    std::fprintf(stderr, "load: %s\n", std::string(model.status().message()).c_str());
     return 2;
   }
-  auto backend = cace::CpuBackend::Create(*weights, {});
-  if (!backend.ok() || (*backend)->shape().vocab_size != ref.vocab) {
-    std::fprintf(stderr, "backend: %s (vocab %d in the reference)\n",
-                 backend.ok() ? "vocabulary differs" : std::string(backend.status().message()).c_str(), ref.vocab);
+  if ((*model)->backend().shape().vocab_size != ref.vocab) {
+    std::fprintf(stderr, "backend: vocabulary of %lld, %d in the reference\n",
+                 static_cast<long long>((*model)->backend().shape().vocab_size), ref.vocab);
     return 2;
   }
-  cace::Backend& be = **backend;
+  std::printf("load: %llu bytes of weights in the pool (planned %llu), %llu KV bytes per token\n",
+              static_cast<unsigned long long>((*model)->weight_bytes()),
+              static_cast<unsigned long long>(plan->weight_bytes),
+              static_cast<unsigned long long>((*model)->kv_bytes_per_token()));
+  const cace::Tokenizer& tokenizer = (*model)->tokenizer();
+  if (!text.empty()) {
+    // The prompt from text: cace's tokenizer must give Hugging Face's ids.
+    const std::vector<std::int32_t> ids = tokenizer.Encode(text);
+    const bool same = ids == ref.prompt;
+    std::printf("prompt: %zu tokens from the text, %s Hugging Face's\n", ids.size(), same ? "equal to" : "DIFFERENT from");
+    if (!same) return 1;
+  }
+  cace::Backend& be = (*model)->backend();
 
   // Logits after every prompt token, in one prefill.
-  auto cache = be.NewSequence(static_cast<std::int64_t>(ref.prompt.size()), nullptr);
+  auto cache = be.NewSequence(static_cast<std::int64_t>(ref.prompt.size()), &(*model)->pool());
   if (!cache.ok()) {
     std::fprintf(stderr, "cache: %s\n", std::string(cache.status().message()).c_str());
     return 2;
@@ -106,7 +124,8 @@ int main(int argc, char** argv) {
               ref.vocab, worst, rel_tol);
 
   // Greedy continuation through the generation loop (prefill, then cached decode).
-  auto seq = cace::Sequence::Start(&be, ref.prompt, {.max_new_tokens = static_cast<std::int64_t>(ref.greedy.size())});
+  auto seq = cace::Sequence::Start(&be, ref.prompt, {.max_new_tokens = static_cast<std::int64_t>(ref.greedy.size())},
+                                   &(*model)->pool());
   if (!seq.ok()) {
     std::fprintf(stderr, "generation: %s\n", std::string(seq.status().message()).c_str());
     return 2;
@@ -119,6 +138,7 @@ int main(int argc, char** argv) {
   std::size_t agree = 0;
   while (agree < ref.greedy.size() && agree < s->output().size() && s->output()[agree] == ref.greedy[agree]) ++agree;
   std::printf("greedy: %zu of %zu tokens identical\n", agree, ref.greedy.size());
+  if (auto decoded = tokenizer.Decode(s->output()); decoded.ok()) std::printf("greedy text: %s\n", decoded->c_str());
   const bool ok = worst <= rel_tol && agree == ref.greedy.size();
   std::printf("%s\n", ok ? "AGREE" : "DISAGREE");
   return ok ? 0 : 1;

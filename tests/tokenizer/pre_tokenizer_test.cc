@@ -97,6 +97,10 @@ TEST_CASE("Pre-tokenizer names follow tokenizer.ggml.pre") {
   CHECK(*PreTokenizerFromName("gpt-2") == PreTokenizerKind::kGpt2);
   CHECK(*PreTokenizerFromName("qwen2") == PreTokenizerKind::kQwen2);
   CHECK(*PreTokenizerFromName("llama-bpe") == PreTokenizerKind::kLlama3);
+  // SmolLM2's GGUF: digits one by one, then GPT-2's split.
+  CHECK(*PreTokenizerFromName("smollm") == PreTokenizerKind::kStarCoder);
+  CHECK(Split(*PreTokenizerFromName("smollm"), "x = 123 ab") ==
+        std::vector<std::string>{"x", " =", " ", "1", "2", "3", " ab"});
   const auto bad = PreTokenizerFromName("falcon");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("falcon") != std::string::npos);

@@ -1,6 +1,7 @@
-// A host of the installed package: a registry with room for two of three models, a completion
-// model in steady use and a reasoning model used once since, and a third model to load. LRU evicts
-// the completion model (used less recently); CACE keeps it and evicts the reasoning model.
+// A host of the installed package: room for two of three models, a completion model in steady use
+// and a reasoning model used once since, and a third model to load. LRU evicts the completion
+// model (used less recently); CACE keeps it and evicts the reasoning model. The policy is asked
+// through the public mechanism (PlanEviction), as the serving core asks it.
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -14,35 +15,31 @@ namespace {
 constexpr std::uint64_t kGiB = 1ull << 30;
 
 absl::StatusOr<std::string> VictimUnder(cace::EvictionPolicy& policy) {
-  cace::ModelRegistry registry(8 * kGiB);
-  std::vector<cace::ModelHandle> models;
-  for (const char* name : {"completion-1b", "reasoning-7b", "chat-7b"}) {
-    cace::ModelSpec spec{.name = name, .weight_bytes = 4 * kGiB, .load_seconds = 2.0};
-    absl::StatusOr<cace::ModelHandle> handle = registry.Register(spec);
-    if (!handle.ok()) return handle.status();
-    policy.OnRegister(*handle, spec);
-    models.push_back(*handle);
+  const std::vector<std::string> names = {"completion-1b", "reasoning-7b", "chat-7b"};
+  for (cace::ModelHandle m = 0; m < names.size(); ++m) {
+    policy.OnRegister(m, cace::ModelSpec{.name = names[m], .weight_bytes = 4 * kGiB, .load_seconds = 2.0});
   }
-  for (cace::ModelHandle m : {models[0], models[1]}) {
-    if (absl::Status s = registry.BeginLoad(m); !s.ok()) return s;
-    if (absl::Status s = registry.FinishLoad(m, 2.0, 0.0); !s.ok()) return s;
-  }
-  auto serve = [&](cace::ModelHandle m, cace::TaskKind kind, cace::Seconds now) -> absl::Status {
+  std::vector<cace::Seconds> last_use(names.size(), 0.0);
+  auto serve = [&](cace::ModelHandle m, cace::TaskKind kind, cace::Seconds now) {
     policy.OnAccess({m, kind, now});
-    if (absl::Status s = registry.BeginRequest(m, now); !s.ok()) return s;
+    last_use[m] = now;
     policy.OnComplete({m, kind, now, kind == cace::TaskKind::kCompletion ? 16u : 2000u});
-    return registry.EndRequest(m);
   };
-  for (cace::Seconds t = 1; t <= 10; ++t) {
-    if (absl::Status s = serve(models[0], cace::TaskKind::kCompletion, t); !s.ok()) return s;
+  for (cace::Seconds t = 1; t <= 10; ++t) serve(0, cace::TaskKind::kCompletion, t);
+  serve(1, cace::TaskKind::kReasoning, 11.0);
+  // Models 0 and 1 are resident and idle; model 2 needs 4 GiB more.
+  std::vector<cace::ResidentModel> residents;
+  for (cace::ModelHandle m : {0u, 1u}) {
+    residents.push_back({cace::Candidate{m, 4 * kGiB, last_use[m], 2.0}, false, 0});
   }
-  if (absl::Status s = serve(models[1], cace::TaskKind::kReasoning, 11.0); !s.ok()) return s;
-  absl::StatusOr<cace::Reservation> room = registry.ReserveRoom(policy, 4 * kGiB, 12.0);
-  if (!room.ok()) return room.status();
-  if (room->victims.size() != 1) return absl::InternalError("expected one victim");
-  absl::StatusOr<cace::ModelRecord> victim = registry.Get(room->victims[0]);
-  if (!victim.ok()) return victim.status();
-  return victim->spec.name;
+  std::vector<cace::Candidate> scratch;
+  std::vector<cace::ModelHandle> victims;
+  if (absl::Status s = cace::PlanEviction(policy, residents, 4 * kGiB, 12.0, {}, false, scratch, victims);
+      !s.ok()) {
+    return s;
+  }
+  if (victims.size() != 1) return absl::InternalError("expected one victim");
+  return names[victims[0]];
 }
 
 bool Expect(cace::EvictionPolicy& policy, const std::string& expected) {

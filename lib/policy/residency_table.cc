@@ -1,5 +1,6 @@
-#include "cace/model_registry.h"
+#include "lib/policy/residency_table.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "fmt/format.h"
@@ -27,9 +28,9 @@ absl::Status WrongState(const ModelRecord& m, std::string_view action, ModelStat
 
 }  // namespace
 
-ModelRegistry::ModelRegistry(std::uint64_t capacity_bytes) : capacity_bytes_(capacity_bytes) {}
+ResidencyTable::ResidencyTable(std::uint64_t capacity_bytes) : capacity_bytes_(capacity_bytes) {}
 
-absl::StatusOr<ModelHandle> ModelRegistry::Register(ModelSpec spec) {
+absl::StatusOr<ModelHandle> ResidencyTable::Register(ModelSpec spec) {
   if (spec.name.empty()) return absl::InvalidArgumentError("model name is empty");
   if (spec.weight_bytes == 0) {
     return absl::InvalidArgumentError(fmt::format("model '{}' has zero weight bytes", spec.name));
@@ -37,10 +38,9 @@ absl::StatusOr<ModelHandle> ModelRegistry::Register(ModelSpec spec) {
   if (spec.weight_bytes > capacity_bytes_) {
     return absl::OutOfRangeError(fmt::format("model '{}' needs {} bytes, more than the whole capacity of {}", spec.name, spec.weight_bytes, capacity_bytes_));
   }
-  if (spec.load_seconds < 0) {
+  if (!(spec.load_seconds >= 0)) {
     return absl::InvalidArgumentError(fmt::format("model '{}' has negative load time", spec.name));
   }
-  absl::MutexLock lock(&mu_);
   if (by_name_.contains(spec.name)) {
     return absl::AlreadyExistsError(fmt::format("model '{}' is already registered", spec.name));
   }
@@ -50,50 +50,47 @@ absl::StatusOr<ModelHandle> ModelRegistry::Register(ModelSpec spec) {
   record.spec = std::move(spec);
   by_name_.emplace(record.spec.name, record.handle);
   models_.push_back(std::move(record));
+  removed_.push_back(false);
   return models_.back().handle;
 }
 
-absl::StatusOr<ModelHandle> ModelRegistry::Find(std::string_view name) const {
-  absl::ReaderMutexLock lock(&mu_);
+absl::Status ResidencyTable::Remove(ModelHandle model) {
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  if ((*m)->state != ModelState::kAbsent) return WrongState(**m, "remove", ModelState::kAbsent);
+  if ((*m)->pinned) {
+    return absl::FailedPreconditionError(fmt::format("cannot remove model '{}': it is pinned", (*m)->spec.name));
+  }
+  by_name_.erase((*m)->spec.name);
+  removed_[model] = true;
+  return absl::OkStatus();
+}
+
+bool ResidencyTable::Contains(ModelHandle model) const {
+  return model < models_.size() && !removed_[model];
+}
+
+absl::StatusOr<ModelHandle> ResidencyTable::Find(std::string_view name) const {
   auto it = by_name_.find(std::string(name));
   if (it == by_name_.end()) return absl::NotFoundError(fmt::format("unknown model '{}'", name));
   return it->second;
 }
 
-absl::StatusOr<ModelRecord> ModelRegistry::Get(ModelHandle model) const {
-  absl::ReaderMutexLock lock(&mu_);
-  if (model >= models_.size()) {
-    return absl::NotFoundError(fmt::format("unknown model handle {}", model));
-  }
+absl::StatusOr<ModelRecord> ResidencyTable::Get(ModelHandle model) const {
+  if (!Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
   return models_[model];
 }
 
-absl::StatusOr<ModelStatus> ModelRegistry::Inspect(ModelHandle model) const {
-  absl::ReaderMutexLock lock(&mu_);
-  if (model >= models_.size()) {
-    return absl::NotFoundError(fmt::format("unknown model handle {}", model));
+std::vector<ModelRecord> ResidencyTable::Snapshot() const {
+  std::vector<ModelRecord> records;
+  records.reserve(by_name_.size());
+  for (ModelHandle m = 0; m < models_.size(); ++m) {
+    if (!removed_[m]) records.push_back(models_[m]);
   }
-  const ModelRecord& m = models_[model];
-  return ModelStatus{m.state,        m.pinned,          m.in_flight, m.last_use,
-                     m.load_seconds, m.spec.weight_bytes, m.kv_bytes};
+  return records;
 }
 
-std::vector<ModelRecord> ModelRegistry::Snapshot() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return models_;
-}
-
-std::size_t ModelRegistry::size() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return models_.size();
-}
-
-std::uint64_t ModelRegistry::used_bytes() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return UsedBytesLocked();
-}
-
-std::uint64_t ModelRegistry::UsedBytesLocked() const {
+std::uint64_t ResidencyTable::used_bytes() const {
   std::uint64_t used = 0;
   for (const ModelRecord& m : models_) {
     if (HoldsMemory(m.state)) used += m.spec.weight_bytes + m.kv_bytes;
@@ -101,21 +98,18 @@ std::uint64_t ModelRegistry::UsedBytesLocked() const {
   return used;
 }
 
-absl::StatusOr<ModelRecord*> ModelRegistry::Lookup(ModelHandle model) {
-  if (model >= models_.size()) {
-    return absl::NotFoundError(fmt::format("unknown model handle {}", model));
-  }
+absl::StatusOr<ModelRecord*> ResidencyTable::Lookup(ModelHandle model) {
+  if (!Contains(model)) return absl::NotFoundError(fmt::format("unknown model handle {}", model));
   return &models_[model];
 }
 
-absl::StatusOr<Reservation> ModelRegistry::ReserveRoom(EvictionPolicy& policy,
-                                                      std::uint64_t bytes_needed, Seconds now,
-                                                      const RoomOptions& options) {
-  absl::MutexLock lock(&mu_);
+absl::StatusOr<Reservation> ResidencyTable::ReserveRoom(EvictionPolicy& policy,
+                                                        std::uint64_t bytes_needed, Seconds now,
+                                                        const RoomOptions& options) {
   if (bytes_needed > capacity_bytes_) {
     return absl::OutOfRangeError(fmt::format("a request for {} bytes exceeds the whole capacity of {}", bytes_needed, capacity_bytes_));
   }
-  const std::uint64_t used = UsedBytesLocked();
+  const std::uint64_t used = used_bytes();
   const std::uint64_t free_bytes = capacity_bytes_ - std::min(used, capacity_bytes_);
   Reservation reservation;
   if (free_bytes >= bytes_needed) return reservation;
@@ -138,18 +132,16 @@ absl::StatusOr<Reservation> ModelRegistry::ReserveRoom(EvictionPolicy& policy,
     ModelRecord& m = models_[victim];
     m.state = ModelState::kEvicting;
     reservation.bytes_freed += m.spec.weight_bytes + m.kv_bytes;
-    policy.OnEvict(victim, now);
   }
   reservation.victims = scratch_victims_;
   return reservation;
 }
 
-absl::Status ModelRegistry::BeginLoad(ModelHandle model) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::BeginLoad(ModelHandle model) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kAbsent) return WrongState(**m, "load", ModelState::kAbsent);
-  const std::uint64_t used = UsedBytesLocked();
+  const std::uint64_t used = used_bytes();
   if (used + (*m)->spec.weight_bytes > capacity_bytes_) {
     return absl::ResourceExhaustedError(
         fmt::format("cannot load model '{}': it needs {} bytes and only {} are free; reserve room first", (*m)->spec.name, (*m)->spec.weight_bytes, capacity_bytes_ - std::min(used, capacity_bytes_)));
@@ -158,9 +150,8 @@ absl::Status ModelRegistry::BeginLoad(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::FinishLoad(ModelHandle model, Seconds measured_load_seconds,
-                                       Seconds now) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::FinishLoad(ModelHandle model, Seconds measured_load_seconds,
+                                        Seconds now) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kLoading) {
@@ -179,8 +170,7 @@ absl::Status ModelRegistry::FinishLoad(ModelHandle model, Seconds measured_load_
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::AbortLoad(ModelHandle model) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::AbortLoad(ModelHandle model) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kLoading) return WrongState(**m, "abort", ModelState::kLoading);
@@ -188,8 +178,7 @@ absl::Status ModelRegistry::AbortLoad(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::BeginEviction(ModelHandle model) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::BeginEviction(ModelHandle model) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kResident) return WrongState(**m, "evict", ModelState::kResident);
@@ -200,8 +189,7 @@ absl::Status ModelRegistry::BeginEviction(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::FinishEviction(ModelHandle model) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::FinishEviction(ModelHandle model) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kEvicting) {
@@ -215,16 +203,50 @@ absl::Status ModelRegistry::FinishEviction(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::SetPinned(ModelHandle model, bool pinned) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::SetPinned(ModelHandle model, bool pinned) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
+  if (pinned && (*m)->state == ModelState::kEvicting) {
+    return absl::FailedPreconditionError(fmt::format("cannot pin model '{}': it is being evicted; pin it once it is absent or reloaded", (*m)->spec.name));
+  }
   (*m)->pinned = pinned;
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::BeginRequest(ModelHandle model, Seconds now) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::SetWeightBytes(ModelHandle model, std::uint64_t bytes) {
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  if (bytes == 0) {
+    return absl::InvalidArgumentError(fmt::format("model '{}' cannot hold zero weight bytes", (*m)->spec.name));
+  }
+  const std::uint64_t own = HoldsMemory((*m)->state) ? (*m)->spec.weight_bytes : 0;
+  const std::uint64_t others = used_bytes() - own;
+  const std::uint64_t would_hold = HoldsMemory((*m)->state) ? bytes + (*m)->kv_bytes : 0;
+  if (bytes > capacity_bytes_ || others + would_hold > capacity_bytes_) {
+    return absl::ResourceExhaustedError(fmt::format("model '{}' holds {} bytes of weights ({} registered); with the {} bytes held beside it they exceed the capacity of {}", (*m)->spec.name, bytes, (*m)->spec.weight_bytes, others, capacity_bytes_));
+  }
+  (*m)->spec.weight_bytes = bytes;
+  return absl::OkStatus();
+}
+
+absl::Status ResidencyTable::SetPriority(ModelHandle model, int priority) {
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  (*m)->priority = priority;
+  return absl::OkStatus();
+}
+
+absl::Status ResidencyTable::SetKeepAlive(ModelHandle model, std::optional<Seconds> keep_alive) {
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  if (keep_alive && !(*keep_alive >= 0)) {
+    return absl::InvalidArgumentError(fmt::format("negative keep-alive for model '{}'", (*m)->spec.name));
+  }
+  (*m)->keep_alive = keep_alive;
+  return absl::OkStatus();
+}
+
+absl::Status ResidencyTable::BeginRequest(ModelHandle model, Seconds now) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kResident) {
@@ -235,8 +257,7 @@ absl::Status ModelRegistry::BeginRequest(ModelHandle model, Seconds now) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::EndRequest(ModelHandle model) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::EndRequest(ModelHandle model) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->in_flight == 0) {
@@ -247,15 +268,14 @@ absl::Status ModelRegistry::EndRequest(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::SetKvBytes(ModelHandle model, std::uint64_t bytes) {
-  absl::MutexLock lock(&mu_);
+absl::Status ResidencyTable::SetKvBytes(ModelHandle model, std::uint64_t bytes) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state == ModelState::kAbsent && bytes > 0) {
     return absl::FailedPreconditionError(
         fmt::format("model '{}' is absent and cannot hold a KV cache", (*m)->spec.name));
   }
-  const std::uint64_t others = UsedBytesLocked() - (*m)->kv_bytes;
+  const std::uint64_t others = used_bytes() - (*m)->kv_bytes;
   if (others + bytes > capacity_bytes_) {
     return absl::ResourceExhaustedError(fmt::format("KV cache of {} bytes for '{}' does not fit the capacity", bytes, (*m)->spec.name));
   }

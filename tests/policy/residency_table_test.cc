@@ -1,8 +1,6 @@
-#include <thread>
-
 #include <catch2/catch.hpp>
 
-#include "cace/model_registry.h"
+#include "lib/policy/residency_table.h"
 #include "cace/policies.h"
 
 namespace cace {
@@ -14,13 +12,13 @@ ModelSpec Spec(std::string name, std::uint64_t bytes, Seconds load = 1.0) {
   return ModelSpec{std::move(name), {}, WeightFormat::kSimulated, bytes, 0, load};
 }
 
-void MakeResident(ModelRegistry& registry, ModelHandle h, Seconds load = 1.0) {
+void MakeResident(ResidencyTable& registry, ModelHandle h, Seconds load = 1.0) {
   REQUIRE(registry.BeginLoad(h).ok());
   REQUIRE(registry.FinishLoad(h, load, 0.0).ok());
 }
 
 TEST_CASE("registration rejects bad specs with clear errors") {
-  ModelRegistry registry(10 * kGiB);
+  ResidencyTable registry(10 * kGiB);
   CHECK(registry.Register(Spec("", kGiB)).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(registry.Register(Spec("zero", 0)).status().code() == absl::StatusCode::kInvalidArgument);
   auto too_big = registry.Register(Spec("huge", 11 * kGiB));
@@ -35,7 +33,7 @@ TEST_CASE("registration rejects bad specs with clear errors") {
 }
 
 TEST_CASE("state transitions are checked") {
-  ModelRegistry registry(10 * kGiB);
+  ResidencyTable registry(10 * kGiB);
   ModelHandle a = registry.Register(Spec("a", kGiB)).value();
   CHECK(registry.BeginRequest(a, 0).code() == absl::StatusCode::kFailedPrecondition);
   CHECK(registry.FinishLoad(a, 1, 0).code() == absl::StatusCode::kFailedPrecondition);
@@ -54,7 +52,7 @@ TEST_CASE("state transitions are checked") {
 }
 
 TEST_CASE("measured load times are smoothed") {
-  ModelRegistry registry(10 * kGiB);
+  ResidencyTable registry(10 * kGiB);
   ModelHandle a = registry.Register(Spec("a", kGiB, 9.0)).value();
   CHECK(registry.Get(a)->load_seconds == 9.0);  // the estimate until measured
   MakeResident(registry, a, 2.0);
@@ -68,7 +66,7 @@ TEST_CASE("measured load times are smoothed") {
 }
 
 TEST_CASE("ReserveRoom evicts only what is needed and marks victims evicting") {
-  ModelRegistry registry(4 * kGiB);
+  ResidencyTable registry(4 * kGiB);
   LruPolicy lru;
   ModelHandle a = registry.Register(Spec("a", kGiB)).value();
   ModelHandle b = registry.Register(Spec("b", 2 * kGiB)).value();
@@ -96,7 +94,7 @@ TEST_CASE("ReserveRoom evicts only what is needed and marks victims evicting") {
 }
 
 TEST_CASE("pinned and busy models are never victims; impossible requests leave the registry as it was") {
-  ModelRegistry registry(4 * kGiB);
+  ResidencyTable registry(4 * kGiB);
   LruPolicy lru;
   ModelHandle a = registry.Register(Spec("a", 2 * kGiB)).value();
   ModelHandle b = registry.Register(Spec("b", 2 * kGiB)).value();
@@ -123,7 +121,7 @@ TEST_CASE("pinned and busy models are never victims; impossible requests leave t
 }
 
 TEST_CASE("an evicting model with requests in flight cannot finish evicting") {
-  ModelRegistry registry(2 * kGiB);
+  ResidencyTable registry(2 * kGiB);
   ModelHandle a = registry.Register(Spec("a", 2 * kGiB)).value();
   MakeResident(registry, a);
   LruPolicy lru;
@@ -133,7 +131,7 @@ TEST_CASE("an evicting model with requests in flight cannot finish evicting") {
 }
 
 TEST_CASE("KV cache bytes count against the capacity") {
-  ModelRegistry registry(4 * kGiB);
+  ResidencyTable registry(4 * kGiB);
   ModelHandle a = registry.Register(Spec("a", 2 * kGiB)).value();
   CHECK(registry.SetKvBytes(a, 1).code() == absl::StatusCode::kFailedPrecondition);
   MakeResident(registry, a);
@@ -143,21 +141,37 @@ TEST_CASE("KV cache bytes count against the capacity") {
   CHECK(registry.used_bytes() == 3 * kGiB);
 }
 
-TEST_CASE("the registry is safe to use from several threads") {
-  ModelRegistry registry(8 * kGiB);
+TEST_CASE("a removed model leaves the table; its name can be added again under a new handle") {
+  ResidencyTable registry(8 * kGiB);
   ModelHandle a = registry.Register(Spec("a", kGiB)).value();
   MakeResident(registry, a);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&registry, a, t] {
-      for (int i = 0; i < 1000; ++i) {
-        if (!registry.BeginRequest(a, t * 1000.0 + i).ok()) std::abort();
-        if (!registry.EndRequest(a).ok()) std::abort();
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  CHECK(registry.Get(a)->in_flight == 0);
+  CHECK(registry.Remove(a).code() == absl::StatusCode::kFailedPrecondition);  // resident
+  REQUIRE(registry.BeginEviction(a).ok());
+  REQUIRE(registry.FinishEviction(a).ok());
+  REQUIRE(registry.SetPinned(a, true).ok());
+  CHECK(registry.Remove(a).code() == absl::StatusCode::kFailedPrecondition);  // pinned
+  REQUIRE(registry.SetPinned(a, false).ok());
+  REQUIRE(registry.Remove(a).ok());
+  CHECK(registry.size() == 0);
+  CHECK(registry.Snapshot().empty());
+  CHECK(registry.Get(a).status().code() == absl::StatusCode::kNotFound);
+  CHECK(registry.Find("a").status().code() == absl::StatusCode::kNotFound);
+  CHECK(registry.BeginLoad(a).code() == absl::StatusCode::kNotFound);
+  ModelHandle again = registry.Register(Spec("a", kGiB)).value();
+  CHECK(again != a);
+  CHECK(registry.Find("a").value() == again);
+}
+
+TEST_CASE("a model being evicted cannot be pinned; keep-alive overrides must not be negative") {
+  ResidencyTable registry(8 * kGiB);
+  ModelHandle a = registry.Register(Spec("a", kGiB)).value();
+  MakeResident(registry, a);
+  REQUIRE(registry.BeginEviction(a).ok());
+  CHECK(registry.SetPinned(a, true).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_FALSE(registry.Get(a)->pinned);
+  CHECK(registry.SetKeepAlive(a, -1.0).code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(registry.SetKeepAlive(a, 30.0).ok());
+  CHECK(registry.Get(a)->keep_alive == 30.0);
 }
 
 }  // namespace

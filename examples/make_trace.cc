@@ -1,7 +1,9 @@
 // cace_make_trace: writes a replayable trace in cace's CSV format (see include/cace/trace.h),
-// either the public traces assigned to a fleet by the seeded rule, or synthetic traffic.
+// either the public traces assigned to a fleet by a seeded rule, or synthetic traffic.
 //
-//   cace_make_trace --out trace.csv                       # Azure code + conversation hour
+//   cace_make_trace --out trace.csv                       # Azure code + conversation hour, models
+//                                                         # by the ServeGen-derived rule
+//   cace_make_trace --assignment collapsed --out t.csv    # ... by the earlier Zipf rule
 //   cace_make_trace --mooncake PATH --out trace.csv        # Mooncake as the conversation traffic
 //   cace_make_trace --synthetic --duration 600 --seed 3 --out trace.csv
 #include <cmath>
@@ -15,18 +17,24 @@
 #include "cace/fleet.h"
 #include "cace/trace.h"
 #include "fmt/format.h"
+#include "lib/workload/client_assignment.h"
+#include "lib/workload/servegen_facts.h"
 
 namespace {
 
 constexpr std::string_view kUsage =
     "usage: cace_make_trace --out PATH [--fleet PATH] [--seed N] [--rate-scale X] [--sessions N]\n"
     "                       [--azure-code PATH] [--azure-conv PATH | --mooncake PATH]\n"
+    "                       [--assignment servegen|collapsed] [--servegen DIR]\n"
     "                       [--synthetic [--duration S]]\n"
     "  Public traces (default): completion traffic from --azure-code, conversation traffic from\n"
     "  --azure-conv, or from --mooncake instead; traces of different services are each shifted\n"
     "  to start at 0. --synthetic generates Azure-shaped traffic for --duration seconds.\n"
-    "  --sessions: open sessions per traffic class (default 16; 0: each class's request rate x\n"
-    "  the time between one user's requests, 10 s for completions and 60 s for chat).\n";
+    "  --assignment: servegen (default; parameters derived from the ServeGen tables in --servegen,\n"
+    "  see cace_replay --assignment_facts) or collapsed (Zipf popularity reshuffled every 15 min,\n"
+    "  sessions; --synthetic always uses it). --rate-scale defaults to 1 (the whole trace).\n"
+    "  --sessions (collapsed only): open sessions per traffic class (default 16; 0: each class's\n"
+    "  request rate x the time between one user's requests, 10 s for completions and 60 s for chat).\n";
 
 struct Flags {
   std::string out;
@@ -34,6 +42,8 @@ struct Flags {
   std::string azure_code = CACE_DATA_DIR "/traces/azure_llm_2023_code.csv";
   std::string azure_conv = CACE_DATA_DIR "/traces/azure_llm_2023_conv.csv";
   std::string mooncake;
+  std::string assignment_rule = "servegen";
+  std::string servegen = CACE_DATA_DIR "/traces/servegen";
   bool synthetic = false;
   double duration = 3600;
   cace::AssignmentOptions assignment;
@@ -51,7 +61,8 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags& flags) {
   std::map<std::string_view, std::string*> paths = {
       {"--out", &flags.out},           {"--fleet", &flags.fleet},
       {"--azure-code", &flags.azure_code}, {"--azure-conv", &flags.azure_conv},
-      {"--mooncake", &flags.mooncake}};
+      {"--mooncake", &flags.mooncake},     {"--assignment", &flags.assignment_rule},
+      {"--servegen", &flags.servegen}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--synthetic") {
@@ -86,6 +97,9 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags& flags) {
     }
   }
   if (flags.out.empty()) return std::string("--out is required");
+  if (flags.assignment_rule != "servegen" && flags.assignment_rule != "collapsed") {
+    return fmt::format("--assignment: '{}' is neither servegen nor collapsed", flags.assignment_rule);
+  }
   return std::nullopt;
 }
 
@@ -114,7 +128,18 @@ absl::StatusOr<std::vector<cace::TraceRequest>> MakeTrace(const Flags& flags,
     ShiftToZero(*code);
     ShiftToZero(*conv);
   }
-  return cace::AssignModels(*code, *conv, fleet, flags.assignment);
+  if (flags.assignment_rule == "collapsed") {
+    return cace::AssignModels(*code, *conv, fleet, flags.assignment);
+  }
+  absl::StatusOr<cace::ServeGenFacts> facts = cace::ReadServeGenFacts(flags.servegen);
+  if (!facts.ok()) return facts.status();
+  absl::StatusOr<cace::ServeGenAssignmentParameters> params = cace::DeriveAssignmentParameters(*facts);
+  if (!params.ok()) return params.status();
+  return cace::AssignModelsByClients(
+      *code, *conv, fleet,
+      cace::ClientAssignmentOptions{.seed = flags.assignment.seed,
+                                    .rate_scale = flags.assignment.rate_scale,
+                                    .parameters = *params});
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 #include "absl/strings/str_split.h"
 #include "cace/replay_report.h"
 #include "fmt/format.h"
+#include "lib/sim/calibration.h"
+#include "lib/sim/physical_floor.h"
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/scenario.h"
 #include "lib/sim/seed_summary.h"
@@ -31,8 +33,19 @@ ABSL_FLAG(std::string, fleet, CACE_SOURCE_DIR "/examples/fleets/l40s_code_fleet.
 ABSL_FLAG(std::string, data, CACE_DATA_DIR, "folder holding traces/ (the public traces, data/ of the repository)");
 ABSL_FLAG(std::string, gpu, "l40s", "accelerator: h100, l40s or a10");
 ABSL_FLAG(double, budget_gb, 0, "memory budget in GB (default: the accelerator's memory less 2 GB)");
-ABSL_FLAG(double, rate_scale, 0.125,
-          "arrival-rate multiplier of the trace (default: the share one accelerator serves)");
+ABSL_FLAG(std::string, assignment, "servegen",
+          "how the default traffic gets its models: servegen (derived from the ServeGen "
+          "statistics, the default) or collapsed (the earlier Zipf rule at its rate: overload)");
+ABSL_FLAG(bool, assignment_facts, false,
+          "print the ServeGen assignment's parameters beside the facts they come from, and which "
+          "model holds each rank for the seeds, then stop");
+ABSL_FLAG(bool, calibrate, false,
+          "find the highest rate scale at which LRU alone is stable on the five seeds seed.."
+          "seed+4 (load path busy <= 70 %, last-quarter mean TTFT <= 1.5 x the whole), print the "
+          "search, then stop");
+ABSL_FLAG(double, rate_scale, 0,
+          "arrival-rate multiplier of the trace (0: the assignment's default, the calibrated "
+          "rate for servegen, x0.125 for collapsed; 1 for --trace)");
 ABSL_FLAG(std::uint64_t, seed, 1, "seed of the model-assignment rule");
 ABSL_FLAG(int, sessions, 16,
           "open sessions per traffic class in the model assignment (0: each class's request rate "
@@ -43,6 +56,9 @@ ABSL_FLAG(int, seeds, 1,
           "stay the first seed's; with --sweep every cell is replayed with each seed");
 ABSL_FLAG(std::string, policies, "", "comma-separated policies (default: every comparison policy)");
 ABSL_FLAG(std::string, baseline, "lru", "policy the ratios are taken against");
+ABSL_FLAG(bool, floor, true,
+          "also replay the physical floor (memory for every model, each model loads once) and "
+          "show each policy's share of the baseline's swap penalty left");
 ABSL_FLAG(bool, ablation, false, "also run CACE with each factor removed");
 ABSL_FLAG(bool, sweep, false, "run the memory x rate sweep instead of one scenario");
 ABSL_FLAG(std::string, json, "", "write every figure as JSON to this file");
@@ -66,8 +82,11 @@ std::vector<std::string> ChosenPolicies() {
   return names;
 }
 
-ScenarioOptions ChosenScenario() {
+absl::StatusOr<ScenarioOptions> ChosenScenario() {
+  absl::StatusOr<AssignmentRule> rule = AssignmentRuleByName(absl::GetFlag(FLAGS_assignment));
+  if (!rule.ok()) return rule.status();
   ScenarioOptions options;
+  options.assignment = *rule;
   options.data_dir = absl::GetFlag(FLAGS_data);
   options.fleet_path = absl::GetFlag(FLAGS_fleet);
   options.trace_path = absl::GetFlag(FLAGS_trace);
@@ -128,13 +147,20 @@ absl::StatusOr<std::vector<PolicyResult>> ReplayChosenPolicies(const Scenario& s
 
 int RunComparison() {
   const int seeds = absl::GetFlag(FLAGS_seeds);
-  absl::StatusOr<std::vector<Scenario>> scenarios = BuildSeedScenarios(ChosenScenario(), seeds);
+  absl::StatusOr<ScenarioOptions> options = ChosenScenario();
+  if (!options.ok()) return Fail(options.status());
+  absl::StatusOr<std::vector<Scenario>> scenarios = BuildSeedScenarios(*options, seeds);
   if (!scenarios.ok()) return Fail(scenarios.status());
   std::vector<std::vector<PolicyResult>> per_seed;
   for (const Scenario& scenario : *scenarios) {
     if (seeds > 1) fmt::print(stderr, "seed {}\n", scenario.info.seed);
     absl::StatusOr<std::vector<PolicyResult>> results = ReplayChosenPolicies(scenario);
     if (!results.ok()) return Fail(results.status());
+    if (absl::GetFlag(FLAGS_floor)) {
+      absl::StatusOr<PolicyResult> floor = ReplayPhysicalFloor(scenario);
+      if (!floor.ok()) return Fail(floor.status());
+      results->push_back(*std::move(floor));
+    }
     per_seed.push_back(*std::move(results));
   }
   // Every detailed output shows one trajectory, the first seed's; the block after the table is
@@ -167,11 +193,34 @@ int RunComparison() {
 }
 
 int RunSweep() {
-  absl::StatusOr<std::string> table =
-      RunMemoryRateSweep(ChosenScenario(), ChosenPolicies(), absl::GetFlag(FLAGS_baseline),
-                         absl::GetFlag(FLAGS_seeds));
+  absl::StatusOr<ScenarioOptions> options = ChosenScenario();
+  if (!options.ok()) return Fail(options.status());
+  absl::StatusOr<std::string> table = RunMemoryRateSweep(
+      *options, ChosenPolicies(), absl::GetFlag(FLAGS_baseline), absl::GetFlag(FLAGS_seeds));
   if (!table.ok()) return Fail(table.status());
   std::fputs(table->c_str(), stdout);
+  return 0;
+}
+
+// The rule of the default scenario: LRU, five seeds, the grid x0.125 * 2^(k/4).
+int RunCalibration() {
+  constexpr int kCalibrationSeeds = 5;
+  absl::StatusOr<ScenarioOptions> options = ChosenScenario();
+  if (!options.ok()) return Fail(options.status());
+  const StabilityCriteria criteria;
+  absl::StatusOr<CalibrationSearch> search =
+      CalibrateRate(*options, kCalibrationSeeds, "lru", criteria, CalibrationGrid{});
+  if (!search.ok()) return Fail(search.status());
+  std::fputs(FormatCalibration(*search, criteria, "lru").c_str(), stdout);
+  return 0;
+}
+
+int RunAssignmentFacts() {
+  absl::StatusOr<ScenarioOptions> options = ChosenScenario();
+  if (!options.ok()) return Fail(options.status());
+  absl::StatusOr<std::string> text = DescribeServeGenAssignment(*options, absl::GetFlag(FLAGS_seeds));
+  if (!text.ok()) return Fail(text.status());
+  std::fputs(text->c_str(), stdout);
   return 0;
 }
 
@@ -184,5 +233,7 @@ int main(int argc, char** argv) {
       "--seeds N compares them across N seeds of the model assignment");
   absl::ParseCommandLine(argc, argv);
   if (absl::Status s = cace::CheckSeeds(absl::GetFlag(FLAGS_seeds)); !s.ok()) return cace::Fail(s);
+  if (absl::GetFlag(FLAGS_assignment_facts)) return cace::RunAssignmentFacts();
+  if (absl::GetFlag(FLAGS_calibrate)) return cace::RunCalibration();
   return absl::GetFlag(FLAGS_sweep) ? cace::RunSweep() : cace::RunComparison();
 }

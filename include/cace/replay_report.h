@@ -40,7 +40,12 @@ struct PolicyResult {
   LatencyStats admission_wait;
   std::uint64_t drains = 0;
   double drain_wait_seconds = 0;
-  PerKind<double> slo_attainment{}; // fraction of requests of each kind meeting its TTFT SLO
+  // Requests that can never fit the memory (weights plus their KV reservation exceed the budget)
+  // are rejected at arrival, as a server answers them, and left out of every latency figure.
+  std::uint64_t rejected = 0;
+  std::string rejection_reason;     // the first rejection's reason; empty when none
+  double simulated_seconds = 0;     // replayed time from 0 until the last request finished
+  PerKind<double> slo_attainment{}; // fraction of served requests of each kind meeting its SLO
   double replay_wall_seconds = 0;   // how long the replay itself took on this machine
   // Raw series for charts: every request's TTFT (seconds, arrival order) and each eviction's time.
   std::vector<double> ttft_samples;

@@ -30,6 +30,17 @@ double Ratio(double value, double base) {
   return value / base;
 }
 
+double PenaltyLeft(double value, double floor, double base) {
+  if (!std::isfinite(value) || !std::isfinite(floor) || !std::isfinite(base) || !(base > floor)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return (value - floor) / (base - floor);
+}
+
+double CompletionTtftMean(const PolicyResult& result) {
+  return StatOrNaN(result.ttft_by_kind[KindIndex(TaskKind::kCompletion)], &LatencyStats::mean);
+}
+
 std::span<const RatioFigure> RatioFigures() {
   static constexpr std::array<RatioFigure, 6> kFigures = {{
       {"ttft_mean", "TTFT mean",

@@ -14,6 +14,14 @@ namespace cace {
 // The policy named "oracle" (the offline bound), when a replay ran it.
 inline constexpr std::string_view kOraclePolicyName = "oracle";
 
+// The physical floor: the same trace with memory for every model (each model loads once), the
+// least any eviction policy could cost.
+inline constexpr std::string_view kFloorPolicyName = "floor";
+
+// The share of the baseline's swap penalty a policy leaves: (value - floor) / (base - floor);
+// 0 is the floor, 1 the baseline. NaN when a figure is absent or base is not above the floor.
+double PenaltyLeft(double value, double floor, double base);
+
 // Decimal gigabytes, as the table and docs state ("GB" = 10^9 bytes).
 inline constexpr double kBytesPerGB = 1e9;
 
@@ -39,6 +47,9 @@ struct RatioFigure {
   double (*value)(const PolicyResult&);
 };
 std::span<const RatioFigure> RatioFigures();
+
+// Mean TTFT of completion requests (NaN when there were none).
+double CompletionTtftMean(const PolicyResult& result);
 
 }  // namespace cace
 

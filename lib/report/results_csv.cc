@@ -45,6 +45,8 @@ std::vector<std::string> Header() {
   add_stats("admission_wait");
   names.emplace_back("drains");
   names.emplace_back("drain_wait_seconds");
+  names.emplace_back("rejected");
+  names.emplace_back("simulated_seconds");
   for (TaskKind kind : kAllTaskKinds) {
     names.push_back(fmt::format("slo_attainment_{}", TaskKindName(kind)));
   }
@@ -73,6 +75,8 @@ std::vector<std::string> Line(const PolicyResult& r) {
   add_stats(r.admission_wait);
   cells.push_back(fmt::format("{}", r.drains));
   cells.push_back(Number(r.drain_wait_seconds));
+  cells.push_back(fmt::format("{}", r.rejected));
+  cells.push_back(Number(r.simulated_seconds));
   for (TaskKind kind : kAllTaskKinds) {
     const int k = KindIndex(kind);
     cells.push_back(r.ttft_by_kind[k].count > 0 ? Number(r.slo_attainment[k]) : "");

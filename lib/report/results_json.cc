@@ -83,6 +83,21 @@ std::string Ratios(const PolicyResult& result, const PolicyResult* reference) {
   return out + "}";
 }
 
+// (value - floor) / (base - floor) of the figures the table shows; null without a floor or base.
+std::string PenaltyLeftJson(const PolicyResult& r, const PolicyResult* floor, const PolicyResult* base) {
+  if (floor == nullptr || base == nullptr) return "null";
+  const auto share = [&](double (*of)(const PolicyResult&)) {
+    return Number(PenaltyLeft(of(r), of(*floor), of(*base)));
+  };
+  return fmt::format(
+      R"({{"ttft_mean": {}, "ttft_p95": {}, "completion_ttft_mean": {}, "e2e_mean": {}, "evictions": {}}})",
+      share([](const PolicyResult& x) { return StatOrNaN(x.ttft, &LatencyStats::mean); }),
+      share([](const PolicyResult& x) { return StatOrNaN(x.ttft, &LatencyStats::p95); }),
+      share(CompletionTtftMean),
+      share([](const PolicyResult& x) { return StatOrNaN(x.e2e, &LatencyStats::mean); }),
+      share([](const PolicyResult& x) { return static_cast<double>(x.evictions); }));
+}
+
 std::string Scenario(const ScenarioInfo& scenario, const PolicyResult* base,
                      const std::string& baseline) {
   std::string notes = "[";
@@ -100,7 +115,8 @@ std::string Scenario(const ScenarioInfo& scenario, const PolicyResult* base,
       base == nullptr ? std::string("null") : Quote(baseline));
 }
 
-std::string Result(const PolicyResult& r, const PolicyResult* base, const PolicyResult* oracle) {
+std::string Result(const PolicyResult& r, const PolicyResult* base, const PolicyResult* oracle,
+                   const PolicyResult* floor) {
   const auto stats = [](const LatencyStats& s, TaskKind) { return Stats(s); };
   // Attainment of a kind no request had is undefined, not 0.
   const auto slo = [&r](double v, TaskKind kind) {
@@ -112,13 +128,18 @@ std::string Result(const PolicyResult& r, const PolicyResult* base, const Policy
       "      \"evictions\": {},\n      \"loads\": {},\n      \"bytes_loaded\": {},\n"
       "      \"load_seconds\": {},\n      \"memory_utilization\": {},\n"
       "      \"admission_wait\": {},\n      \"drains\": {},\n      \"drain_wait_seconds\": {},\n"
+      "      \"rejected\": {},\n      \"rejection_reason\": {},\n"
+      "      \"simulated_seconds\": {},\n"
       "      \"slo_attainment\": {},\n      \"replay_wall_seconds\": {},\n"
-      "      \"ratio_to_baseline\": {},\n      \"ratio_to_oracle\": {}\n    }}",
+      "      \"ratio_to_baseline\": {},\n      \"ratio_to_oracle\": {},\n"
+      "      \"penalty_left\": {}\n    }}",
       Quote(r.policy), r.requests, Stats(r.ttft), Stats(r.e2e), ByKind(r.ttft_by_kind, stats),
       ByKind(r.e2e_by_kind, stats), r.evictions, r.loads, r.bytes_loaded, Number(r.load_seconds),
       Number(r.memory_utilization), Stats(r.admission_wait), r.drains,
-      Number(r.drain_wait_seconds), ByKind(r.slo_attainment, slo), Number(r.replay_wall_seconds),
-      Ratios(r, base), Ratios(r, oracle));
+      Number(r.drain_wait_seconds), r.rejected,
+      r.rejected > 0 ? Quote(r.rejection_reason) : std::string("null"),
+      Number(r.simulated_seconds), ByKind(r.slo_attainment, slo), Number(r.replay_wall_seconds),
+      Ratios(r, base), Ratios(r, oracle), PenaltyLeftJson(r, floor, base));
 }
 
 }  // namespace
@@ -127,12 +148,13 @@ absl::Status WriteResultsJson(const std::string& path, const ScenarioInfo& scena
                               std::span<const PolicyResult> results, const std::string& baseline) {
   const PolicyResult* base = FindPolicy(results, baseline);
   const PolicyResult* oracle = FindPolicy(results, kOraclePolicyName);
+  const PolicyResult* floor = FindPolicy(results, kFloorPolicyName);
   std::string json =
       fmt::format("{{\n  \"schema\": \"cace.replay.v1\",\n  \"scenario\": {},\n  \"results\": [",
                   Scenario(scenario, base, baseline));
   for (const PolicyResult& result : results) {
     json += &result == results.data() ? "\n" : ",\n";
-    json += Result(result, base, oracle);
+    json += Result(result, base, oracle, floor);
   }
   json += results.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return WriteTextFile(path, json, "results JSON");

@@ -8,12 +8,13 @@
 namespace cace {
 
 std::vector<std::string> ComparisonPolicyNames() {
-  return {"lru", "ollama", "lfu", "gdsf", "cace", "cace-paper", "cace-adaptive", "oracle"};
+  return {"lru",  "ollama",     "lfu",           "gdsf",  "lru-context",
+          "cace", "cace-paper", "cace-adaptive", "oracle"};
 }
 
 std::vector<std::string> AblationPolicyNames() {
   return {"cace-no-load", "cace-no-latency", "cace-no-output", "cace-no-frequency",
-          "cace-no-demand", "cace-fcfs", "lru-context"};
+          "cace-no-demand", "cace-per-byte", "cace-fcfs"};
 }
 
 namespace {
@@ -78,6 +79,8 @@ absl::StatusOr<PolicySetup> PolicyByName(std::string_view name, const CatalogOpt
     w.output_scale = std::numeric_limits<double>::infinity();
   } else if (name == "cace-no-frequency") {
     w.frequency_weight = 0;
+  } else if (name == "cace-per-byte") {
+    w.size_exponent = 1;
   } else if (name == "cace-no-demand") {
     w.demand_weight = 0;
     w.queue_weight = 0;

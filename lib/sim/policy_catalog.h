@@ -27,7 +27,8 @@ struct CatalogOptions {
 std::vector<std::string> ComparisonPolicyNames();
 // CACE with one factor removed each, and the two halves of CACE apart:
 // cace-no-load, cace-no-latency, cace-no-output, cace-no-frequency, cace-no-demand,
-// cace-fcfs (CACE victims, FCFS loads), lru-context (LRU victims, context-aware loads).
+// cace-per-byte (keep-values per byte freed, the earlier default), cace-fcfs (CACE victims, FCFS
+// loads). lru-context (LRU victims, context-aware loads) is a comparison policy.
 std::vector<std::string> AblationPolicyNames();
 
 absl::StatusOr<PolicySetup> PolicyByName(std::string_view name, const CatalogOptions& options);

@@ -18,18 +18,32 @@ namespace cace {
 // Memory kept back from the accelerator for the CUDA context, activations and allocator slack.
 inline constexpr std::uint64_t kRuntimeReserveBytes = 2'000'000'000;
 
+// How the default traffic's requests are given models (the README explains both):
+//  - kServeGen, the default: shares, drift, clients and burstiness derived from the ServeGen
+//    statistics (lib/workload/client_assignment.h);
+//  - kCollapsed: the earlier rule (Zipf 1.1 reshuffled every 15 minutes, 16 sessions per class)
+//    at its rate, x0.125, where every model is hot at once and every policy is overloaded.
+enum class AssignmentRule { kServeGen, kCollapsed };
+absl::StatusOr<AssignmentRule> AssignmentRuleByName(std::string_view name);
+
+// The default rate of each rule when ScenarioOptions::rate_scale is 0. ServeGen's: the highest
+// rate at which LRU is stable on seeds 1-5, found by `cace_replay --calibrate` (README).
+// Found on seeds 1-5: x0.125 x 2^(-6/4) (search in the README).
+inline constexpr double kServeGenDefaultRateScale = 0.04419417382415922;
+inline constexpr double kCollapsedRateScale = 0.125;
+
 struct ScenarioOptions {
-  std::string data_dir;        // holds traces/ (the public traces)
+  std::string data_dir;        // holds traces/ (the public traces and traces/servegen)
   std::string fleet_path;        // fleet CSV
   std::string trace_path;        // a trace in the documented format; empty: the Azure 2023 hour
   std::string accelerator = "l40s";
   double budget_bytes = 0;       // 0: the accelerator's memory less kRuntimeReserveBytes
-  // The public traces are a whole service's traffic; one accelerator serves a share of it. 1/8 is
-  // the largest power-of-two share that one L40S with memory for every model (no swapping at all)
-  // serves with a mean TTFT under 0.3 s: compute is then not the bottleneck, memory is.
-  double rate_scale = 0.125;
+  AssignmentRule assignment = AssignmentRule::kServeGen;
+  // The public traces are a whole service's traffic; one accelerator serves a share of it.
+  // 0: the assignment rule's default (above).
+  double rate_scale = 0;
   std::uint64_t seed = 1;
-  int sessions = 16;  // open sessions per traffic class (AssignmentOptions; 0: from the traffic)
+  int sessions = 16;  // kCollapsed: open sessions per traffic class (0: from the traffic)
   CostModelOptions cost;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
 };
@@ -43,6 +57,13 @@ struct Scenario {
 };
 
 absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options);
+
+// The rate scale `options` stands for (its rule's default when rate_scale is 0).
+double EffectiveRateScale(const ScenarioOptions& options);
+
+// The ServeGen assignment's parameters beside the facts they come from, and which fleet model
+// holds each rank of each class for the seeds seed..seed+seeds-1.
+absl::StatusOr<std::string> DescribeServeGenAssignment(const ScenarioOptions& options, int seeds);
 
 // The scenario of each of `seeds` seeds of the model-assignment rule: options.seed,
 // options.seed + 1, ..., in that order; all else as `options` says.

@@ -96,6 +96,18 @@ absl::StatusOr<std::vector<SeedSummary>> SummarizeSeeds(
     summary.e2e_mean = Mean(e2e.values);
     summary.evictions = Mean(evictions.values);
     summary.ttft_ratio = GeometricMean(ttft.ratios);
+    summary.ttft_p95_ratio = GeometricMean(Collect(per_seed, i, baselines, TtftP95).ratios);
+    const Series completion = Collect(per_seed, i, baselines, CompletionTtftMean);
+    summary.completion_ttft_mean = Mean(completion.values);
+    summary.completion_ttft_ratio = GeometricMean(completion.ratios);
+    std::vector<double> penalty;
+    for (std::size_t s = 0; s < per_seed.size(); ++s) {
+      const PolicyResult* floor = FindPolicy(per_seed[s], kFloorPolicyName);
+      penalty.push_back(floor == nullptr ? kNaN
+                                         : PenaltyLeft(TtftMean(per_seed[s][i]), TtftMean(*floor),
+                                                       TtftMean(*baselines[s])));
+    }
+    summary.ttft_penalty_left = Mean(penalty);
     summary.e2e_ratio = GeometricMean(e2e.ratios);
     summary.evictions_ratio = GeometricMean(evictions.ratios);
     // A range with an undefined ratio in it is no range: NaN as well.

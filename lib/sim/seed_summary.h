@@ -24,9 +24,16 @@ struct SeedSummary {
   double ttft_p95 = 0;
   double e2e_mean = 0;
   double evictions = 0;
+  double completion_ttft_mean = 0;
+  // Mean over seeds of (mean TTFT - the floor's) / (the baseline's - the floor's) in each seed:
+  // the share of the baseline's swap penalty left. NaN without a policy named "floor" (or where a
+  // seed's baseline is not above its floor).
+  double ttft_penalty_left = 0;
   // Geometric means over seeds of (figure / the baseline's figure in the same seed): ratios are
   // multiplicative, so 0.5 in one seed and 2.0 in another average to 1.0, not 1.25.
   double ttft_ratio = 0;
+  double ttft_p95_ratio = 0;
+  double completion_ttft_ratio = 0;
   double e2e_ratio = 0;
   double evictions_ratio = 0;
   // The smallest and largest per-seed TTFT ratio.

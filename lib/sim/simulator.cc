@@ -251,7 +251,14 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
       AdvanceTo(std::max(now_, r.arrival));
       const absl::Status submitted = core_->Submit(
           CoreRequest{next_arrival, r.model, r.kind, r.arrival, r.prompt_tokens, r.OutputLimit()}, now_);
-      if (!submitted.ok()) {
+      if (absl::IsOutOfRange(submitted)) {
+        // Larger than the memory: a server answers it with this error and goes on serving.
+        if (result_.rejected++ == 0) {
+          result_.rejection_reason =
+              fmt::format("request {}: {}", next_arrival + 1, std::string(submitted.message()));
+        }
+        first_token_[next_arrival] = finished_[next_arrival] = admitted_[next_arrival] = NAN;
+      } else if (!submitted.ok()) {
         return absl::Status(submitted.code(),
                             fmt::format("request {}: {}", next_arrival + 1, std::string(submitted.message())));
       }
@@ -311,6 +318,7 @@ PolicyResult Simulation::Summarize() {
     r.ttft_samples[i] = first_token_[i] - requests_[i].arrival;
     e2e[i] = finished_[i] - requests_[i].arrival;
     admission_wait[i] = admitted_[i] - requests_[i].arrival;
+    if (std::isnan(finished_[i])) continue;  // rejected
     ttft_by_kind[k].push_back(r.ttft_samples[i]);
     e2e_by_kind[k].push_back(e2e[i]);
     ++total[k];
@@ -330,6 +338,7 @@ PolicyResult Simulation::Summarize() {
   r.bytes_loaded = c.bytes_loaded;
   r.drains = c.drains;
   r.drain_wait_seconds = c.drain_wait_seconds;
+  r.simulated_seconds = now_;
   r.memory_utilization =
       now_ > 0 ? used_byte_seconds_ / (now_ * static_cast<double>(options_.memory_budget_bytes)) : 0.0;
   return r;

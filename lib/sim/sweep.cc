@@ -82,7 +82,7 @@ absl::StatusOr<std::string> RunMemoryRateSweep(const ScenarioOptions& base,
   std::vector<std::vector<double>> cell_ratios(policies.size());  // per policy, per cell
   for (double rate : {0.5, 1.0, 2.0, 4.0}) {
     ScenarioOptions options = base;
-    options.rate_scale = base.rate_scale * rate;
+    options.rate_scale = EffectiveRateScale(base) * rate;
     // Built once per rate and replayed at every budget; only the assignment differs by seed.
     absl::StatusOr<std::vector<Scenario>> scenarios = BuildSeedScenarios(options, seeds);
     if (!scenarios.ok()) return scenarios.status();

@@ -28,7 +28,11 @@ TEST_CASE("the CACE keep-value matches its documented formula") {
   const double sensitivity = (30.0 + 0.1) / norm * 1.0 / (1.0 + 16.0 / 256.0) +
                              0.1 / norm * 0.5 / (1.0 + 160.0 / 256.0) +
                              0.1 / norm * 0.25 / (1.0 + 600.0 / 256.0);
-  CHECK(CaceScorer().KeepValue(c) == Approx(demand * 2.0 * sensitivity / 4.0));
+  // By default a model's whole cost, not per byte; per byte with size_exponent 1 (its 4 GiB).
+  CHECK(CaceScorer().KeepValue(c) == Approx(demand * 2.0 * sensitivity));
+  CaceWeights per_byte;
+  per_byte.size_exponent = 1;
+  CHECK(CaceScorer(per_byte).KeepValue(c) == Approx(demand * 2.0 * sensitivity / 4.0));
 }
 
 TEST_CASE("each CACE factor moves the keep-value the documented way") {
@@ -43,7 +47,10 @@ TEST_CASE("each CACE factor moves the keep-value the documented way") {
 
   ModelContext bigger = base;
   bigger.bytes = 8 * kGiB;
-  CHECK(scorer.KeepValue(bigger) < v);
+  CHECK(scorer.KeepValue(bigger) == Approx(v));  // size does not count by default
+  CaceWeights per_byte;
+  per_byte.size_exponent = 1;
+  CHECK(CaceScorer(per_byte).KeepValue(bigger) < CaceScorer(per_byte).KeepValue(base));
 
   ModelContext busier = base;
   busier.window_counts = {10, 10, 0};
@@ -64,7 +71,9 @@ TEST_CASE("each CACE factor moves the keep-value the documented way") {
   ModelContext busy = base;
   busy.drain_seconds = 30;  // evicting it means waiting 30 s for its requests, with 4 queued
   busy.queue_window = 4;
-  CHECK(scorer.KeepValue(busy) == Approx(v + 30.0 * 4 / 4.0));  // per GiB of its 4 GiB
+  CHECK(scorer.KeepValue(busy) == Approx(v + 30.0 * 4));
+  CHECK(CaceScorer(per_byte).KeepValue(busy) ==
+        Approx(CaceScorer(per_byte).KeepValue(base) + 30.0 * 4 / 4.0));  // per GiB of its 4 GiB
 
   CaceWeights no_load;
   no_load.load_exponent = 0;

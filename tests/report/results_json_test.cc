@@ -102,6 +102,28 @@ TEST_CASE("JSON holds every figure of every policy in base units") {
   CHECK(Number(lru, {"ratio_to_baseline", "ttft_mean"}) == 1.0);
 }
 
+TEST_CASE("JSON holds rejections, the replayed time and the penalty left against the floor") {
+  std::vector<PolicyResult> results = testing::TwoPolicies();
+  CHECK(WriteAndParse(results, "lru", "no_floor.json").Find("results")->items()[1].Find("penalty_left")->is_null());
+  results[1].rejected = 2;
+  results[1].rejection_reason = "request 5: too large";
+  results[1].simulated_seconds = 3600.5;
+  PolicyResult floor = results[0];
+  floor.policy = "floor";
+  floor.ttft.mean = 0.2;
+  floor.evictions = 0;
+  results.push_back(floor);
+  const JsonValue json = WriteAndParse(results, "lru", "floor.json");
+  const JsonValue& cace = At(json, {"results"}).items()[1];
+  CHECK(At(cace, {"rejected"}).AsUint64() == 2u);
+  CHECK(At(cace, {"rejection_reason"}).text() == "request 5: too large");
+  CHECK(Number(cace, {"simulated_seconds"}) == 3600.5);
+  // (0.618 - 0.2) / (1.0 - 0.2); evictions (39 - 0) / (100 - 0).
+  CHECK(Number(cace, {"penalty_left", "ttft_mean"}) == Approx(0.5225));
+  CHECK(Number(cace, {"penalty_left", "evictions"}) == Approx(0.39));
+  CHECK(At(At(json, {"results"}).items()[0], {"rejection_reason"}).is_null());
+}
+
 TEST_CASE("JSON without the baseline or with an oracle") {
   std::vector<PolicyResult> results = testing::TwoPolicies();
   JsonValue json = WriteAndParse(results, "keep-alive", "no_baseline.json");

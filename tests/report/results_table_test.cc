@@ -106,6 +106,29 @@ TEST_CASE("gap to the oracle when an oracle ran") {
   CHECK(Contains(cace, "3.000  +200.0 %"));  // evictions
 }
 
+TEST_CASE("swap penalty left against the floor, and rejections with their reason") {
+  std::vector<PolicyResult> results = TwoPolicies();
+  PolicyResult floor = results[0];
+  floor.policy = "floor";
+  floor.ttft.mean = 0.2;  // lru 1.0, cace 0.618: (0.618 - 0.2) / (1.0 - 0.2) = 0.5225
+  floor.evictions = 0;
+  results.push_back(floor);
+  results[1].rejected = 3;
+  results[1].rejection_reason = "request 7: larger than the memory budget";
+  const std::string table = FormatResultsTable(testing::TestScenario(), results, "lru");
+  CHECK(Contains(table, "the oracle bounds misses, not latency"));
+  CHECK(Contains(RowIn(table, "Swap penalty left", "cace"), "0.522"));
+  CHECK(Contains(RowIn(table, "Swap penalty left", "lru"), "1.000"));
+  CHECK(Contains(RowIn(table, "Swap penalty left", "floor"), "0.000"));
+  CHECK(Contains(table, "rejected by cace: 3 requests"));
+  CHECK(Contains(table, "request 7: larger than the memory budget"));
+  CHECK(RowIn(table, "Where TTFT goes", "cace").substr(RowIn(table, "Where TTFT goes", "cace").size() - 3) == "  3");
+  for (const std::string& line : Lines(table)) CHECK(line.size() <= 120);
+  // Without a floor, no such block.
+  results.pop_back();
+  CHECK_FALSE(Contains(FormatResultsTable(testing::TestScenario(), results, "lru"), "Swap penalty"));
+}
+
 TEST_CASE("absent figures show as '-' and the table fits 120 columns") {
   std::vector<PolicyResult> results = TwoPolicies();
   results[1].ttft_by_kind[2] = LatencyStats{};  // no reasoning requests

@@ -1,6 +1,8 @@
 // The simulator's arithmetic on small cases computed by hand.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "lib/sim/policy_catalog.h"
 #include "lib/sim/simulator.h"
 
@@ -82,21 +84,30 @@ TEST_CASE("a miss on a full accelerator evicts, then loads") {
   CHECK(r.memory_utilization == Approx(2.0 / 3.0).epsilon(1e-3));
 }
 
-TEST_CASE("a request larger than the memory budget is a clear error, judged by its max_tokens") {
+TEST_CASE("a request larger than the memory is rejected and counted, judged by its max_tokens; the replay goes on") {
   SimulationOptions options;
   options.memory_budget_bytes = 2'000'150'000;
   auto setup = PolicyByName("lru", CatalogOptions{options.memory_budget_bytes});
   REQUIRE(setup.ok());
   const std::vector<FleetModel> fleet = {Model("a")};
   const CostModel cost = RoundCostModel();
-  // 100 prompt tokens and 1 output token fit (101 KB of KV); with max_tokens 100 the reservation,
+  // 100 prompt tokens and max_tokens 1 fit (101 KB of KV); with max_tokens 100 the reservation,
   // 200 KB, does not: the core reserves what a server knows on arrival, not the true output.
-  REQUIRE(Simulate(fleet, std::vector<SimRequest>{{0.0, 0, TaskKind::kChat, 100, 1}}, cost, *setup, options).ok());
-  auto result = Simulate(fleet, std::vector<SimRequest>{{0.0, 0, TaskKind::kChat, 100, 1, 100}}, cost,
-                         *setup, options);
-  CHECK(result.status().code() == absl::StatusCode::kOutOfRange);
-  CHECK(std::string(result.status().message()).find("request 1:") != std::string::npos);
-  CHECK(std::string(result.status().message()).find("larger than the memory budget") != std::string::npos);
+  auto result = Simulate(fleet,
+                         std::vector<SimRequest>{{0.0, 0, TaskKind::kChat, 100, 1},
+                                                 {0.5, 0, TaskKind::kChat, 100, 1, 100},
+                                                 {1.0, 0, TaskKind::kChat, 100, 1}},
+                         cost, *setup, options);
+  REQUIRE(result.ok());
+  CHECK(result->rejected == 1);
+  CHECK(result->rejection_reason.find("request 2:") != std::string::npos);
+  CHECK(result->rejection_reason.find("larger than the memory budget") != std::string::npos);
+  // The other two are served and measured; the rejected one is in no latency figure.
+  CHECK(result->ttft.count == 2);
+  CHECK(result->e2e.count == 2);
+  CHECK(std::isnan(result->ttft_samples[1]));
+  CHECK(result->ttft_by_kind[KindIndex(TaskKind::kChat)].count == 2);
+  CHECK(result->loads == 1);
 }
 
 TEST_CASE("every catalogued policy replays the same small trace to completion, deterministically") {

@@ -183,7 +183,7 @@ void Simulation::StartIterationIfIdle() {
   } else {
     std::uint64_t kv_tokens = 0;
     for (const Sequence& s : batch.active) kv_tokens += s.prompt_tokens + s.generated;
-    duration = cost_.DecodeStepSeconds(fleet_[model], kv_tokens);
+    duration = cost_.DecodeStepSeconds(fleet_[model], batch.active.size(), kv_tokens);
   }
   Push(now_ + duration, EventType::kIterationDone, model);
 }

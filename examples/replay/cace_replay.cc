@@ -33,6 +33,10 @@ ABSL_FLAG(std::string, fleet, CACE_SOURCE_DIR "/examples/fleets/l40s_code_fleet.
 ABSL_FLAG(std::string, data, CACE_DATA_DIR, "folder holding traces/ (the public traces, data/ of the repository)");
 ABSL_FLAG(std::string, gpu, "l40s", "accelerator: h100, l40s or a10");
 ABSL_FLAG(double, budget_gb, 0, "memory budget in GB (default: the accelerator's memory less 2 GB)");
+ABSL_FLAG(double, host_cache_gb, 0,
+          "host-memory cache of evicted weights in GB (0: none; reloads then read the weights' source)");
+ABSL_FLAG(bool, host_cache_pageable, false, "the host cache is pageable memory (half the link's speed), not pinned");
+ABSL_FLAG(bool, prefetch, false, "load evicted models into free memory while the load path is idle");
 ABSL_FLAG(std::string, assignment, "servegen",
           "how the default traffic gets its models: servegen (derived from the ServeGen "
           "statistics, the default) or collapsed (the earlier Zipf rule at its rate: overload)");
@@ -92,6 +96,9 @@ absl::StatusOr<ScenarioOptions> ChosenScenario() {
   options.trace_path = absl::GetFlag(FLAGS_trace);
   options.accelerator = absl::GetFlag(FLAGS_gpu);
   options.budget_bytes = absl::GetFlag(FLAGS_budget_gb) * 1e9;
+  options.host_cache_bytes = absl::GetFlag(FLAGS_host_cache_gb) * 1e9;
+  options.cost.host_cache_pinned = !absl::GetFlag(FLAGS_host_cache_pageable);
+  options.prefetch = absl::GetFlag(FLAGS_prefetch);
   options.rate_scale = absl::GetFlag(FLAGS_rate_scale);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.sessions = absl::GetFlag(FLAGS_sessions);

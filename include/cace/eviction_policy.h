@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,11 @@ class EvictionPolicy {
   // Appends victims to `victims` (cleared by the caller), most evictable first, until their bytes
   // cover request.bytes_needed. The candidates' total always covers it.
   virtual void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) = 0;
+
+  // Prefetch: which of `absent` (models evicted after use, each fitting the free memory; never
+  // empty) the policy expects to be needed next, or nothing to prefetch none. The default: the
+  // most recently used (recency predicts reuse); a policy that knows better overrides it.
+  virtual std::optional<ModelHandle> PickPrefetch(std::span<const Candidate> absent, Seconds now);
 };
 
 // A resident model as the mechanism sees it, before filtering.

@@ -33,6 +33,9 @@ struct ModelSpec {
   std::uint64_t kv_bytes_per_token = 0;
   // Load time before any measurement: the profiler's record, or an estimate from bandwidth.
   Seconds load_seconds = 0.0;
+  // Load time from the host-memory cache of evicted weights before any measurement; 0: no
+  // estimate, read as load_seconds (no cheaper than the disk).
+  Seconds host_cache_load_seconds = 0.0;
 };
 
 // A model's catalogue entry (a copy).
@@ -49,6 +52,7 @@ struct ModelRecord {
   Seconds load_seconds = 0.0;  // smoothed measurement (spec.load_seconds until the first one)
   int load_samples = 0;
   std::uint64_t kv_bytes = 0;  // KV cache bytes reserved by the model's running requests
+  bool in_host_cache = false;  // absent from the compute pool, its weights kept in host memory
 };
 
 inline constexpr ModelHandle kNoModel = ~ModelHandle{0};

@@ -40,6 +40,16 @@ struct PolicyResult {
   LatencyStats admission_wait;
   std::uint64_t drains = 0;
   double drain_wait_seconds = 0;
+  // Tiers and prefetch (0 without a host cache or prefetch): loads copied from the host cache of
+  // evicted weights (the other loads read the disk) and their bytes; models the cache dropped to
+  // make room; loads started unasked, those whose model served before its eviction, and those a
+  // real request cancelled.
+  std::uint64_t host_cache_loads = 0;
+  std::uint64_t host_cache_bytes_loaded = 0;
+  std::uint64_t host_cache_drops = 0;
+  std::uint64_t prefetches = 0;
+  std::uint64_t prefetches_used = 0;
+  std::uint64_t prefetches_cancelled = 0;
   // Requests that can never fit the memory (weights plus their KV reservation exceed the budget)
   // are rejected at arrival, as a server answers them, and left out of every latency figure.
   std::uint64_t rejected = 0;

@@ -27,12 +27,12 @@ class ServingCore::Catalogue final : public ModelRegistry {
   }
   absl::StatusOr<ModelRecord> Get(ModelHandle model) const override {
     absl::StatusOr<ModelRecord> record = core_.table_.Get(model);
-    if (record.ok()) record->queued = static_cast<int>(core_.queues_[model].waiting.size());
+    if (record.ok()) Fill(*record);
     return record;
   }
   std::vector<ModelRecord> Snapshot() const override {
     std::vector<ModelRecord> records = core_.table_.Snapshot();
-    for (ModelRecord& r : records) r.queued = static_cast<int>(core_.queues_[r.handle].waiting.size());
+    for (ModelRecord& r : records) Fill(r);
     return records;
   }
   std::size_t size() const override { return core_.table_.size(); }
@@ -40,6 +40,10 @@ class ServingCore::Catalogue final : public ModelRegistry {
   std::uint64_t used_bytes() const override { return core_.table_.used_bytes(); }
 
  private:
+  void Fill(ModelRecord& r) const {
+    r.queued = static_cast<int>(core_.queues_[r.handle].waiting.size());
+    r.in_host_cache = core_.host_cache_.Contains(r.handle);
+  }
   const ServingCore& core_;
 };
 
@@ -51,7 +55,8 @@ ServingCore::ServingCore(std::uint64_t memory_budget_bytes, EvictionPolicy& poli
       scheduler_(scheduler),
       backend_(backend),
       options_(options),
-      catalogue_(std::make_unique<Catalogue>(*this)) {}
+      catalogue_(std::make_unique<Catalogue>(*this)),
+      host_cache_(options.host_cache_bytes) {}
 
 ServingCore::~ServingCore() = default;
 
@@ -90,6 +95,8 @@ absl::Status ServingCore::RemoveModel(ModelHandle model, Seconds now) {
     backend_.Unload(model);
   }
   queues_[model].preload_since.reset();  // a pending preload goes with the model
+  queues_[model].prefetch_eligible = false;
+  if (host_cache_.Contains(model)) DropFromHostCache(model);
   Check(table_.Remove(model));
   AfterRoomFreed(now);
   return absl::OkStatus();
@@ -183,7 +190,7 @@ absl::Status ServingCore::Cancel(std::uint64_t request_id, Seconds now, const ab
     backend_.StopRequest(request);
     ReleaseRunning(model, i);
     EndRequest(request, cancelled);
-    FinishDrain(model);  // after the request's end: a backend hears of it before the unload
+    FinishDrain(model, now);  // after the request's end: a backend hears of it before the unload
     AfterRoomFreed(now);
     return absl::OkStatus();
   }
@@ -236,13 +243,20 @@ bool ServingCore::TryAdmit(ModelHandle model, const Held& held, Seconds now) {
   if (held.kv_bytes > FreeBytes()) {
     // Room for the KV cache may come from idle models, never from this one.
     auto room = table_.ReserveRoom(policy_, held.kv_bytes + promised_bytes_, now,
-                                   RoomOptions{Upcoming(), false, model});
+                                   RoomOptions{Upcoming(), false, model, {}, ReloadSecondsAfterEviction()});
+    // A prefetch holding the room gives way, then the policy chooses again.
+    if (!room.ok() && CancelPrefetch()) return TryAdmit(model, held, now);
     if (!room.ok()) return false;
     TellPolicyEvicted(*room, now);
-    for (ModelHandle victim : room->victims) Evict(victim);
+    for (ModelHandle victim : room->victims) Evict(victim, now);
   }
   Check(table_.SetKvBytes(model, m.kv_bytes + held.kv_bytes));
   Check(table_.BeginRequest(model, now));
+  q.used_since_load = true;
+  if (q.prefetched) {
+    q.prefetched = false;
+    ++counters_.prefetches_used;
+  }
   q.running.push_back(held);
   backend_.StartRequest(held.request);
   JoinRing(model);
@@ -267,9 +281,9 @@ void ServingCore::ReleaseRunning(ModelHandle model, std::size_t index) {
   }
 }
 
-void ServingCore::FinishDrain(ModelHandle model) {
+void ServingCore::FinishDrain(ModelHandle model, Seconds now) {
   if (!queues_[model].running.empty() || table_.record(model).state != ModelState::kEvicting) return;
-  Evict(model);
+  Evict(model, now);
   if (auto it = std::find(draining_.begin(), draining_.end(), model); it != draining_.end()) {
     draining_.erase(it);
   }
@@ -298,7 +312,7 @@ absl::Status ServingCore::OnRequestFinished(std::uint64_t request_id, std::uint3
   ReleaseRunning(model, static_cast<std::size_t>(it - q.running.begin()));
   policy_.OnComplete(CompletionEvent{model, request.kind, now, output_tokens});
   EndRequest(request, absl::OkStatus());
-  FinishDrain(model);  // after the request's end: a backend hears of it before the unload
+  FinishDrain(model, now);  // after the request's end: a backend hears of it before the unload
   AfterRoomFreed(now);
   return absl::OkStatus();
 }
@@ -361,6 +375,7 @@ absl::Status ServingCore::OnLoadFinished(ModelHandle model, Seconds now,
       // It holds more than the room made for it: undo the load rather than overcommit.
       Check(table_.AbortLoad(model));
       loading_ = false;
+      queues_[model].prefetched = false;
       ++counters_.failed_loads;
       backend_.Unload(model);
       FailWaiting(model, fits, now);
@@ -370,7 +385,7 @@ absl::Status ServingCore::OnLoadFinished(ModelHandle model, Seconds now,
     // or, when the model is pinned, any model's beside it).
     EndImpossibleWaiting();
   }
-  Check(table_.FinishLoad(model, measured_load_seconds, now));
+  FinishTieredLoad(model, measured_load_seconds, now);
   policy_.OnLoad(model, now);
   loading_ = false;
   AdmitWaiting(model, now);
@@ -385,6 +400,7 @@ absl::Status ServingCore::OnLoadFailed(ModelHandle model, const absl::Status& st
   }
   Check(table_.AbortLoad(model));
   loading_ = false;
+  queues_[model].prefetched = false;
   ++counters_.failed_loads;
   FailWaiting(model, status, now);
   return absl::OkStatus();
@@ -405,10 +421,12 @@ void ServingCore::TellPolicyEvicted(const Reservation& reservation, Seconds now)
   for (ModelHandle victim : reservation.victims) policy_.OnEvict(victim, now);
 }
 
-void ServingCore::Evict(ModelHandle model) {
+void ServingCore::Evict(ModelHandle model, Seconds now, bool for_room) {
   Check(table_.FinishEviction(model));
-  backend_.Unload(model);
   ModelQueue& q = queues_[model];
+  q.prefetch_eligible = for_room && !q.unload_ordered && q.used_since_load;
+  q.prefetched = false;
+  KeepInHostCache(model, now);  // the backend's Unload or EvictToHostCache
   ++(q.unload_ordered ? counters_.host_unloads : counters_.evictions);
   q.unload_ordered = false;
 }
@@ -431,10 +449,19 @@ void ServingCore::StartLoading(ModelHandle model, Seconds now) {
   Check(table_.BeginLoad(model));
   loading_ = true;
   ++counters_.loads;
-  queues_[model].loads_at_wait_start = counters_.loads;
-  queues_[model].preload_since.reset();
-  counters_.bytes_loaded += table_.record(model).spec.weight_bytes;
-  backend_.StartLoad(model);
+  ModelQueue& q = queues_[model];
+  q.loads_at_wait_start = counters_.loads;
+  q.preload_since.reset();
+  q.used_since_load = false;
+  q.prefetch_eligible = false;
+  const std::uint64_t bytes = table_.record(model).spec.weight_bytes;
+  counters_.bytes_loaded += bytes;
+  q.loading_from = TierOf(model);
+  if (q.loading_from == LoadTier::kHostCache) {
+    ++counters_.host_cache_loads;
+    counters_.host_cache_bytes_loaded += bytes;
+  }
+  backend_.StartLoadFrom(model, q.loading_from);
 }
 
 void ServingCore::ScheduleLoads(Seconds now) {
@@ -447,13 +474,18 @@ void ServingCore::ScheduleLoads(Seconds now) {
       drain_wait_since_.reset();
     }
   }
+  // A real load waiting preempts a prefetch of another model.
+  if (PrefetchLoading() && (next_load_ || !WaitingForLoad().empty())) CancelPrefetch();
   while (!loading_) {
     ModelHandle model;
     if (next_load_) {
       model = *next_load_;
     } else {
       std::vector<WaitingModel>& waiting = WaitingForLoad();
-      if (waiting.empty()) return;
+      if (waiting.empty()) {
+        MaybePrefetch(now);
+        return;
+      }
       model = waiting[scheduler_.PickNext(waiting, now)].model;
     }
     const std::uint64_t needed = LoadNeed(model);
@@ -483,10 +515,11 @@ bool ServingCore::MakeRoomForLoad(ModelHandle model, std::uint64_t needed, Secon
     promise_rest();
     return false;
   }
-  auto idle = table_.ReserveRoom(policy_, needed, now, RoomOptions{Upcoming(), false, kNoModel});
+  auto idle = table_.ReserveRoom(policy_, needed, now,
+                                 RoomOptions{Upcoming(), false, kNoModel, {}, ReloadSecondsAfterEviction()});
   if (idle.ok()) {
     TellPolicyEvicted(*idle, now);
-    for (ModelHandle victim : idle->victims) Evict(victim);
+    for (ModelHandle victim : idle->victims) Evict(victim, now);
     return true;
   }
   drain_estimates_.assign(queues_.size(), 0.0);
@@ -494,7 +527,8 @@ bool ServingCore::MakeRoomForLoad(ModelHandle model, std::uint64_t needed, Secon
     if (!queues_[m].running.empty()) drain_estimates_[m] = backend_.DrainSeconds(m);
   }
   auto busy = table_.ReserveRoom(policy_, needed, now,
-                                 RoomOptions{Upcoming(), true, kNoModel, drain_estimates_});
+                                 RoomOptions{Upcoming(), true, kNoModel, drain_estimates_,
+                                             ReloadSecondsAfterEviction()});
   if (!busy.ok()) {
     // Pinned models' KV caches, or a load or eviction in progress, hold the memory: wait until
     // something changes (Submit and SetPinned keep out requests the pinned weights alone block).
@@ -504,7 +538,7 @@ bool ServingCore::MakeRoomForLoad(ModelHandle model, std::uint64_t needed, Secon
   TellPolicyEvicted(*busy, now);
   for (ModelHandle victim : busy->victims) {
     if (queues_[victim].running.empty()) {
-      Evict(victim);
+      Evict(victim, now);
     } else {
       draining_.push_back(victim);
       ++counters_.drains;
@@ -546,7 +580,7 @@ std::vector<WaitingModel>& ServingCore::WaitingForLoad() {
     if (r.state != ModelState::kAbsent || r.priority != top_priority) continue;
     Seconds oldest = q.waiting.empty() ? kNever : q.waiting.front().request.arrival;
     if (q.preload_since) oldest = std::min(oldest, *q.preload_since);
-    waiting_models_.push_back(WaitingModel{m, oldest, q.waiting_by_kind, r.load_seconds,
+    waiting_models_.push_back(WaitingModel{m, oldest, q.waiting_by_kind, CurrentLoadSeconds(m),
                                            counters_.loads - q.loads_at_wait_start});
   }
   return waiting_models_;

@@ -53,6 +53,23 @@
 //                loading model. Counted as host_unloads, not evictions.
 //  SetPinned / SetPriority / SetKeepAlive  per-model controls (see each).
 //
+// Tiers (CoreOptions::host_cache_bytes; lib/engine/README.md says why each rule is what it is):
+//  the compute pool (the budget), a host-memory cache of evicted weights (HostCache), the disk.
+//  Every eviction from the pool (the policy's, a keep-alive's, the host's Unload) moves the model
+//  to the host cache when its weights fit the cache's budget (EvictToHostCache instead of
+//  Unload); to make room there the policy chooses among the cached models (ChooseVictims over
+//  them, their reload cost being the disk's), and those are dropped (DropFromHostCache). A load
+//  of a cached model copies from the cache (StartLoadFrom with kHostCache) and the model leaves
+//  the cache when the load ends. The policy's reload cost of a resident model is the time to
+//  load it from the tier its eviction would send it to; the load scheduler's is the tier it
+//  would come from now. Each tier's load times are measured apart.
+//
+// Prefetch (CoreOptions::prefetch): when the load path is idle, no load is waiting and no drain
+//  is pending, a model the policy evicted after it had been used, whose weights fit the free
+//  memory, is loaded unasked; the policy picks which (PickPrefetch). Prefetches never evict and
+//  never delay a real request: a request that needs the load path, or KV room the prefetch
+//  holds, cancels it (CancelLoad), unless it is for the model being prefetched.
+//
 // Rules it keeps:
 //  - a request's KV reservation is (prompt_tokens + max_tokens) x the model's KV bytes per token,
 //    what a server knows on arrival; it is held from admission to the request's end;
@@ -83,6 +100,7 @@
 #include "absl/status/statusor.h"
 #include "cace/eviction_policy.h"
 #include "cace/model_registry.h"
+#include "lib/engine/host_cache.h"
 #include "lib/engine/load_scheduler.h"
 #include "lib/policy/residency_table.h"
 
@@ -110,6 +128,17 @@ class ServingBackend {
   virtual void StartLoad(ModelHandle model) = 0;
   // Free a model's memory now (it serves nothing).
   virtual void Unload(ModelHandle model) = 0;
+  // The tiered forms (a backend without a host cache keeps the defaults, and a core without one
+  // never asks for the cache). Load from this tier.
+  virtual void StartLoadFrom(ModelHandle model, LoadTier /*tier*/) { StartLoad(model); }
+  // Free the model's compute memory, keeping its weights in the host cache.
+  virtual void EvictToHostCache(ModelHandle model) { Unload(model); }
+  // Free the model's copy in the host cache.
+  virtual void DropFromHostCache(ModelHandle /*model*/) {}
+  // Stop the load in progress (a prefetch a real request preempts) and free what it held; true
+  // when stopped (no OnLoadFinished / OnLoadFailed for it will come), false when it cannot be
+  // (then the prefetch runs to its end).
+  virtual bool CancelLoad(ModelHandle /*model*/) { return false; }
   // Start serving; the request joins its model's batch.
   virtual void StartRequest(const CoreRequest& request) = 0;
   // Stop a running request now (cancelled): drop it from its batch and free its sequence; the
@@ -128,6 +157,10 @@ struct CoreOptions {
   // Bounds on waiting requests, all models together and per model; 0: unbounded.
   std::size_t max_waiting = 0;
   std::size_t max_waiting_per_model = 0;
+  // The host-memory cache of evicted weights; 0: none (evicted weights go back to the disk).
+  std::uint64_t host_cache_bytes = 0;
+  // Load evicted models into free memory while the load path is idle (see the top).
+  bool prefetch = false;
 };
 
 struct CoreCounters {
@@ -140,6 +173,17 @@ struct CoreCounters {
   Seconds drain_wait_seconds = 0;
   std::uint64_t cancelled = 0;     // requests ended by Cancel, whatever the reason given
   std::uint64_t host_unloads = 0;  // models unloaded by Unload
+  // Tiers: loads (and their bytes) copied from the host cache (the rest came from the disk);
+  // evictions kept in the host cache; cached models dropped to make room there.
+  std::uint64_t host_cache_loads = 0;
+  std::uint64_t host_cache_bytes_loaded = 0;
+  std::uint64_t host_cache_insertions = 0;
+  std::uint64_t host_cache_drops = 0;
+  // Prefetch: loads started unasked; those whose model served a request before its eviction;
+  // those a real request cancelled. Prefetches count among loads and bytes_loaded too.
+  std::uint64_t prefetches = 0;
+  std::uint64_t prefetches_used = 0;
+  std::uint64_t prefetches_cancelled = 0;
 };
 
 // A request a device step finished, with the tokens it generated in all.
@@ -204,6 +248,9 @@ class ServingCore {
   // The read-only catalogue a host reads (ids, files, bytes, state, pins, in flight, queued).
   const ModelRegistry& registry() const;
   const CoreCounters& counters() const { return counters_; }
+  const HostCache& host_cache() const { return host_cache_; }
+  // The tier a load of this model would copy from now.
+  LoadTier TierOf(ModelHandle model) const;
   std::size_t waiting_requests() const { return waiting_total_; }
   std::uint64_t promised_bytes() const { return promised_bytes_; }
 
@@ -228,6 +275,10 @@ class ServingCore {
     bool unload_ordered = false;           // its eviction is the host's Unload, not the policy's
     bool in_ring = false;   // in ring_, waiting for its turn on the device
     bool stepping = false;  // its step runs on the device
+    LoadTier loading_from = LoadTier::kDisk;  // while loading
+    bool used_since_load = false;  // a request started on it since its last load
+    bool prefetch_eligible = false;  // the policy evicted it after use; not loaded since
+    bool prefetched = false;  // loaded (or loading) by a prefetch, no request started since
   };
 
   absl::Status CheckFits(ModelHandle model, std::uint64_t kv_bytes, ModelHandle pin_also) const;
@@ -239,7 +290,7 @@ class ServingCore {
   bool TryAdmit(ModelHandle model, const Held& held, Seconds now);
   void PopWaiting(ModelHandle model, std::size_t index);
   void ReleaseRunning(ModelHandle model, std::size_t index);
-  void FinishDrain(ModelHandle model);
+  void FinishDrain(ModelHandle model, Seconds now);
   void AfterRoomFreed(Seconds now);
   void EndRequest(const CoreRequest& request, const absl::Status& status);
   void JoinRing(ModelHandle model);
@@ -248,7 +299,18 @@ class ServingCore {
   std::uint64_t LoadNeed(ModelHandle model) const;
   bool MakeRoomForLoad(ModelHandle model, std::uint64_t bytes, Seconds now);
   void TellPolicyEvicted(const Reservation& reservation, Seconds now);
-  void Evict(ModelHandle model);
+  // for_room: the policy chose it to make room (it may be prefetched later), not a keep-alive
+  // (nor the host's Unload, which its queue records).
+  void Evict(ModelHandle model, Seconds now, bool for_room = true);
+  // Tiers and prefetch (serving_core_tiers.cc).
+  void KeepInHostCache(ModelHandle model, Seconds now);
+  void DropFromHostCache(ModelHandle model);
+  Seconds CurrentLoadSeconds(ModelHandle model) const;
+  std::span<const Seconds> ReloadSecondsAfterEviction();
+  void FinishTieredLoad(ModelHandle model, Seconds measured_load_seconds, Seconds now);
+  void MaybePrefetch(Seconds now);
+  bool CancelPrefetch();
+  bool PrefetchLoading() const;
   bool Wanted(ModelHandle model) const;
   Seconds KeepAlive(ModelHandle model) const;
 
@@ -276,6 +338,9 @@ class ServingCore {
   std::vector<ModelHandle> upcoming_;        // scratch
   std::vector<WaitingModel> waiting_models_;  // scratch
   std::vector<Seconds> drain_estimates_;      // scratch, per model
+  HostCache host_cache_;
+  std::vector<Seconds> reload_estimates_;     // scratch, per model
+  std::vector<Candidate> prefetch_candidates_;  // scratch
 };
 
 }  // namespace cace

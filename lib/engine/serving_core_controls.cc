@@ -39,7 +39,7 @@ void ServingCore::OnTimer(Seconds now) {
     if (r.state != ModelState::kResident || r.pinned || r.last_use + timeout > now) continue;
     Check(table_.BeginEviction(m));
     policy_.OnEvict(m, now);
-    Evict(m);
+    Evict(m, now, /*for_room=*/false);
   }
   ScheduleLoads(now);
 }
@@ -73,7 +73,7 @@ absl::Status ServingCore::Unload(ModelHandle model, Seconds now) {
     policy_.OnEvict(model, now);
     q.unload_ordered = true;
     if (q.running.empty()) {
-      Evict(model);
+      Evict(model, now);
     } else {
       draining_.push_back(model);
     }

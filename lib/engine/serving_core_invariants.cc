@@ -17,6 +17,18 @@ absl::Status ServingCore::CheckInvariants() const {
   if (promised_bytes_ > 0 && (!next_load_ || loading_)) {
     return broken(fmt::format("{} bytes promised with no load waiting for them", promised_bytes_));
   }
+  std::uint64_t cached_bytes = 0;
+  for (ModelHandle m : host_cache_.models()) {
+    cached_bytes += host_cache_.bytes(m);
+    if (!table_.Contains(m)) return broken(fmt::format("removed model {} is in the host cache", m));
+    const ModelState state = table_.record(m).state;
+    if (state != ModelState::kAbsent && !(state == ModelState::kLoading && queues_[m].loading_from == LoadTier::kHostCache)) {
+      return broken(fmt::format("model '{}' is {} and in the host cache", table_.record(m).spec.name, ModelStateName(state)));
+    }
+  }
+  if (cached_bytes != host_cache_.used_bytes() || cached_bytes > host_cache_.budget_bytes()) {
+    return broken(fmt::format("host cache holds {} bytes, counts {}, budget {}", cached_bytes, host_cache_.used_bytes(), host_cache_.budget_bytes()));
+  }
   int loading = 0;
   std::size_t waiting = 0, live = 0;
   for (ModelHandle m = 0; m < queues_.size(); ++m) {
@@ -29,6 +41,12 @@ absl::Status ServingCore::CheckInvariants() const {
     }
     const ModelRecord& r = table_.record(m);
     if (r.state == ModelState::kLoading) ++loading;
+    if (q.prefetched && r.state != ModelState::kLoading && r.state != ModelState::kResident) {
+      return broken(fmt::format("model '{}' is {} and marked prefetched", r.spec.name, ModelStateName(r.state)));
+    }
+    if (q.prefetch_eligible && r.state != ModelState::kAbsent) {
+      return broken(fmt::format("model '{}' is {} and eligible for prefetch", r.spec.name, ModelStateName(r.state)));
+    }
     if (r.in_flight != static_cast<int>(q.running.size())) {
       return broken(fmt::format("model '{}' counts {} in flight but runs {}", r.spec.name, r.in_flight, q.running.size()));
     }

@@ -51,4 +51,12 @@ absl::Status PlanEviction(EvictionPolicy& policy, std::span<const ResidentModel>
   return absl::OkStatus();
 }
 
+std::optional<ModelHandle> EvictionPolicy::PickPrefetch(std::span<const Candidate> absent,
+                                                        Seconds /*now*/) {
+  if (absent.empty()) return std::nullopt;
+  const auto newest = std::max_element(absent.begin(), absent.end(),
+                                       [](const Candidate& a, const Candidate& b) { return a.last_use < b.last_use; });
+  return newest->model;
+}
+
 }  // namespace cace

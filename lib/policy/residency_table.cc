@@ -120,8 +120,10 @@ absl::StatusOr<Reservation> ResidencyTable::ReserveRoom(EvictionPolicy& policy,
     const Seconds drain = options.include_busy && m.handle < options.drain_seconds.size()
                               ? options.drain_seconds[m.handle]
                               : 0.0;
+    const Seconds reload = m.handle < options.reload_seconds.size() ? options.reload_seconds[m.handle]
+                                                                   : m.load_seconds;
     residents.push_back(ResidentModel{
-        Candidate{m.handle, m.spec.weight_bytes + m.kv_bytes, m.last_use, m.load_seconds, 0, drain},
+        Candidate{m.handle, m.spec.weight_bytes + m.kv_bytes, m.last_use, reload, 0, drain},
         m.pinned, m.in_flight});
   }
   absl::Status planned =
@@ -150,23 +152,36 @@ absl::Status ResidencyTable::BeginLoad(ModelHandle model) {
   return absl::OkStatus();
 }
 
-absl::Status ResidencyTable::FinishLoad(ModelHandle model, Seconds measured_load_seconds,
-                                        Seconds now) {
+absl::Status ResidencyTable::FinishLoad(ModelHandle model,
+                                        std::optional<Seconds> measured_load_seconds, Seconds now) {
   absl::StatusOr<ModelRecord*> m = Lookup(model);
   if (!m.ok()) return m.status();
   if ((*m)->state != ModelState::kLoading) {
     return WrongState(**m, "finish loading", ModelState::kLoading);
   }
-  if (!(measured_load_seconds >= 0)) {
+  if (measured_load_seconds && !(*measured_load_seconds >= 0)) {
     return absl::InvalidArgumentError(fmt::format("negative load time for '{}'", (*m)->spec.name));
   }
   ModelRecord& r = **m;
-  r.load_seconds = r.load_samples == 0 ? measured_load_seconds
-                                       : (1 - kLoadSmoothing) * r.load_seconds +
-                                             kLoadSmoothing * measured_load_seconds;
-  ++r.load_samples;
+  if (measured_load_seconds) {
+    r.load_seconds = r.load_samples == 0 ? *measured_load_seconds
+                                         : (1 - kLoadSmoothing) * r.load_seconds +
+                                               kLoadSmoothing * *measured_load_seconds;
+    ++r.load_samples;
+  }
   r.state = ModelState::kResident;
   r.last_use = std::max(r.last_use, now);
+  return absl::OkStatus();
+}
+
+absl::Status ResidencyTable::RestoreLoadSeconds(ModelHandle model, Seconds seconds, int samples) {
+  absl::StatusOr<ModelRecord*> m = Lookup(model);
+  if (!m.ok()) return m.status();
+  if (!(seconds >= 0) || samples < 0) {
+    return absl::InvalidArgumentError(fmt::format("bad load time {} ({} samples) for '{}'", seconds, samples, (*m)->spec.name));
+  }
+  (*m)->load_seconds = seconds;
+  (*m)->load_samples = samples;
   return absl::OkStatus();
 }
 

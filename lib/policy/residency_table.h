@@ -32,6 +32,9 @@ struct RoomOptions {
   // Per model handle, the core's estimate of how long a busy model would take to drain; read
   // only with include_busy. Missing entries count as 0.
   std::span<const Seconds> drain_seconds;
+  // Per model handle, what reloading it would cost after this eviction (the tier it would come
+  // back from); missing entries: the model's measured disk load time.
+  std::span<const Seconds> reload_seconds;
 };
 
 // The outcome of ReserveRoom: which models were moved to kEvicting to make the room.
@@ -76,8 +79,11 @@ class ResidencyTable {
 
   // State transitions; each checks that the model exists and that the move is legal.
   absl::Status BeginLoad(ModelHandle model);        // absent -> loading (needs the room free)
-  // loading -> resident; the load's end counts as a use (a model just loaded is not idle).
-  absl::Status FinishLoad(ModelHandle model, Seconds measured_load_seconds, Seconds now);
+  // loading -> resident; the load's end counts as a use (a model just loaded is not idle). The
+  // measured time joins the smoothed disk load time; nothing for a load from another tier.
+  absl::Status FinishLoad(ModelHandle model, std::optional<Seconds> measured_load_seconds, Seconds now);
+  // A disk load time learned before (the state file), replacing the smoothed measurement.
+  absl::Status RestoreLoadSeconds(ModelHandle model, Seconds seconds, int samples);
   absl::Status AbortLoad(ModelHandle model);        // loading -> absent
   absl::Status BeginEviction(ModelHandle model);    // resident -> evicting (not when pinned)
   absl::Status FinishEviction(ModelHandle model);   // evicting -> absent (needs no in-flight work)

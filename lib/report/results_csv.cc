@@ -47,6 +47,10 @@ std::vector<std::string> Header() {
   names.emplace_back("drain_wait_seconds");
   names.emplace_back("rejected");
   names.emplace_back("simulated_seconds");
+  for (std::string_view name : {"host_cache_loads", "host_cache_bytes_loaded", "host_cache_drops",
+                                "prefetches", "prefetches_used", "prefetches_cancelled"}) {
+    names.emplace_back(name);
+  }
   for (TaskKind kind : kAllTaskKinds) {
     names.push_back(fmt::format("slo_attainment_{}", TaskKindName(kind)));
   }
@@ -77,6 +81,10 @@ std::vector<std::string> Line(const PolicyResult& r) {
   cells.push_back(Number(r.drain_wait_seconds));
   cells.push_back(fmt::format("{}", r.rejected));
   cells.push_back(Number(r.simulated_seconds));
+  for (std::uint64_t count : {r.host_cache_loads, r.host_cache_bytes_loaded, r.host_cache_drops,
+                              r.prefetches, r.prefetches_used, r.prefetches_cancelled}) {
+    cells.push_back(fmt::format("{}", count));
+  }
   for (TaskKind kind : kAllTaskKinds) {
     const int k = KindIndex(kind);
     cells.push_back(r.ttft_by_kind[k].count > 0 ? Number(r.slo_attainment[k]) : "");

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -115,6 +116,16 @@ std::string Scenario(const ScenarioInfo& scenario, const PolicyResult* base,
       base == nullptr ? std::string("null") : Quote(baseline));
 }
 
+// Where loads came from and what prefetch did (all 0 without a host cache or prefetch).
+std::string Tiers(const PolicyResult& r) {
+  return fmt::format(
+      "{{\"host_cache_loads\": {}, \"disk_loads\": {}, \"host_cache_bytes_loaded\": {}, "
+      "\"host_cache_drops\": {}, \"prefetches\": {}, \"prefetches_used\": {}, "
+      "\"prefetches_cancelled\": {}}}",
+      r.host_cache_loads, r.loads - std::min(r.loads, r.host_cache_loads), r.host_cache_bytes_loaded,
+      r.host_cache_drops, r.prefetches, r.prefetches_used, r.prefetches_cancelled);
+}
+
 std::string Result(const PolicyResult& r, const PolicyResult* base, const PolicyResult* oracle,
                    const PolicyResult* floor) {
   const auto stats = [](const LatencyStats& s, TaskKind) { return Stats(s); };
@@ -129,7 +140,7 @@ std::string Result(const PolicyResult& r, const PolicyResult* base, const Policy
       "      \"load_seconds\": {},\n      \"memory_utilization\": {},\n"
       "      \"admission_wait\": {},\n      \"drains\": {},\n      \"drain_wait_seconds\": {},\n"
       "      \"rejected\": {},\n      \"rejection_reason\": {},\n"
-      "      \"simulated_seconds\": {},\n"
+      "      \"simulated_seconds\": {},\n      \"tiers\": {},\n"
       "      \"slo_attainment\": {},\n      \"replay_wall_seconds\": {},\n"
       "      \"ratio_to_baseline\": {},\n      \"ratio_to_oracle\": {},\n"
       "      \"penalty_left\": {}\n    }}",
@@ -138,7 +149,7 @@ std::string Result(const PolicyResult& r, const PolicyResult* base, const Policy
       Number(r.memory_utilization), Stats(r.admission_wait), r.drains,
       Number(r.drain_wait_seconds), r.rejected,
       r.rejected > 0 ? Quote(r.rejection_reason) : std::string("null"),
-      Number(r.simulated_seconds), ByKind(r.slo_attainment, slo), Number(r.replay_wall_seconds),
+      Number(r.simulated_seconds), Tiers(r), ByKind(r.slo_attainment, slo), Number(r.replay_wall_seconds),
       Ratios(r, base), Ratios(r, oracle), PenaltyLeftJson(r, floor, base));
 }
 

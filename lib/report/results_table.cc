@@ -201,6 +201,35 @@ void RenderWaiting(std::string& out, std::span<const PolicyResult> results) {
               columns, rows);
 }
 
+// Where loads came from (the host cache of evicted weights or the disk) and what prefetch did;
+// shown only when a replay had a host cache or prefetch.
+void RenderTiers(std::string& out, std::span<const PolicyResult> results) {
+  const bool any = std::any_of(results.begin(), results.end(), [](const PolicyResult& r) {
+    return r.host_cache_loads + r.host_cache_drops + r.prefetches > 0;
+  });
+  if (!any) return;
+  const std::vector<Column> columns = {{"loads", "host cache", 10},
+                                       {"loads", "disk", 7},
+                                       {"", "GB from cache", 13},
+                                       {"", "cache drops", 11},
+                                       {"prefetches", "started", 7},
+                                       {"prefetches", "used", 6},
+                                       {"prefetches", "cancelled", 9}};
+  std::vector<Row> rows;
+  for (const PolicyResult& r : results) {
+    rows.push_back(Row{Printable(r.policy),
+                       {fmt::format("{}", r.host_cache_loads),
+                        fmt::format("{}", r.loads - std::min(r.loads, r.host_cache_loads)),
+                        FigureText(static_cast<double>(r.host_cache_bytes_loaded) / 1e9, 1),
+                        fmt::format("{}", r.host_cache_drops), fmt::format("{}", r.prefetches),
+                        fmt::format("{}", r.prefetches_used), fmt::format("{}", r.prefetches_cancelled)}});
+  }
+  RenderBlock(out,
+              "Tiers and prefetch (loads from the host cache of evicted weights or the disk; "
+              "prefetches used before their eviction, cancelled by a real request)",
+              columns, rows);
+}
+
 // Every ratio figure of every policy against `reference`, as "0.618" and "-38.2 %".
 void RenderRatios(std::string& out, std::string_view title, std::span<const PolicyResult> results,
                   const PolicyResult& reference) {
@@ -299,6 +328,7 @@ std::string FormatResultsTable(const ScenarioInfo& scenario, std::span<const Pol
   RenderLatency(out, results);
   RenderResources(out, results);
   RenderWaiting(out, results);
+  RenderTiers(out, results);
   if (const PolicyResult* base = FindPolicy(results, baseline)) {
     RenderRatios(out,
                  fmt::format("Ratio to {} (value / {}; change: - is lower, i.e. better)",

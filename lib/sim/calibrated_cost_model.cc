@@ -90,6 +90,10 @@ const MeasuredModelCosts& CalibratedCostModel::Of(const FleetModel& model) const
 
 Seconds CalibratedCostModel::LoadSeconds(const FleetModel& model) const { return Of(model).cold_load_seconds; }
 
+Seconds CalibratedCostModel::LoadSeconds(const FleetModel& model, LoadTier tier) const {
+  return tier == LoadTier::kDisk ? Of(model).cold_load_seconds : Of(model).warm_load_seconds;
+}
+
 Seconds CalibratedCostModel::PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const {
   const MeasuredModelCosts& c = Of(model);
   return c.prefill_base + c.prefill_per_token * static_cast<double>(prompt_tokens);

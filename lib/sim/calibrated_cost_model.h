@@ -45,7 +45,10 @@ class CalibratedCostModel final : public CostModel {
   static absl::StatusOr<CalibratedCostModel> ForFleet(std::span<const MeasuredModelCosts> costs,
                                                       std::span<const FleetModel> fleet);
 
+  // A miss loads cold from disk; a reload from the host cache is read as the warm load measured
+  // (the file's pages in host memory).
   Seconds LoadSeconds(const FleetModel& model) const override;
+  Seconds LoadSeconds(const FleetModel& model, LoadTier tier) const override;
   Seconds PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const override;
   Seconds DecodeStepSeconds(const FleetModel& model, std::uint64_t batch_kv_tokens) const override;
   Seconds DecodeStepSeconds(const FleetModel& model, std::uint64_t sequences,

@@ -6,6 +6,7 @@
 
 #include "cace/fleet.h"
 #include "cace/types.h"
+#include "lib/engine/host_cache.h"
 
 namespace cace {
 
@@ -16,6 +17,10 @@ struct CostModelOptions {
   Seconds load_start_seconds = 1.0;
   // Fraction of peak memory bandwidth a decode step reaches.
   double decode_bandwidth_efficiency = 0.8;
+  // The host-memory cache of evicted weights: pinned memory crosses the link at its speed
+  // (L40S: PCIe Gen4, 25 GB/s), pageable memory at about half (fleet.md). A reload from the cache
+  // pays the same start cost as one from the disk (allocating and warming up again).
+  bool host_cache_pinned = true;
 };
 
 class CostModel {
@@ -29,8 +34,12 @@ class CostModel {
   const Accelerator& accelerator() const { return accelerator_; }
   const CostModelOptions& options() const { return options_; }
 
-  // Weight bytes over the bandwidth of the tier they come from, plus the fixed start cost.
+  // Weight bytes over the bandwidth of where they come from, plus the fixed start cost: the
+  // model's own source (a miss), or the host cache of evicted weights.
   virtual Seconds LoadSeconds(const FleetModel& model) const;
+  virtual Seconds LoadSeconds(const FleetModel& model, LoadTier tier) const;
+  // The bytes/s of a load from the host cache.
+  double HostCacheBandwidth() const;
   // Compute-bound: 2 x params FLOP per prompt token at prefill_efficiency of peak.
   virtual Seconds PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const;
   // Bandwidth-bound: every weight byte and the KV cache of the batch read once per step.

@@ -120,6 +120,11 @@ absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options) {
                             : static_cast<double>(accelerator->memory_bytes - kRuntimeReserveBytes);
   scenario.simulation.memory_budget_bytes = static_cast<std::uint64_t>(budget);
   scenario.simulation.slo_ttft = options.slo_ttft;
+  if (!(options.host_cache_bytes >= 0)) {
+    return absl::InvalidArgumentError(fmt::format("host cache of {} bytes: must be 0 or more", options.host_cache_bytes));
+  }
+  scenario.simulation.core.host_cache_bytes = static_cast<std::uint64_t>(options.host_cache_bytes);
+  scenario.simulation.core.prefetch = options.prefetch;
 
   ScenarioInfo& info = scenario.info;
   info.name = !options.trace_path.empty() ? "user trace"
@@ -142,6 +147,12 @@ absl::StatusOr<Scenario> BuildScenario(const ScenarioOptions& options) {
       "{:.0f} % of memory bandwidth",
       options.cost.load_start_seconds, options.cost.prefill_efficiency * 100,
       options.cost.decode_bandwidth_efficiency * 100));
+  if (options.host_cache_bytes > 0 || options.prefetch) {
+    info.notes.push_back(fmt::format(
+        "host cache of evicted weights: {:.0f} GB ({} memory, {:.1f} GB/s); prefetch {}",
+        options.host_cache_bytes / 1e9, options.cost.host_cache_pinned ? "pinned" : "pageable",
+        scenario.cost.HostCacheBandwidth() / 1e9, options.prefetch ? "on" : "off"));
+  }
   std::uint64_t fleet_bytes = 0;
   for (const FleetModel& m : scenario.fleet) fleet_bytes += m.weight_bytes;
   info.notes.push_back(fmt::format("{} models, {:.1f} GB of weights; {} requests", scenario.fleet.size(),

@@ -46,6 +46,9 @@ struct ScenarioOptions {
   int sessions = 16;  // kCollapsed: open sessions per traffic class (0: from the traffic)
   CostModelOptions cost;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
+  // The host-memory cache of evicted weights (0: none) and prefetch (lib/engine/serving_core.h).
+  double host_cache_bytes = 0;
+  bool prefetch = false;
 };
 
 struct Scenario {

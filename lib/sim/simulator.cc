@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
@@ -83,12 +84,22 @@ class Simulation final : public ServingBackend {
 
   absl::StatusOr<PolicyResult> Run();
 
-  void StartLoad(ModelHandle model) override {
-    const Seconds duration = cost_.LoadSeconds(fleet_[model]);
+  void StartLoad(ModelHandle model) override { StartLoadFrom(model, LoadTier::kDisk); }
+  void StartLoadFrom(ModelHandle model, LoadTier tier) override {
+    const Seconds duration = cost_.LoadSeconds(fleet_[model], tier);
     result_.load_seconds += duration;
+    load_ = PendingLoad{model, tier, now_ + duration, next_sequence_};
     Push(now_ + duration, EventType::kLoadDone, model);
   }
+  bool CancelLoad(ModelHandle model) override {
+    // The load path stops now; its event is left to pass unheeded.
+    if (!load_ || load_->model != model) return false;
+    result_.load_seconds -= load_->done_at - now_;
+    load_.reset();
+    return true;
+  }
   void Unload(ModelHandle /*model*/) override { result_.eviction_times.push_back(now_); }
+  void EvictToHostCache(ModelHandle /*model*/) override { result_.eviction_times.push_back(now_); }
   Seconds DrainSeconds(ModelHandle model) const override {
     const ModelBatch& batch = batches_[model];
     std::uint32_t remaining = 0;
@@ -148,12 +159,20 @@ class Simulation final : public ServingBackend {
   std::vector<FinishedRequest> done_;  // scratch
   absl::Status ended_badly_;
   PolicyResult result_;
+  // The load in progress: which model, from which tier, when it ends, its event's sequence.
+  struct PendingLoad {
+    ModelHandle model;
+    LoadTier tier;
+    Seconds done_at;
+    std::uint64_t sequence;
+  };
+  std::optional<PendingLoad> load_;
 };
 
 absl::Status Simulation::RegisterFleet() {
   for (const FleetModel& m : fleet_) {
     ModelSpec spec{m.name, {}, WeightFormat::kSimulated, m.weight_bytes, m.kv_bytes_per_token,
-                   cost_.LoadSeconds(m)};
+                   cost_.LoadSeconds(m), cost_.LoadSeconds(m, LoadTier::kHostCache)};
     absl::StatusOr<ModelHandle> handle = core_->AddModel(spec);
     if (!handle.ok()) return handle.status();
   }
@@ -271,12 +290,16 @@ absl::StatusOr<PolicyResult> Simulation::Run() {
       events_.pop();
       AdvanceTo(event.time);
       switch (event.type) {
-        case EventType::kLoadDone:
-          if (absl::Status s = core_->OnLoadFinished(event.model, now_, cost_.LoadSeconds(fleet_[event.model]));
+        case EventType::kLoadDone: {
+          if (!load_ || load_->sequence != event.sequence) continue;  // a cancelled prefetch
+          const LoadTier tier = load_->tier;
+          load_.reset();
+          if (absl::Status s = core_->OnLoadFinished(event.model, now_, cost_.LoadSeconds(fleet_[event.model], tier));
               !s.ok()) {
             return s;
           }
           break;
+        }
         case EventType::kIterationDone:
           if (absl::Status s = FinishIteration(event.model); !s.ok()) return s;
           break;
@@ -338,6 +361,12 @@ PolicyResult Simulation::Summarize() {
   r.bytes_loaded = c.bytes_loaded;
   r.drains = c.drains;
   r.drain_wait_seconds = c.drain_wait_seconds;
+  r.host_cache_loads = c.host_cache_loads;
+  r.host_cache_bytes_loaded = c.host_cache_bytes_loaded;
+  r.host_cache_drops = c.host_cache_drops;
+  r.prefetches = c.prefetches;
+  r.prefetches_used = c.prefetches_used;
+  r.prefetches_cancelled = c.prefetches_cancelled;
   r.simulated_seconds = now_;
   r.memory_utilization =
       now_ > 0 ? used_byte_seconds_ / (now_ * static_cast<double>(options_.memory_budget_bytes)) : 0.0;

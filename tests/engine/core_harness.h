@@ -32,6 +32,17 @@ struct RecordingBackend final : ServingBackend {
     ended.emplace_back(r.id, status);
   }
   Seconds DrainSeconds(ModelHandle) const override { return 1.0; }
+  // The tiers: a load from the disk logs as StartLoad does.
+  void StartLoadFrom(ModelHandle m, LoadTier tier) override {
+    log.push_back("load " + std::to_string(m) + (tier == LoadTier::kDisk ? "" : " from host-cache"));
+  }
+  void EvictToHostCache(ModelHandle m) override { log.push_back("keep " + std::to_string(m)); }
+  void DropFromHostCache(ModelHandle m) override { log.push_back("drop " + std::to_string(m)); }
+  bool cancel_loads = true;  // whether CancelLoad stops a load
+  bool CancelLoad(ModelHandle m) override {
+    log.push_back("cancel " + std::to_string(m) + (cancel_loads ? "" : " refused"));
+    return cancel_loads;
+  }
   std::vector<std::string> Take() { return std::exchange(log, {}); }
 };
 
@@ -56,7 +67,9 @@ struct Harness {
   }
   // Driver events, each followed by the invariant check.
   void Submit(const CoreRequest& r, Seconds now) {
-    REQUIRE(core->Submit(r, now).ok());
+    const absl::Status submitted = core->Submit(r, now);
+    INFO(submitted.message());
+    REQUIRE(submitted.ok());
     REQUIRE(core->CheckInvariants().ok());
   }
   void Loaded(ModelHandle m, Seconds now, Seconds measured) {

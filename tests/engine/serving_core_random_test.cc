@@ -2,6 +2,7 @@
 // failing, requests cancelled while they wait or run, models pinned, unloaded, removed and added):
 // after every event its invariants hold, no model is unloaded while it serves or while pinned,
 // and at the end every accepted request has ended exactly once.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,16 +50,28 @@ struct CheckingBackend final : ServingBackend {
     running.erase(r.id);
   }
   Seconds DrainSeconds(ModelHandle) const override { return 1.0; }
+  // Prefetches: a driver that can stop a load, or one that cannot (the prefetch then finishes).
+  bool can_cancel = true;
+  std::uint64_t cached_bytes_seen = 0;  // the most the host cache ever held
+  bool CancelLoad(ModelHandle m) override {
+    if (loading != m) violations.push_back("cancel of a load not running");
+    if (!can_cancel) return false;
+    loading.reset();
+    return true;
+  }
 };
 
+// With a host cache (`host_cache` bytes, smaller than the largest model) and prefetch as well.
 void RunRandom(std::unique_ptr<EvictionPolicy> policy, std::unique_ptr<LoadScheduler> scheduler,
-               std::uint32_t seed) {
+               std::uint32_t seed, std::uint64_t host_cache = 0, bool prefetch = false) {
   std::mt19937 rng(seed);
   auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
   auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
   CheckingBackend backend;
   ServingCore core(10 * kGiB, *policy, *scheduler, backend,
-                   CoreOptions{.max_batch = 4, .max_waiting = 40, .max_waiting_per_model = 12});
+                   CoreOptions{.max_batch = 4, .max_waiting = 40, .max_waiting_per_model = 12,
+                               .host_cache_bytes = host_cache, .prefetch = prefetch});
+  backend.can_cancel = seed % 2 == 1;
   std::vector<ModelHandle> models;
   int added = 0;
   auto add_model = [&] {
@@ -76,7 +89,8 @@ void RunRandom(std::unique_ptr<EvictionPolicy> policy, std::unique_ptr<LoadSched
     now += 0.1;
     const std::size_t kind = pick(14);
     const ModelHandle model = models[pick(models.size())];
-    if (kind <= 3) {
+    // With prefetch, fewer arrivals, so that the load path is sometimes idle with room free.
+    if (kind <= 3 && (!prefetch || chance(0.2))) {
       const CoreRequest r{next_id++, model, static_cast<TaskKind>(pick(3)), now,
                           static_cast<std::uint32_t>(pick(2000)), static_cast<std::uint32_t>(1 + pick(2000))};
       const absl::Status s = core.Submit(r, now);
@@ -132,6 +146,16 @@ void RunRandom(std::unique_ptr<EvictionPolicy> policy, std::unique_ptr<LoadSched
     REQUIRE(invariants.ok());
     INFO((backend.violations.empty() ? "" : backend.violations.front()));
     REQUIRE(backend.violations.empty());
+    REQUIRE(core.host_cache().used_bytes() <= host_cache);
+    backend.cached_bytes_seen = std::max(backend.cached_bytes_seen, core.host_cache().used_bytes());
+  }
+  if (host_cache > 0) {
+    CHECK(backend.cached_bytes_seen > 0);  // the sequence did exercise the cache
+    CHECK(core.counters().host_cache_loads > 0);
+  }
+  if (prefetch) {
+    CHECK(core.counters().prefetches > 0);
+    CHECK(core.counters().prefetches_used + core.counters().prefetches_cancelled > 0);
   }
   // Cancel whatever is left: then every accepted request has ended, once.
   for (std::uint64_t id : accepted) (void)core.Cancel(id, now);
@@ -154,6 +178,13 @@ TEST_CASE("random event sequences keep the core's invariants (LRU, first come fi
 TEST_CASE("random event sequences keep the core's invariants (CACE, context-aware loads)") {
   for (std::uint32_t seed = 1; seed <= 3; ++seed) {
     RunRandom(std::make_unique<CacePolicy>(), std::make_unique<ContextLoadScheduler>(), seed);
+  }
+}
+
+TEST_CASE("random event sequences keep the invariants with a host cache and prefetch") {
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    RunRandom(std::make_unique<LruPolicy>(), std::make_unique<FcfsLoadScheduler>(), seed, 5 * kGiB, true);
+    RunRandom(std::make_unique<CacePolicy>(), std::make_unique<ContextLoadScheduler>(), seed, 3 * kGiB, seed > 2);
   }
 }
 

@@ -35,6 +35,10 @@ ABSL_FLAG(double, budget_mb, 0,
 ABSL_FLAG(int, max_batch, 8, "sequences of one model decoded together");
 ABSL_FLAG(double, tolerance, 0.25, "how far a prediction may be from the measured mean");
 ABSL_FLAG(bool, page_cache, false, "let loads come from the page cache (not cold)");
+ABSL_FLAG(bool, decode_with_prefill, true,
+          "the simulator's step as the Engine's: new requests' prefill and the running ones' decode "
+          "in one forward pass (false: the prefill alone, as the accelerator replay charges it)");
+ABSL_FLAG(bool, trace_only, false, "print the scaled trace's requests per model and kind, then stop");
 
 namespace cace {
 namespace {
@@ -96,12 +100,28 @@ int Main() {
   absl::StatusOr<std::vector<RealRequest>> trace = MakeRealTrace(trace_options, models->size());
   if (!trace.ok()) return Fail(trace.status());
 
+  std::string per_model;
+  for (std::size_t m = 0; m < models->size(); ++m) {
+    PerKind<int> kinds{};
+    double tokens = 0;
+    for (const RealRequest& r : *trace) {
+      if (r.model != m) continue;
+      ++kinds[KindIndex(r.kind)];
+      tokens += r.prompt_tokens + r.max_tokens;
+    }
+    per_model += fmt::format("{}{}: {} completion, {} chat, {} reasoning ({:.0f} tokens)", per_model.empty() ? "" : "; ",
+                             (*models)[m].name, kinds[0], kinds[1], kinds[2], tokens);
+  }
+  std::fprintf(stderr, "requests per model: %s; last arrival %.1f s\n", per_model.c_str(), trace->back().arrival);
+  if (absl::GetFlag(FLAGS_trace_only)) return 0;
+
   RealRunOptions run;
   run.models = *models;
   run.costs = *costs;
   run.compute_threads = threads;
   run.max_batch = absl::GetFlag(FLAGS_max_batch);
   run.cold_loads = !absl::GetFlag(FLAGS_page_cache);
+  run.decode_with_prefill = absl::GetFlag(FLAGS_decode_with_prefill);
   run.memory_budget_bytes =
       absl::GetFlag(FLAGS_budget_mb) > 0
           ? static_cast<std::uint64_t>(absl::GetFlag(FLAGS_budget_mb) * 1e6)
@@ -120,6 +140,7 @@ int Main() {
   info.seed = 1;
   info.rate_scale = trace_options.time_compression;
   info.slo_ttft_seconds = run.slo_ttft;
+  info.notes.push_back("requests per model: " + per_model);
   info.notes.push_back(std::string(run.cold_loads ? "every load cold from disk (pages dropped)" : "loads may hit the page cache"));
   const std::string start_line = MachineLine();
 

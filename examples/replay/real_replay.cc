@@ -32,6 +32,7 @@ struct Outcome {
   bool ok = false;
   double ttft = NAN, e2e = NAN, queued = NAN;
   std::uint32_t output_tokens = 0;
+  std::string error;  // the status of a request that failed
 };
 
 // Keeps the model files of models not loading out of the page cache (a load reads the disk, as a
@@ -151,6 +152,7 @@ absl::StatusOr<PolicyResult> Serve(const std::string& policy, const std::vector<
         Outcome& o = outcomes[i];
         o.done = true;
         o.ok = r.status.ok();
+        if (!o.ok) o.error = r.status.ToString();
         // A request whose first token was the model's EOS streamed nothing: its answer came at
         // its end (the simulator's prefill ends it then too).
         o.ttft = r.timings.first_token >= 0 ? r.timings.first_token : r.timings.end_to_end;
@@ -173,7 +175,11 @@ absl::StatusOr<PolicyResult> Serve(const std::string& policy, const std::vector<
   std::lock_guard lock(mu);
   for (std::size_t i = 0; i < trace.size(); ++i) {
     const Outcome& o = outcomes[i];
-    if (o.done && !o.ok) return absl::InternalError(fmt::format("request {} of the real replay failed", i + 1));
+    // A request the engine failed (not one refused at Submit) is counted with the rejected ones,
+    // its reason kept, and left out of the latencies, as the simulator leaves out its rejections.
+    if (o.done && !o.ok && result.rejected++ == 0) {
+      result.rejection_reason = fmt::format("request {} failed: {}", i + 1, o.error);
+    }
   }
   const MetricsSnapshot metrics = (*engine)->Metrics();
   for (const ModelMetrics& m : metrics.models) {
@@ -219,6 +225,7 @@ absl::StatusOr<PolicyResult> Predict(const std::string& policy, const std::vecto
   simulation.memory_budget_bytes = options.memory_budget_bytes;
   simulation.core.max_batch = options.max_batch;
   simulation.slo_ttft = options.slo_ttft;
+  simulation.decode_with_prefill = options.decode_with_prefill;
   return Simulate(fleet, requests, *cost, *setup, simulation);
 }
 

@@ -49,6 +49,8 @@ struct RealRunOptions {
   int compute_threads = 0;
   int max_batch = 32;
   bool cold_loads = true;  // keep the model files out of the page cache
+  // The simulator's step as the Engine's (SimulationOptions::decode_with_prefill).
+  bool decode_with_prefill = true;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
 };
 

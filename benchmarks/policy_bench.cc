@@ -9,7 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace {
 namespace {

@@ -3,7 +3,7 @@
 // well under a second.
 #include <benchmark/benchmark.h>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 
 namespace cace {
 namespace {

@@ -1,4 +1,4 @@
-// cace_make_trace: writes a replayable trace in cace's CSV format (see include/cace/trace.h),
+// cace_make_trace: writes a replayable trace in cace's CSV format (see lib/workload/trace.h),
 // either the public traces assigned to a fleet by a seeded rule, or synthetic traffic.
 //
 //   cace_make_trace --out trace.csv                       # Azure code + conversation hour, models
@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "cace/fleet.h"
-#include "cace/trace.h"
+#include "lib/workload/fleet.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/workload/client_assignment.h"
 #include "lib/workload/servegen_facts.h"

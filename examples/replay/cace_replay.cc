@@ -18,7 +18,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "fmt/format.h"
 #include "lib/sim/calibration.h"
 #include "lib/sim/physical_floor.h"

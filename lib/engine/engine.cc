@@ -159,19 +159,28 @@ absl::Status EngineImpl::AddModel(const std::string& path, const ModelOptions& o
     return absl::OutOfRangeError(absl::StrCat("model '", options.id, "' needs ", (*files)->footprint.weight_bytes,
                                               " bytes, more than the budget of ", options_.memory_budget_bytes));
   }
-  std::lock_guard<std::mutex> lock(catalogue_mu_);
-  if (catalogue_.contains(options.id)) return absl::AlreadyExistsError(absl::StrCat("model '", options.id, "' exists"));
+  // The catalogue's lock is never held while waiting for the scheduler: a callback on the
+  // scheduler thread may be submitting (and so taking the lock) meanwhile.
+  {
+    std::lock_guard<std::mutex> lock(catalogue_mu_);
+    if (catalogue_.contains(options.id)) return absl::AlreadyExistsError(absl::StrCat("model '", options.id, "' exists"));
+  }
+  // The scheduler refuses a second model of the same id (the core's table), so a race between two
+  // AddModel calls ends with one of them AlreadyExists.
   absl::StatusOr<ModelHandle> added = OnScheduler([&](EngineScheduler& s) { return s.AddModel(options, *files); });
   if (!added.ok()) return added.status();
+  std::lock_guard<std::mutex> lock(catalogue_mu_);
   catalogue_.emplace(options.id, CatalogueEntry{*files, *added});
   return absl::OkStatus();
 }
 
 absl::Status EngineImpl::RemoveModel(const std::string& id) {
-  std::lock_guard<std::mutex> lock(catalogue_mu_);
-  absl::Status removed = OnScheduler([&](EngineScheduler& s) { return s.RemoveModel(id); });
-  if (removed.ok()) catalogue_.erase(id);
-  return removed;
+  {
+    // Gone for new requests first; the scheduler ends those already accepted.
+    std::lock_guard<std::mutex> lock(catalogue_mu_);
+    if (catalogue_.erase(id) == 0) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
+  }
+  return OnScheduler([&](EngineScheduler& s) { return s.RemoveModel(id); });
 }
 
 absl::StatusOr<std::vector<std::int32_t>> EngineImpl::PromptTokens(const Request& request,

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/sim/policy_catalog.h"
 
 namespace cace {
@@ -462,40 +462,43 @@ void EngineScheduler::Shutdown() {
   }
 }
 
-absl::Status EngineScheduler::Pin(const std::string& id, bool pinned) {
+template <typename Control>
+absl::Status EngineScheduler::OnModel(const std::string& id, Control control) {
   absl::StatusOr<ModelHandle> model = Find(id);
   if (!model.ok()) return model.status();
-  absl::Status st = core_->SetPinned(*model, pinned, Now());
-  if (st.ok()) models_[*model].options.pin = pinned;
-  return st;
+  return control(*model, models_[*model]);
+}
+
+absl::Status EngineScheduler::Pin(const std::string& id, bool pinned) {
+  return OnModel(id, [&](ModelHandle model, ModelEntry& m) {
+    absl::Status st = core_->SetPinned(model, pinned, Now());
+    if (st.ok()) m.options.pin = pinned;
+    return st;
+  });
 }
 
 absl::Status EngineScheduler::SetKeepAlive(const std::string& id, double seconds) {
-  absl::StatusOr<ModelHandle> model = Find(id);
-  if (!model.ok()) return model.status();
-  absl::Status st = core_->SetKeepAlive(*model, KeepAliveOverride(seconds));
-  if (st.ok()) models_[*model].options.keep_alive_seconds = seconds;
-  return st;
+  return OnModel(id, [&](ModelHandle model, ModelEntry& m) {
+    absl::Status st = core_->SetKeepAlive(model, KeepAliveOverride(seconds));
+    if (st.ok()) m.options.keep_alive_seconds = seconds;
+    return st;
+  });
 }
 
 absl::Status EngineScheduler::SetPriority(const std::string& id, int priority) {
-  absl::StatusOr<ModelHandle> model = Find(id);
-  if (!model.ok()) return model.status();
-  absl::Status st = core_->SetPriority(*model, priority, Now());
-  if (st.ok()) models_[*model].options.priority = priority;
-  return st;
+  return OnModel(id, [&](ModelHandle model, ModelEntry& m) {
+    absl::Status st = core_->SetPriority(model, priority, Now());
+    if (st.ok()) m.options.priority = priority;
+    return st;
+  });
 }
 
 absl::Status EngineScheduler::Preload(const std::string& id) {
-  absl::StatusOr<ModelHandle> model = Find(id);
-  if (!model.ok()) return model.status();
-  return core_->Preload(*model, Now());
+  return OnModel(id, [&](ModelHandle model, ModelEntry&) { return core_->Preload(model, Now()); });
 }
 
 absl::Status EngineScheduler::Unload(const std::string& id) {
-  absl::StatusOr<ModelHandle> model = Find(id);
-  if (!model.ok()) return model.status();
-  return core_->Unload(*model, Now());
+  return OnModel(id, [&](ModelHandle model, ModelEntry&) { return core_->Unload(model, Now()); });
 }
 
 TaskThread::Clock::time_point EngineScheduler::NextWake() const {

@@ -20,7 +20,7 @@
 
 #include "cace/clock.h"
 #include "cace/engine.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/engine/live_request.h"
 #include "lib/engine/served_model.h"
 #include "lib/engine/serving_core.h"
@@ -126,6 +126,9 @@ class EngineScheduler final : public ServingBackend {
                   std::unique_ptr<LoadScheduler> load_scheduler);
   Seconds Now() const { return context_.clock->Now(); }
   absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+  // A control on the model named `id` (NotFound when there is none).
+  template <typename Control>
+  absl::Status OnModel(const std::string& id, Control control);
   LiveRequest* Live(RequestId id);
 
   void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded, Seconds seconds);

@@ -1,7 +1,7 @@
 #include <algorithm>
 
 #include "cace/model_registry.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace {
 

@@ -2,7 +2,7 @@
 #include <limits>
 #include <span>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/policy/victim_selection.h"
 
 namespace cace {

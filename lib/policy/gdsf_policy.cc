@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/policy/victim_selection.h"
 
 namespace cace {

@@ -2,7 +2,7 @@
 #include <tuple>
 
 #include "cace/model_registry.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace {
 

@@ -1,4 +1,4 @@
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/policy/victim_selection.h"
 
 namespace cace {

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/policy/victim_selection.h"
 
 namespace cace {

@@ -1,4 +1,4 @@
-#include "cace/usage_window.h"
+#include "lib/policy/usage_window.h"
 
 #include <algorithm>
 #include <bit>

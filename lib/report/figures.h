@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 
 namespace cace {
 

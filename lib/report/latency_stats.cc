@@ -4,7 +4,7 @@
 #include <iterator>
 #include <vector>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 
 namespace cace {
 namespace {

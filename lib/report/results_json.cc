@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "fmt/format.h"
 #include "lib/report/figures.h"
 #include "lib/report/text_file.h"

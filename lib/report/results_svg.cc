@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 #include "lib/report/figures.h"

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "cace/fleet.h"
+#include "lib/workload/fleet.h"
 #include "cace/types.h"
 #include "lib/engine/host_cache.h"
 

@@ -6,7 +6,7 @@
 #define CACE_LIB_SIM_PHYSICAL_FLOOR_H_
 
 #include "absl/status/statusor.h"
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "lib/sim/scenario.h"
 
 namespace cace {

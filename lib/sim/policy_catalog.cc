@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "fmt/format.h"
 
 namespace cace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/workload/client_assignment.h"
 #include "lib/workload/servegen_facts.h"

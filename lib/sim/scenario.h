@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cace/fleet.h"
-#include "cace/replay_report.h"
+#include "lib/workload/fleet.h"
+#include "lib/report/replay_report.h"
 #include "lib/sim/cost_model.h"
 #include "lib/sim/simulator.h"
 

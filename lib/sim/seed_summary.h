@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 
 namespace cace {
 

@@ -11,10 +11,10 @@
 
 #include "absl/status/statusor.h"
 #include "cace/eviction_policy.h"
-#include "cace/fleet.h"
-#include "cace/replay_report.h"
+#include "lib/workload/fleet.h"
+#include "lib/report/replay_report.h"
 #include "cace/task_context.h"
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "lib/engine/load_scheduler.h"
 #include "lib/engine/serving_core.h"
 #include "lib/sim/cost_model.h"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <memory>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/workload/class_traffic.h"
 #include "lib/workload/random.h"

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cace/fleet.h"
-#include "cace/trace.h"
+#include "lib/workload/fleet.h"
+#include "lib/workload/trace.h"
 #include "lib/workload/random.h"
 #include "lib/workload/servegen_facts.h"
 

@@ -1,6 +1,6 @@
 // Built-in figures of fleet.md: vendors' data sheets and the models' config.json, with GB = 10^9
 // bytes as the data sheets count them.
-#include "cace/fleet.h"
+#include "lib/workload/fleet.h"
 
 #include <algorithm>
 #include <array>

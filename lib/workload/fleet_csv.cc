@@ -2,7 +2,7 @@
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
-#include "cace/fleet.h"
+#include "lib/workload/fleet.h"
 #include "fmt/format.h"
 #include "lib/workload/csv_lines.h"
 

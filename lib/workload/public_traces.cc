@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/json/json.h"
 #include "lib/workload/csv_lines.h"

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/workload/random.h"
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <memory>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "fmt/format.h"
 #include "lib/workload/csv_lines.h"
 

@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/engine/serving_core.h"
 
 namespace cace::testing {

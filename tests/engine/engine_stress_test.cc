@@ -223,3 +223,40 @@ TEST_CASE("Preload, Unload and RemoveModel", "[engine]") {
 
 }  // namespace
 }  // namespace cace
+
+namespace cace {
+namespace {
+
+TEST_CASE("A model idle past its keep-alive is unloaded unasked; per request too", "[engine]") {
+  const std::string dir = TinyModelDir("keepalive", 0);
+  testing::Recorder rec;
+  std::promise<std::string> unloaded;
+  std::atomic<bool> once{false};
+  EngineHooks hooks;
+  hooks.on_unload = [&](const std::string& model, std::size_t, bool) {
+    if (!once.exchange(true)) unloaded.set_value(model);
+  };
+  auto made = CreateEngineForTest({.memory_budget_bytes = BudgetFor(dir, 3), .compute_threads = 1}, hooks);
+  REQUIRE(made.ok());
+  std::unique_ptr<Engine> engine = *std::move(made);
+  REQUIRE(engine->AddModel(dir, {.id = "kept"}).ok());  // no keep-alive: stays
+  REQUIRE(engine->AddModel(TinyModelDir("keepalive", 1), {.id = "brief", .priority = 2}).ok());
+  CHECK(engine->ListModels()[1].priority == 2);
+  CHECK(engine->SetPriority("nope", 1).code() == absl::StatusCode::kNotFound);
+  for (const char* m : {"kept", "brief"}) {
+    // The request's keep-alive becomes its model's (as Ollama's keep_alive does).
+    auto id = engine->Submit({.model = m, .prompt = "x", .max_tokens = 2,
+                              .keep_alive_seconds = std::string(m) == "brief" ? 0.05 : -1},
+                             rec.Callbacks());
+    REQUIRE(id.ok());
+    REQUIRE(rec.Wait(*id).status.ok());
+  }
+  CHECK(unloaded.get_future().get() == "brief");  // the scheduler's timer did it
+  const auto listing = engine->ListModels();
+  CHECK(listing[0].state == Residency::kResident);
+  CHECK(listing[1].state == Residency::kAbsent);
+  CHECK(listing[1].keep_alive_seconds == 0.05);
+}
+
+}  // namespace
+}  // namespace cace

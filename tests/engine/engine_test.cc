@@ -1,5 +1,7 @@
 // The Engine end to end on tiny models: outputs against the runtime's own generation, the checks
 // Submit makes, stop strings, metrics and the residency listing.
+#include <atomic>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -207,6 +209,38 @@ TEST_CASE("The CUDA backend serves where a device is, and is refused clearly whe
   const RequestResult r = rec.Wait(*id);
   CHECK(r.status.ok());
   CHECK(rec.Get(*id).streamed == r.text);
+}
+
+}  // namespace
+}  // namespace cace
+
+namespace cace {
+namespace {
+
+TEST_CASE("Callbacks may call back into the Engine", "[engine]") {
+  const std::string dir = TinyModelDir("reenter", 0);
+  Recorder rec;
+  auto engine = MakeEngine();
+  REQUIRE(engine->AddModel(dir, {.id = "m"}).ok());
+  Engine* e = engine.get();
+  std::promise<RequestId> chained;
+  std::atomic<int> metrics_from_token{0};
+  RequestCallbacks callbacks;
+  callbacks.on_token = [&](const TokenPiece&) {  // the compute worker asks the scheduler
+    if (!e->Metrics().models.empty()) ++metrics_from_token;
+  };
+  callbacks.on_done = [&, e](const RequestResult&) {  // the scheduler thread: runs inline
+    CHECK(e->Pin("m", true).ok());
+    CHECK(e->ListModels().at(0).pinned);
+    CHECK(e->AddModel(TinyModelDir("reenter", 1), {.id = "second"}).ok());
+    auto next = e->Submit({.model = "second", .prompt = "y", .max_tokens = 2}, rec.Callbacks());
+    REQUIRE(next.ok());
+    chained.set_value(*next);
+  };
+  REQUIRE(engine->Submit({.model = "m", .prompt = "x", .max_tokens = 3}, callbacks).ok());
+  const RequestId next = chained.get_future().get();
+  CHECK(rec.Wait(next).status.ok());
+  CHECK(metrics_from_token > 0);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "lib/engine/serving_core.h"
 
 namespace cace {

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "cace/model_registry.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace {
 namespace {
@@ -53,6 +53,27 @@ TEST_CASE("Deferred shadow replays choose the inline mode's weights", "[policy]"
   CHECK(rounds == 29);  // every 10 s of 300
   CHECK(inline_policy.adaptations() > 0);  // the weights did move, so the comparison means something
   CHECK(deferred.adaptations() == inline_policy.adaptations());
+}
+
+}  // namespace
+}  // namespace cace
+
+#include "cace/policy_factory.h"
+
+namespace cace {
+namespace {
+
+TEST_CASE("Policies by name", "[policy]") {
+  for (const std::string& name : EvictionPolicyNames()) {
+    auto policy = MakeEvictionPolicy(name, {.memory_budget_bytes = kGiB});
+    REQUIRE(policy.ok());
+    CHECK_FALSE((*policy)->name().empty());
+  }
+  CHECK(MakeEvictionPolicy("nope").status().code() == absl::StatusCode::kNotFound);
+  CHECK(MakeEvictionPolicy("lru", {.cace_weights = CaceWeights{}}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(MakeEvictionPolicy("cace-adaptive").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(MakeEvictionPolicy("cace", {.cace_weights = CaceWeights{.load_exponent = 2}}).ok());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace {
 namespace {

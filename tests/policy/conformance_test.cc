@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 #include "tests/policy/serving_loop.h"
 
 namespace cace {

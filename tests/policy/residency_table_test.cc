@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "lib/policy/residency_table.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace {
 namespace {

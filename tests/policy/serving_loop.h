@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "lib/policy/residency_table.h"
-#include "cace/policies.h"
+#include "lib/policy/policies.h"
 
 namespace cace::testing {
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cace/usage_window.h"
+#include "lib/policy/usage_window.h"
 
 namespace cace {
 namespace {

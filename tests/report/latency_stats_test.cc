@@ -3,7 +3,7 @@
 #include <limits>
 #include <vector>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 
 namespace cace {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 
 namespace cace::testing {
 

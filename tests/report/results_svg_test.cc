@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "tests/report/report_fixtures.h"
 
 namespace cace {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <map>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 
 namespace cace {
 namespace {

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "cace/fleet.h"
+#include "lib/workload/fleet.h"
 #include "tests/workload/temp_file.h"
 
 namespace cace {

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "tests/workload/temp_file.h"
 
 namespace cace {

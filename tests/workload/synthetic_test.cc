@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 
 namespace cace {
 namespace {

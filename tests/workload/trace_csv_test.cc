@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "cace/trace.h"
+#include "lib/workload/trace.h"
 #include "tests/workload/temp_file.h"
 
 namespace cace {

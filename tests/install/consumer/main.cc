@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cace/model_registry.h"
-#include "cace/policies.h"
+#include "cace/policy_factory.h"
 
 namespace {
 
@@ -56,9 +56,10 @@ bool Expect(cace::EvictionPolicy& policy, const std::string& expected) {
 }  // namespace
 
 int main() {
-  cace::LruPolicy lru;
-  cace::CacePolicy cace;
-  const bool lru_ok = Expect(lru, "completion-1b");
-  const bool cace_ok = Expect(cace, "reasoning-7b");
+  auto lru = cace::MakeEvictionPolicy("lru");
+  auto cace = cace::MakeEvictionPolicy("cace");
+  if (!lru.ok() || !cace.ok()) return 1;
+  const bool lru_ok = Expect(**lru, "completion-1b");
+  const bool cace_ok = Expect(**cace, "reasoning-7b");
   return lru_ok && cace_ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 // The results of replaying one trace through several policies, and the ways they are shown: a
 // terminal table with ratios to a baseline, JSON, CSV and an SVG chart.
-#ifndef CACE_REPLAY_REPORT_H_
-#define CACE_REPLAY_REPORT_H_
+#ifndef CACE_LIB_REPORT_REPLAY_REPORT_H_
+#define CACE_LIB_REPORT_REPLAY_REPORT_H_
 
 #include <cstdint>
 #include <span>
@@ -95,4 +95,4 @@ absl::Status WriteResultsSvg(const std::string& path, const ScenarioInfo& scenar
 
 }  // namespace cace
 
-#endif  // CACE_REPLAY_REPORT_H_
+#endif  // CACE_LIB_REPORT_REPLAY_REPORT_H_

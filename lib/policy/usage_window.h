@@ -1,8 +1,8 @@
 // Usage window: per model and task kind, how often a model was used in a sliding window of recent
 // time, and how much demand is predicted for it in the near future. Times are passed in by the
 // caller (from the engine's injected clock); nothing here reads a clock.
-#ifndef CACE_USAGE_WINDOW_H_
-#define CACE_USAGE_WINDOW_H_
+#ifndef CACE_LIB_POLICY_USAGE_WINDOW_H_
+#define CACE_LIB_POLICY_USAGE_WINDOW_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -95,4 +95,4 @@ inline double UsageWindow::PredictedDemand(ModelHandle model, const WindowReadin
 
 }  // namespace cace
 
-#endif  // CACE_USAGE_WINDOW_H_
+#endif  // CACE_LIB_POLICY_USAGE_WINDOW_H_

@@ -1,7 +1,7 @@
 // The models a host serves and the accelerator they share, as the simulator's cost model sees
 // them. Built-in figures come from public model cards and data sheets (see the README's table).
-#ifndef CACE_FLEET_H_
-#define CACE_FLEET_H_
+#ifndef CACE_LIB_WORKLOAD_FLEET_H_
+#define CACE_LIB_WORKLOAD_FLEET_H_
 
 #include <cstdint>
 #include <string>
@@ -58,4 +58,4 @@ absl::StatusOr<std::vector<FleetModel>> ReadFleetCsv(const std::string& path);
 
 }  // namespace cace
 
-#endif  // CACE_FLEET_H_
+#endif  // CACE_LIB_WORKLOAD_FLEET_H_

@@ -1,6 +1,6 @@
 // The eviction policies cace ships. Each is small; see eviction_policy.h for the contract.
-#ifndef CACE_POLICIES_H_
-#define CACE_POLICIES_H_
+#ifndef CACE_LIB_POLICY_POLICIES_H_
+#define CACE_LIB_POLICY_POLICIES_H_
 
 #include <cstdint>
 #include <deque>
@@ -13,7 +13,7 @@
 #include "cace/context_scorer.h"
 #include "cace/eviction_policy.h"
 #include "cace/task_context.h"
-#include "cace/usage_window.h"
+#include "lib/policy/usage_window.h"
 
 namespace cace {
 
@@ -251,4 +251,4 @@ class OraclePolicy final : public EvictionPolicy {
 
 }  // namespace cace
 
-#endif  // CACE_POLICIES_H_
+#endif  // CACE_LIB_POLICY_POLICIES_H_

@@ -1,8 +1,8 @@
 // Request traces: the documented format a user replays their own server's log in, readers of the
 // public traces (which name no model), the seeded rule that assigns their requests to a fleet,
 // and a synthetic generator with the same knobs.
-#ifndef CACE_TRACE_H_
-#define CACE_TRACE_H_
+#ifndef CACE_LIB_WORKLOAD_TRACE_H_
+#define CACE_LIB_WORKLOAD_TRACE_H_
 
 #include <cstdint>
 #include <optional>
@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cace/fleet.h"
+#include "lib/workload/fleet.h"
 #include "cace/types.h"
 
 namespace cace {
@@ -97,4 +97,4 @@ absl::StatusOr<std::vector<TraceRequest>> GenerateSynthetic(std::span<const Flee
 
 }  // namespace cace
 
-#endif  // CACE_TRACE_H_
+#endif  // CACE_LIB_WORKLOAD_TRACE_H_

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_json_config fuzz_gguf)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_json_config fuzz_gguf fuzz_state_file)
 build=build/fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCACE_BUILD_FUZZERS=ON -DCACE_CUDA=OFF \

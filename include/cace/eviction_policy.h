@@ -55,6 +55,17 @@ struct CompletionEvent {
   std::uint32_t output_tokens = 0;
 };
 
+// What a policy learned about one model's use, carried across a restart (the engine's state
+// file). Times are relative: a restarted engine's clock starts again.
+struct LearnedUsage {
+  PerKind<std::uint32_t> window_counts{};   // requests per kind in its sliding window
+  Seconds mean_gap_seconds = 0;             // smoothed gap between its requests (0: unknown)
+  Seconds idle_seconds = -1;                // since its last request (-1: never used)
+  PerKind<double> output_mean{};            // learned mean output tokens per kind
+  PerKind<std::uint32_t> output_samples{};  // samples behind each mean (0: the prior holds)
+  bool operator==(const LearnedUsage&) const = default;
+};
+
 class EvictionPolicy {
  public:
   virtual ~EvictionPolicy() = default;
@@ -80,6 +91,11 @@ class EvictionPolicy {
   // empty) the policy expects to be needed next, or nothing to prefetch none. The default: the
   // most recently used (recency predicts reuse); a policy that knows better overrides it.
   virtual std::optional<ModelHandle> PickPrefetch(std::span<const Candidate> absent, Seconds now);
+
+  // The usage state a restart should keep, and its restoration into a fresh policy (before its
+  // first decision); the defaults learn and restore nothing.
+  virtual LearnedUsage ExportUsage(ModelHandle /*model*/, Seconds /*now*/) const { return {}; }
+  virtual void RestoreUsage(ModelHandle /*model*/, const LearnedUsage& /*usage*/, Seconds /*now*/) {}
 };
 
 // A resident model as the mechanism sees it, before filtering.

@@ -55,6 +55,11 @@ class OutputLengthEstimator {
   explicit OutputLengthEstimator(PerKind<double> prior = kDefaultPrior) : prior_(prior) {}
   void Observe(ModelHandle model, TaskKind kind, std::uint32_t output_tokens);
   double Expected(ModelHandle model, TaskKind kind) const;
+  // The learned mean and its samples (0: none, the prior holds), and their restoration after a
+  // restart (samples 0 forgets the model's kind).
+  std::uint32_t Samples(ModelHandle model, TaskKind kind) const;
+  double LearnedMean(ModelHandle model, TaskKind kind) const;
+  void Restore(ModelHandle model, TaskKind kind, double mean, std::uint32_t samples);
 
  private:
   struct Stat {

@@ -102,6 +102,7 @@
 #include "cace/model_registry.h"
 #include "lib/engine/host_cache.h"
 #include "lib/engine/load_scheduler.h"
+#include "lib/engine/state_file.h"
 #include "lib/policy/residency_table.h"
 
 namespace cace {
@@ -251,12 +252,21 @@ class ServingCore {
   const HostCache& host_cache() const { return host_cache_; }
   // The tier a load of this model would copy from now.
   LoadTier TierOf(ModelHandle model) const;
+
+  // What the core and its policy learned, per model by name, for the state file (state_file.h):
+  // load times per tier and the policy's usage. Restore applies what a previous run learned to
+  // the models of the same name (others are skipped) before any decision; it returns how many
+  // models it matched.
+  std::vector<LearnedModel> ExportLearned(Seconds now) const;
+  std::size_t RestoreLearned(std::span<const LearnedModel> learned, Seconds now);
   std::size_t waiting_requests() const { return waiting_total_; }
   std::uint64_t promised_bytes() const { return promised_bytes_; }
 
   // Internal consistency: resident + promised bytes within the budget, no absent or loading
   // model with requests running, no pinned model evicting, per-model counts and KV bytes equal
-  // to the queues', the device ring consistent. Internal error naming the first broken rule.
+  // to the queues', the device ring consistent, the host cache within its budget holding only
+  // absent models (or the one copying out of it), prefetch marks only on loading or resident
+  // models. Internal error naming the first broken rule.
   absl::Status CheckInvariants() const;
 
  private:

@@ -83,6 +83,34 @@ void CacePolicy::OnComplete(const CompletionEvent& event) {
   readings_[event.model].valid_through = kStale;
 }
 
+LearnedUsage CacePolicy::ExportUsage(ModelHandle model, Seconds now) const {
+  LearnedUsage learned;
+  learned.window_counts = usage_.Counts(model, now);
+  learned.mean_gap_seconds = usage_.MeanInterArrival(model);
+  const Seconds last = usage_.LastArrival(model);
+  learned.idle_seconds = last < 0 ? -1.0 : std::max(0.0, now - last);
+  for (TaskKind kind : kAllTaskKinds) {
+    learned.output_mean[KindIndex(kind)] = output_lengths_.LearnedMean(model, kind);
+    learned.output_samples[KindIndex(kind)] = output_lengths_.Samples(model, kind);
+  }
+  return learned;
+}
+
+void CacePolicy::RestoreUsage(ModelHandle model, const LearnedUsage& learned, Seconds now) {
+  // A fresh clock may start near 0: the last use is placed no earlier than its start.
+  if (learned.idle_seconds >= 0) {
+    usage_.Restore(model, learned.window_counts, learned.mean_gap_seconds,
+                   std::max(0.0, now - learned.idle_seconds));
+  }
+  Grow(model);
+  for (TaskKind kind : kAllTaskKinds) {
+    const int k = KindIndex(kind);
+    output_lengths_.Restore(model, kind, learned.output_mean[k], learned.output_samples[k]);
+    profiles_[model].expected_output_tokens[k] = output_lengths_.Expected(model, kind);
+  }
+  readings_[model].valid_through = kStale;
+}
+
 void CacePolicy::Refresh(ModelHandle model, std::int64_t now_bucket) {
   const WindowReading reading = usage_.Read(model, now_bucket);
   readings_[model] = reading;

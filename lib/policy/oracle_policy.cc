@@ -50,4 +50,14 @@ void OraclePolicy::ChooseVictims(const EvictionRequest& request, std::vector<Mod
   SelectLowestKeys(request.candidates, keys_, request.bytes_needed, order_, victims);
 }
 
+std::optional<ModelHandle> OraclePolicy::PickPrefetch(std::span<const Candidate> absent, Seconds /*now*/) {
+  std::optional<ModelHandle> soonest;
+  std::uint64_t soonest_use = std::numeric_limits<std::uint64_t>::max();
+  for (const Candidate& c : absent) {
+    const std::uint64_t next = NextUse(c.model);
+    if (next < soonest_use) soonest_use = next, soonest = c.model;
+  }
+  return soonest;
+}
+
 }  // namespace cace

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,8 @@ class CacePolicy final : public EvictionPolicy {
   // Scores with `scorer` from now on (the adaptive policy's new weights).
   void set_scorer(std::unique_ptr<ContextScorer> scorer);
   const UsageWindow& usage() const { return usage_; }
+  LearnedUsage ExportUsage(ModelHandle model, Seconds now) const override;
+  void RestoreUsage(ModelHandle model, const LearnedUsage& usage, Seconds now) override;
 
  private:
   void Grow(ModelHandle model);
@@ -202,6 +205,10 @@ class AdaptiveCacePolicy final : public EvictionPolicy {
   void OnComplete(const CompletionEvent& event) override;
   void OnLoad(ModelHandle model, Seconds now) override { live_.OnLoad(model, now); }
   void OnEvict(ModelHandle model, Seconds now) override { live_.OnEvict(model, now); }
+  LearnedUsage ExportUsage(ModelHandle model, Seconds now) const override { return live_.ExportUsage(model, now); }
+  void RestoreUsage(ModelHandle model, const LearnedUsage& usage, Seconds now) override {
+    live_.RestoreUsage(model, usage, now);
+  }
   void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) override;
 
   const CaceWeights& weights() const { return weights_; }
@@ -237,6 +244,8 @@ class OraclePolicy final : public EvictionPolicy {
   // Must be told every request, in the order of `future_requests`.
   void OnAccess(const AccessEvent& event) override;
   void ChooseVictims(const EvictionRequest& request, std::vector<ModelHandle>& victims) override;
+  // Prefetches the model needed soonest; none when no candidate is needed again.
+  std::optional<ModelHandle> PickPrefetch(std::span<const Candidate> absent, Seconds now) override;
 
  private:
   std::uint64_t NextUse(ModelHandle model) const;

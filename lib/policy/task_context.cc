@@ -51,6 +51,19 @@ void OutputLengthEstimator::Observe(ModelHandle model, TaskKind kind, std::uint3
   s.mean += weight * (static_cast<double>(output_tokens) - s.mean);
 }
 
+std::uint32_t OutputLengthEstimator::Samples(ModelHandle model, TaskKind kind) const {
+  return model < stats_.size() ? stats_[model][KindIndex(kind)].samples : 0;
+}
+
+double OutputLengthEstimator::LearnedMean(ModelHandle model, TaskKind kind) const {
+  return model < stats_.size() ? stats_[model][KindIndex(kind)].mean : 0.0;
+}
+
+void OutputLengthEstimator::Restore(ModelHandle model, TaskKind kind, double mean, std::uint32_t samples) {
+  if (model >= stats_.size()) stats_.resize(model + 1);
+  stats_[model][KindIndex(kind)] = Stat{samples > 0 ? mean : 0.0, samples};
+}
+
 double OutputLengthEstimator::Expected(ModelHandle model, TaskKind kind) const {
   if (model < stats_.size()) {
     const Stat& s = stats_[model][KindIndex(kind)];

@@ -82,6 +82,20 @@ std::uint32_t UsageWindow::TotalCount(ModelHandle model, Seconds now) const {
   return total;
 }
 
+Seconds UsageWindow::LastArrival(ModelHandle model) const {
+  return model < usage_.size() ? usage_[model].last_arrival : -1.0;
+}
+
+void UsageWindow::Restore(ModelHandle model, const PerKind<std::uint32_t>& counts, Seconds mean_gap,
+                          Seconds last_arrival) {
+  for (TaskKind kind : kAllTaskKinds) {
+    for (std::uint32_t i = 0; i < counts[KindIndex(kind)]; ++i) Record(model, kind, last_arrival);
+  }
+  if (model >= usage_.size()) return;  // nothing recorded
+  // The records above shared one time; the gap learned before the restart replaces theirs.
+  usage_[model].mean_gap = mean_gap;
+}
+
 Seconds UsageWindow::MeanInterArrival(ModelHandle model) const {
   return model < usage_.size() ? usage_[model].mean_gap : 0.0;
 }

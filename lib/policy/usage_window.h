@@ -50,6 +50,11 @@ class UsageWindow {
 
   // Smoothed mean gap between this model's requests; 0 until two were seen.
   Seconds MeanInterArrival(ModelHandle model) const;
+  // When its last request came; negative when none did.
+  Seconds LastArrival(ModelHandle model) const;
+  // After a restart: `counts` requests per kind as of `last_arrival`, with this mean gap.
+  void Restore(ModelHandle model, const PerKind<std::uint32_t>& counts, Seconds mean_gap,
+               Seconds last_arrival);
 
   // Expected number of requests to `model` in (now, now + horizon]: the mean of the windowed rate
   // and the inter-arrival rate. The latter decays once the model has been idle longer than its

@@ -210,5 +210,20 @@ TEST_CASE("without prefetch the idle load path stays idle") {
   CHECK(h.core->counters().prefetches == 0);
 }
 
+TEST_CASE("the oracle prefetches the model needed soonest, none that is never needed again") {
+  OraclePolicy oracle({0, 1, 2, 1, 0});
+  oracle.OnAccess(AccessEvent{0, TaskKind::kCompletion, 0.0});
+  const std::vector<Candidate> both = {Candidate{0, 1, 0, 1, 0, 0}, Candidate{2, 1, 0, 1, 0, 0}};
+  CHECK(oracle.PickPrefetch(both, 0.0) == std::optional<ModelHandle>(2));
+  oracle.OnAccess(AccessEvent{1, TaskKind::kCompletion, 1.0});
+  oracle.OnAccess(AccessEvent{2, TaskKind::kCompletion, 2.0});
+  CHECK(oracle.PickPrefetch(both, 2.0) == std::optional<ModelHandle>(0));
+  CHECK_FALSE(oracle.PickPrefetch(std::vector<Candidate>{Candidate{2, 1, 0, 1, 0, 0}}, 2.0).has_value());
+  // The default: the most recently used.
+  LruPolicy lru;
+  CHECK(lru.PickPrefetch(std::vector<Candidate>{Candidate{0, 1, 5.0, 1, 0, 0}, Candidate{1, 1, 7.0, 1, 0, 0}}, 8.0) ==
+        std::optional<ModelHandle>(1));
+}
+
 }  // namespace
 }  // namespace cace

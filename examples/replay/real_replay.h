@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "examples/replay/machine_calibration.h"
 #include "lib/sim/scenario.h"
 

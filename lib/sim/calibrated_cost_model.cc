@@ -10,7 +10,7 @@ namespace cace {
 namespace {
 
 constexpr ColumnSpec kColumns[] = {
-    {"model"},         {"weight_bytes"},  {"cold_load_s"}, {"idle_cold_load_s"}, {"warm_load_s"},        {"prefill_base_s"},
+    {"model"},         {"weight_bytes"},  {"cold_load_s"}, {"busy_cold_load_s"}, {"warm_load_s"},        {"prefill_base_s"},
     {"prefill_per_token_s"}, {"decode_base_s"}, {"decode_per_sequence_s"}, {"decode_per_kv_token_s"}};
 
 // The accelerator a measured machine stands for: only its name is read (the times come from the
@@ -38,7 +38,7 @@ absl::StatusOr<std::vector<MeasuredModelCosts>> ReadMeasuredCosts(const std::str
         ParseCount(path, line.number, "weight_bytes", field(1), std::uint64_t{1} << 50);
     if (!bytes.ok()) return bytes.status();
     c.weight_bytes = *bytes;
-    Seconds* seconds[] = {&c.cold_load_seconds, &c.idle_cold_load_seconds, &c.warm_load_seconds, &c.prefill_base, &c.prefill_per_token,
+    Seconds* seconds[] = {&c.cold_load_seconds, &c.busy_cold_load_seconds, &c.warm_load_seconds, &c.prefill_base, &c.prefill_per_token,
                           &c.decode_base,       &c.decode_per_sequence, &c.decode_per_kv_token};
     for (int k = 0; k < 8; ++k) {
       const std::optional<double> v = ParseFiniteDouble(field(k + 2));
@@ -59,11 +59,11 @@ std::string FormatMeasuredCosts(std::span<const MeasuredModelCosts> costs, const
   std::string out;
   if (!comment.empty()) out += fmt::format("# {}\n", comment);
   out +=
-      "model,weight_bytes,cold_load_s,idle_cold_load_s,warm_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
+      "model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
       "decode_per_sequence_s,decode_per_kv_token_s\n";
   for (const MeasuredModelCosts& c : costs) {
     out += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", c.model, c.weight_bytes,
-                       c.cold_load_seconds, c.idle_cold_load_seconds, c.warm_load_seconds, c.prefill_base, c.prefill_per_token, c.decode_base,
+                       c.cold_load_seconds, c.busy_cold_load_seconds, c.warm_load_seconds, c.prefill_base, c.prefill_per_token, c.decode_base,
                        c.decode_per_sequence, c.decode_per_kv_token);
   }
   return out;

@@ -20,10 +20,11 @@ namespace cace {
 struct MeasuredModelCosts {
   std::string model;              // the name the fleet and the trace use
   std::uint64_t weight_bytes = 0;  // the pool allocation a load takes (measured)
-  // Load with the file's pages dropped from the page cache, while the CPU backend decodes on
-  // another thread (as loads run in a replay: beside the compute worker); the simulator charges it.
+  // Load with the file's pages dropped from the page cache (what the simulator charges), and the
+  // same while the CPU backend decodes on another thread (shown, not charged: charging it
+  // predicted 2.5-3.6x the measured latencies, README "The replay, for real").
   Seconds cold_load_seconds = 0;
-  Seconds idle_cold_load_seconds = 0;  // the same on an otherwise idle process (shown, not charged)
+  Seconds busy_cold_load_seconds = 0;
   Seconds warm_load_seconds = 0;   // load with the file in the page cache (host memory)
   // prefill(P tokens) = prefill_base + prefill_per_token x P   (one sequence's forward pass)
   Seconds prefill_base = 0;
@@ -35,7 +36,7 @@ struct MeasuredModelCosts {
   Seconds decode_per_kv_token = 0;
 };
 
-// The cost-model file: CSV, header `model,weight_bytes,cold_load_s,idle_cold_load_s,warm_load_s,prefill_base_s,
+// The cost-model file: CSV, header `model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,prefill_base_s,
 // prefill_per_token_s,decode_base_s,decode_per_sequence_s,decode_per_kv_token_s`; '#' starts a
 // comment line (cace_calibrate writes the machine and its load there). Errors name the file,
 // line and column.

@@ -16,7 +16,7 @@ namespace {
 
 MeasuredModelCosts Costs() {
   return MeasuredModelCosts{.model = "m", .weight_bytes = 100, .cold_load_seconds = 1.0,
-                            .idle_cold_load_seconds = 0.5, .warm_load_seconds = 0.25,
+                            .busy_cold_load_seconds = 0.5, .warm_load_seconds = 0.25,
                             .prefill_base = 0, .prefill_per_token = 0.1, .decode_base = 0.5,
                             .decode_per_sequence = 0.01, .decode_per_kv_token = 0.001};
 }
@@ -40,7 +40,7 @@ TEST_CASE("the cost-model file reads back what was written, and refuses bad line
   CHECK((*read)[0].decode_per_kv_token == Approx(0.001));
 
   const std::string header =
-      "model,weight_bytes,cold_load_s,idle_cold_load_s,warm_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
+      "model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
       "decode_per_sequence_s,decode_per_kv_token_s\n";
   auto negative = ReadMeasuredCosts(Write(header + "m,100,1,0.5,0.2,0,0.1,-0.5,0,0\n"));
   REQUIRE(!negative.ok());

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cace/replay_report.h"
+#include "lib/report/replay_report.h"
 #include "lib/json/json.h"
 #include "tests/report/report_fixtures.h"
 

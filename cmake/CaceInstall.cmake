@@ -20,3 +20,11 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/caceConfigVersion.c
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/caceConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/caceConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cace)
+
+# The C ABI: libcace_c for find_package (cace::cace_c) and for pkg-config (cace.pc).
+install(TARGETS cace_c EXPORT caceTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+file(RELATIVE_PATH CACE_PC_PREFIX_FROM_PCDIR "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+configure_file(cmake/cace.pc.in ${CMAKE_CURRENT_BINARY_DIR}/cace.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cace.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -26,6 +26,7 @@
 #define CACE_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "cace/context_scorer.h"
 #include "cace/engine_metrics.h"
+#include "cace/eviction_policy.h"
 #include "cace/request.h"
 
 namespace cace {
@@ -56,6 +58,10 @@ struct EngineOptions {
   std::string policy = "cace";
   // CACE's weights for "cace" and "cace-adaptive" (its starting point); unset: the defaults.
   std::optional<CaceWeights> cace_weights;
+  // A policy of the host's own (the C ABI's cace_policy_callbacks): when set, it makes the
+  // engine's EvictionPolicy and `policy` / `cace_weights` are not used; loads go first come,
+  // first served.
+  std::function<std::unique_ptr<EvictionPolicy>()> custom_policy;
   // Requests accepted and not yet ended, at most; Submit beyond it fails with ResourceExhausted.
   std::int64_t max_pending_requests = 1024;
   int max_batch = 32;          // sequences of one model decoded together

@@ -18,6 +18,12 @@ constexpr Seconds kNever = std::numeric_limits<Seconds>::infinity();
 
 absl::Status PolicyFor(const EngineOptions& options, std::unique_ptr<EvictionPolicy>* policy,
                        std::unique_ptr<LoadScheduler>* load_scheduler) {
+  if (options.custom_policy) {
+    *policy = options.custom_policy();
+    if (*policy == nullptr) return absl::InvalidArgumentError("custom_policy made no policy");
+    *load_scheduler = std::make_unique<FcfsLoadScheduler>();
+    return absl::OkStatus();
+  }
   if (options.policy == "oracle") {
     return absl::InvalidArgumentError("policy 'oracle' knows the future; a live engine cannot run it");
   }

@@ -214,3 +214,29 @@ TEST_CASE("A load that fails halfway returns its memory and tells its requests w
 
 }  // namespace
 }  // namespace cace
+
+namespace cace {
+namespace {
+
+TEST_CASE("While one model loads, a resident one keeps serving", "[engine]") {
+  LoadGate gate("slow");
+  Recorder rec;
+  auto engine = MakeEngine({.before_load = [&](const std::string& m) { gate.BeforeLoad(m); }});
+  REQUIRE(engine->AddModel(TinyModelDir("overlap", 0), {.id = "fast"}).ok());
+  REQUIRE(engine->AddModel(TinyModelDir("overlap", 1), {.id = "slow"}).ok());
+  auto warm = engine->Submit({.model = "fast", .prompt = "a", .max_tokens = 2}, rec.Callbacks());
+  REQUIRE(warm.ok());
+  REQUIRE(rec.Wait(*warm).status.ok());
+  auto waiting = engine->Submit({.model = "slow", .prompt = "b", .max_tokens = 2}, rec.Callbacks());
+  REQUIRE(waiting.ok());
+  gate.WaitReached();  // its load is held here until the other request has been served
+  auto served = engine->Submit({.model = "fast", .prompt = "c", .max_tokens = 4}, rec.Callbacks());
+  REQUIRE(served.ok());
+  CHECK(rec.Wait(*served).status.ok());
+  CHECK(engine->ListModels()[1].state == Residency::kLoading);
+  gate.Open();
+  CHECK(rec.Wait(*waiting).status.ok());
+}
+
+}  // namespace
+}  // namespace cace

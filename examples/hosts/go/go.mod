@@ -1,0 +1,3 @@
+module cace.example/host
+
+go 1.19

@@ -1,0 +1,278 @@
+// The C ABI over a real engine and tiny models: a policy supplied as C callbacks, streams,
+// cancellation, close with requests pending (and callbacks calling back in), metrics and the
+// residency listing.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cace/cace.h"
+#include "lib/loader/tiny_model_writer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Two tiny models in a temporary folder, removed at the end.
+struct TinyModels {
+  fs::path dir = fs::temp_directory_path() / ("cace_capi_test_" + std::to_string(::getpid()));
+  std::vector<std::string> paths;
+  std::uint64_t largest_bytes = 0;
+  TinyModels() {
+    for (std::uint64_t seed : {1, 2}) {
+      cace::TinyModelSpec spec;
+      spec.seed = seed;
+      const fs::path path = dir / ("m" + std::to_string(seed));
+      REQUIRE(cace::WriteTinySafetensorsModel(spec, path.string()).ok());
+      paths.push_back(path.string());
+      largest_bytes = std::max<std::uint64_t>(largest_bytes, fs::file_size(path / "model.safetensors"));
+    }
+  }
+  ~TinyModels() { fs::remove_all(dir); }
+};
+
+// Fails the test with the error's message.
+void Ok(cace_code code, cace_error* error) {
+  INFO(cace_code_name(code) << ": " << cace_error_message(error, nullptr));
+  cace_error_free(error);
+  REQUIRE(code == CACE_OK);
+}
+
+cace_engine* MakeEngine(std::uint64_t budget, const cace_policy_callbacks* policy = nullptr) {
+  cace_engine_options* options = cace_engine_options_create();
+  cace_error* error = nullptr;
+  Ok(cace_engine_options_set_memory_budget(options, budget, &error), error);
+  Ok(cace_engine_options_set_compute_threads(options, 1, &error), error);
+  if (policy != nullptr) Ok(cace_engine_options_set_host_policy(options, "c-lru", 5, policy, &error), error);
+  cace_engine* engine = cace_engine_create(options, &error);
+  cace_engine_options_destroy(options);
+  INFO(cace_error_message(error, nullptr));
+  cace_error_free(error);
+  REQUIRE(engine != nullptr);
+  return engine;
+}
+
+void AddModel(cace_engine* engine, const std::string& path, const std::string& id) {
+  cace_model_options* options = cace_model_options_create();
+  cace_error* error = nullptr;
+  Ok(cace_model_options_set_id(options, id.data(), id.size(), &error), error);
+  Ok(cace_engine_add_model(engine, path.data(), path.size(), options, &error), error);
+  cace_model_options_destroy(options);
+}
+
+cace_request* MakeRequest(const std::string& model, int max_tokens) {
+  cace_request* request = cace_request_create();
+  cace_request_set_model(request, model.data(), model.size(), nullptr);
+  cace_request_set_prompt(request, "def f(x):", 9, nullptr);
+  cace_request_set_max_tokens(request, max_tokens, nullptr);
+  return request;
+}
+
+// Runs a request to its end through a stream; returns its code.
+cace_code RunToEnd(cace_engine* engine, const cace_request* request, int* pieces = nullptr) {
+  cace_stream* stream = nullptr;
+  cace_error* error = nullptr;
+  Ok(cace_engine_submit_stream(engine, request, &stream, &error), error);
+  cace_code code = CACE_UNKNOWN;
+  for (;;) {
+    cace_event* event = nullptr;
+    Ok(cace_stream_next(stream, -1, &event, &error), error);
+    REQUIRE(event != nullptr);
+    if (cace_event_get_kind(event) == CACE_EVENT_DONE) {
+      code = cace_result_code(cace_event_result(event));
+      cace_event_free(event);
+      break;
+    }
+    if (pieces != nullptr) ++*pieces;
+    cace_event_free(event);
+  }
+  cace_event* after = nullptr;
+  cace_error* ended = nullptr;
+  CHECK(cace_stream_next(stream, 0, &after, &ended) == CACE_OUT_OF_RANGE);
+  cace_error_free(ended);
+  cace_stream_destroy(stream);
+  return code;
+}
+
+// LRU written against the C table, recording what the engine told it.
+struct CLru {
+  std::vector<std::string> registered;
+  std::vector<double> last_use = std::vector<double>(8, 0);
+  int decisions = 0;
+  std::vector<std::uint32_t> victims;
+  bool destroyed = false;
+};
+
+cace_policy_callbacks LruCallbacks(CLru& state) {
+  cace_policy_callbacks c{};
+  c.struct_size = sizeof c;
+  c.state = &state;
+  c.destroy = [](void* s) { static_cast<CLru*>(s)->destroyed = true; };
+  c.on_register = [](void* s, std::uint32_t, const char* name, size_t length, std::uint64_t) {
+    static_cast<CLru*>(s)->registered.emplace_back(name, length);
+  };
+  c.on_access = [](void* s, std::uint32_t model, cace_task_kind, double time) {
+    static_cast<CLru*>(s)->last_use.at(model) = time;
+  };
+  c.choose_victims = [](void* s, cace_eviction_choice* choice) {
+    auto* lru = static_cast<CLru*>(s);
+    ++lru->decisions;
+    std::vector<std::size_t> order(cace_eviction_candidate_count(choice));
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return lru->last_use[cace_eviction_candidate_model(choice, a)] < lru->last_use[cace_eviction_candidate_model(choice, b)];
+    });
+    std::uint64_t freed = 0;
+    for (std::size_t i : order) {
+      if (freed >= cace_eviction_bytes_needed(choice)) break;
+      cace_eviction_add_victim(choice, cace_eviction_candidate_model(choice, i));
+      lru->victims.push_back(cace_eviction_candidate_model(choice, i));
+      freed += cace_eviction_candidate_bytes(choice, i);
+    }
+  };
+  return c;
+}
+
+TEST_CASE("a policy supplied as C callbacks is told the models and chooses the victims") {
+  TinyModels models;
+  CLru lru;
+  const cace_policy_callbacks callbacks = LruCallbacks(lru);
+  {
+    // Room for one model and its caches, not two.
+    cace_engine* engine = MakeEngine(models.largest_bytes * 3 / 2, &callbacks);
+    AddModel(engine, models.paths[0], "a");
+    AddModel(engine, models.paths[1], "b");
+    CHECK(lru.registered == std::vector<std::string>{"a", "b"});
+    for (const char* id : {"a", "b", "a"}) {
+      cace_request* request = MakeRequest(id, 4);
+      CHECK(RunToEnd(engine, request) == CACE_OK);
+      cace_request_destroy(request);
+    }
+    CHECK(lru.decisions >= 2);
+    REQUIRE(lru.victims.size() >= 2);
+    cace_metrics* metrics = nullptr;
+    cace_error* error = nullptr;
+    Ok(cace_engine_metrics(engine, &metrics, &error), error);
+    REQUIRE(cace_metrics_model_count(metrics) == 2);
+    CHECK(cace_metrics_model_evictions(metrics, 0) + cace_metrics_model_evictions(metrics, 1) == lru.victims.size());
+    CHECK(cace_metrics_model_loads(metrics, 0) == 2);
+    cace_metrics_destroy(metrics);
+    CHECK(!lru.destroyed);
+    cace_engine_destroy(engine);
+  }
+  CHECK(lru.destroyed);  // the engine was the last holder of the table
+}
+
+TEST_CASE("streams, callbacks, cancellation, metrics and the listing through the C ABI") {
+  TinyModels models;
+  cace_engine* engine = MakeEngine(64u << 20);
+  AddModel(engine, models.paths[0], "a");
+  cace_request* request = MakeRequest("a", 6);
+  int pieces = 0;
+  CHECK(RunToEnd(engine, request, &pieces) == CACE_OK);
+  CHECK(pieces >= 1);
+
+  struct Done {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+    cace_code code = CACE_OK;
+    cace_end_reason reason = CACE_END_STOP;
+    int tokens = 0;
+  } done;
+  cace_request_callbacks callbacks{};
+  callbacks.struct_size = sizeof callbacks;
+  callbacks.user_data = &done;
+  callbacks.on_token = [](void* d, uint64_t, int32_t, const char*, size_t) { ++static_cast<Done*>(d)->tokens; };
+  callbacks.on_done = [](void* d, const cace_result* result) {
+    auto* state = static_cast<Done*>(d);
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->done = true;
+    state->code = cace_result_code(result);
+    state->reason = cace_result_reason(result);
+    state->cv.notify_all();
+  };
+  cace_request_set_max_tokens(request, 400, nullptr);
+  std::uint64_t id = 0;
+  cace_error* error = nullptr;
+  Ok(cace_engine_submit(engine, request, &callbacks, &id, &error), error);
+  int pending = 0;
+  Ok(cace_engine_cancel(engine, id, &pending, &error), error);
+  {
+    std::unique_lock<std::mutex> lock(done.mutex);
+    done.cv.wait(lock, [&] { return done.done; });
+  }
+  if (pending) {
+    CHECK(done.code == CACE_CANCELLED);
+    CHECK(done.reason == CACE_END_CANCELLED);
+  }
+
+  char* text = nullptr;
+  size_t length = 0;
+  Ok(cace_engine_prometheus_text(engine, &text, &length, &error), error);
+  CHECK(std::strlen(text) == length);
+  CHECK(std::string(text).find("cace_requests_total") != std::string::npos);
+  cace_free(text);
+
+  cace_model_list* list = nullptr;
+  Ok(cace_engine_list_models(engine, &list, &error), error);
+  REQUIRE(cace_model_list_count(list) == 1);
+  size_t id_length = 0;
+  const char* id_text = cace_model_list_id(list, 0, &id_length);  // sets id_length
+  CHECK(std::string(id_text, id_length) == "a");
+  CHECK(cace_model_list_state(list, 0) == CACE_RESIDENCY_RESIDENT);
+  CHECK(cace_model_list_weight_bytes(list, 0) > 0);
+  cace_model_list_destroy(list);
+
+  Ok(cace_engine_pin(engine, "a", 1, 1, &error), error);
+  CHECK(cace_engine_unload(engine, "a", 1, &error) == CACE_FAILED_PRECONDITION);
+  cace_error_free(error);
+  cace_request_destroy(request);
+  cace_engine_destroy(engine);
+}
+
+TEST_CASE("close ends pending requests cancelled, and callbacks that call in then find the engine closed") {
+  TinyModels models;
+  cace_engine* engine = MakeEngine(64u << 20);
+  AddModel(engine, models.paths[0], "a");
+  struct Shared {
+    cace_engine* engine;
+    std::atomic<int> done{0};
+    std::atomic<int> cancelled{0};
+    std::atomic<int> calls_refused{0};
+  } shared{engine};
+  cace_request_callbacks callbacks{};
+  callbacks.struct_size = sizeof callbacks;
+  callbacks.user_data = &shared;
+  callbacks.on_done = [](void* s, const cace_result* result) {
+    auto* state = static_cast<Shared*>(s);
+    if (cace_result_code(result) == CACE_CANCELLED) ++state->cancelled;
+    cace_error* error = nullptr;
+    if (cace_engine_cancel(state->engine, 1, nullptr, &error) == CACE_FAILED_PRECONDITION) ++state->calls_refused;
+    cace_error_free(error);
+    ++state->done;
+  };
+  cace_request* request = MakeRequest("a", 400);
+  constexpr int kRequests = 6;
+  for (int i = 0; i < kRequests; ++i) {
+    std::uint64_t id = 0;
+    cace_error* error = nullptr;
+    Ok(cace_engine_submit(engine, request, &callbacks, &id, &error), error);
+  }
+  cace_error* error = nullptr;
+  Ok(cace_engine_close(engine, &error), error);
+  CHECK(shared.done == kRequests);
+  CHECK(shared.cancelled >= 1);
+  CHECK(shared.calls_refused == shared.cancelled);
+  CHECK(cace_engine_submit(engine, request, nullptr, nullptr, &error) == CACE_FAILED_PRECONDITION);
+  cace_error_free(error);
+  cace_request_destroy(request);
+  cace_engine_destroy(engine);
+}
+
+}  // namespace

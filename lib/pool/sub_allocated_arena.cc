@@ -9,37 +9,37 @@ SubAllocatedArena::SubAllocatedArena(std::string name, std::byte* base, std::uin
 
 absl::StatusOr<Allocation> SubAllocatedArena::Allocate(std::uint64_t bytes, std::uint64_t alignment,
                                                        std::string_view owner) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.Allocate(bytes, alignment, owner);
 }
 
 absl::Status SubAllocatedArena::Free(AllocationId id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.Free(id);
 }
 
 absl::StatusOr<Allocation> SubAllocatedArena::Lookup(AllocationId id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.Lookup(id);
 }
 
 std::vector<Allocation> SubAllocatedArena::Allocations() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.Allocations();
 }
 
 PoolStats SubAllocatedArena::Stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.Stats();
 }
 
 bool SubAllocatedArena::CanFit(std::uint64_t bytes, std::uint64_t alignment) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.CanFit(bytes, alignment);
 }
 
 bool SubAllocatedArena::CanFitAfterCompaction(std::uint64_t bytes, std::uint64_t alignment) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return book_.CanFitAfterCompaction(bytes, alignment);
 }
 
@@ -47,7 +47,7 @@ absl::Status SubAllocatedArena::Compact(const RelocationCallback& on_move) {
   std::vector<Relocation> done;
   absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (const Relocation& r : book_.PlanCompaction()) {
       status = MoveDown(r.old_offset, r.new_offset, r.bytes);
       if (!status.ok()) break;  // the book still matches the bytes: moves so far are recorded
@@ -74,7 +74,7 @@ absl::StatusOr<Allocation> SubAllocatedArena::CheckRange(AllocationId id, std::u
 }
 
 absl::StatusOr<void*> SubAllocatedArena::Address(AllocationId id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<Allocation> a = book_.Lookup(id);
   if (!a.ok()) return a.status();
   return static_cast<void*>(base_ + a->offset);
@@ -82,7 +82,7 @@ absl::StatusOr<void*> SubAllocatedArena::Address(AllocationId id) const {
 
 absl::Status SubAllocatedArena::Write(AllocationId id, std::uint64_t offset_in_allocation, const void* src,
                                       std::uint64_t bytes) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<Allocation> a = CheckRange(id, offset_in_allocation, bytes);
   if (!a.ok()) return a.status();
   return CopyIn(a->offset + offset_in_allocation, src, bytes);
@@ -90,7 +90,7 @@ absl::Status SubAllocatedArena::Write(AllocationId id, std::uint64_t offset_in_a
 
 absl::Status SubAllocatedArena::Read(AllocationId id, std::uint64_t offset_in_allocation, void* dst,
                                      std::uint64_t bytes) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<Allocation> a = CheckRange(id, offset_in_allocation, bytes);
   if (!a.ok()) return a.status();
   return CopyOut(a->offset + offset_in_allocation, dst, bytes);

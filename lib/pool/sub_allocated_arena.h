@@ -4,8 +4,8 @@
 #define CACE_LIB_POOL_SUB_ALLOCATED_ARENA_H_
 
 #include <cstddef>
+#include <mutex>
 
-#include "absl/synchronization/mutex.h"
 #include "cace/memory_pool.h"
 #include "lib/pool/arena_book.h"
 
@@ -39,11 +39,13 @@ class SubAllocatedArena : public MemoryPool {
 
  private:
   absl::StatusOr<Allocation> CheckRange(AllocationId id, std::uint64_t offset_in_allocation,
-                                        std::uint64_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                        std::uint64_t bytes) const;  // mu_ held
 
   std::byte* const base_;
-  mutable absl::Mutex mu_;
-  ArenaBook book_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks even where Abseil is
+  // not built for it (Debian's), so the engine's threads can be checked.
+  mutable std::mutex mu_;
+  ArenaBook book_;  // guarded by mu_
 };
 
 }  // namespace cace

@@ -2,7 +2,8 @@
 // parameters (random weights: speed does not depend on their values), beside the bound set by
 // memory bandwidth: a decode step of one sequence reads every weight once, so it can run at most
 // at (bandwidth / weight bytes per token) tokens/s. The bandwidth is measured here, in the same
-// process, by reading a buffer far larger than the caches with the same threads.
+// process, by reading a buffer far larger than the caches with the same threads, several streams
+// per thread (benchmarks/read_bandwidth.h).
 //
 // Counters: tok_s (tokens per second), bound_tok_s (the bandwidth bound), of_bound (tok_s over
 // bound_tok_s), GB_s (bandwidth benchmark).
@@ -16,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "benchmarks/read_bandwidth.h"
 #include "lib/runtime/cpu_backend.h"
 #include "lib/runtime/thread_pool.h"
 #include "tests/runtime/random_model.h"
@@ -40,8 +42,8 @@ testing::RandomModelOptions HundredMillion(DType type) {
 }
 
 const std::shared_ptr<ModelWeights>& Model(DType type) {
-  static std::shared_ptr<ModelWeights> models[3];
-  const int i = type == DType::kF32 ? 0 : type == DType::kBF16 ? 1 : 2;
+  static std::shared_ptr<ModelWeights> models[4];
+  const int i = type == DType::kF32 ? 0 : type == DType::kBF16 ? 1 : type == DType::kF16 ? 2 : 3;
   if (!models[i]) models[i] = testing::MakeRandomModel(HundredMillion(type));
   return models[i];
 }
@@ -49,41 +51,20 @@ const std::shared_ptr<ModelWeights>& Model(DType type) {
 constexpr int kThreads = 0;  // one per hardware thread
 constexpr std::size_t kBandwidthBytes = std::size_t{1} << 30;
 
-// Eight running sums, as the dot products keep them, so the loop is bound by loads alone.
-double SumRange(const float* x, std::int64_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (std::int64_t i = 0; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += x[i + j];
-  }
-  return double(acc[0] + acc[1]) + double(acc[2] + acc[3]) + double(acc[4] + acc[5]) + double(acc[6] + acc[7]);
-}
-
-// Read bandwidth in bytes/s: every thread sums its share of a 1 GiB buffer.
-double MeasureBandwidth(benchmark::State* state) {
-  static std::vector<float> buffer(kBandwidthBytes / sizeof(float), 1.0f);
+// Read bandwidth in bytes/s (read_bandwidth.h: several streams per thread).
+double MeasureBandwidth(int repeats) {
   static ThreadPool pool(kThreads);
-  std::vector<double> sums(static_cast<std::size_t>(pool.size()));
-  double best = 0;
-  for (int rep = 0; rep < (state ? 1 : 5); ++rep) {
-    const auto start = std::chrono::steady_clock::now();
-    pool.ParallelFor(static_cast<std::int64_t>(buffer.size()), [&](std::int64_t b, std::int64_t e, int t) {
-      sums[static_cast<std::size_t>(t)] += SumRange(buffer.data() + b, e - b);
-    });
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, static_cast<double>(kBandwidthBytes) / seconds);
-  }
-  benchmark::DoNotOptimize(sums);
-  return best;
+  return bench::MeasureReadBandwidth(&pool, kBandwidthBytes, repeats);
 }
 
 double Bandwidth() {
-  static const double bandwidth = MeasureBandwidth(nullptr);
+  static const double bandwidth = MeasureBandwidth(5);
   return bandwidth;
 }
 
 void BM_MemoryBandwidth(benchmark::State& state) {
   double bw = 0;
-  for (auto _ : state) bw = MeasureBandwidth(&state);
+  for (auto _ : state) bw = MeasureBandwidth(1);
   state.counters["GB_s"] = Bandwidth() / 1e9;
   state.counters["last_GB_s"] = bw / 1e9;
 }
@@ -151,11 +132,12 @@ void BM_Prefill(benchmark::State& state) {
 
 constexpr std::int64_t kF32 = static_cast<std::int64_t>(DType::kF32);
 constexpr std::int64_t kBf16 = static_cast<std::int64_t>(DType::kBF16);
+constexpr std::int64_t kF16 = static_cast<std::int64_t>(DType::kF16);
 constexpr std::int64_t kQ8 = static_cast<std::int64_t>(DType::kQ8_0);
 
-BENCHMARK(BM_Decode)->Args({kF32, 1})->Args({kBf16, 1})->Args({kQ8, 1})->Args({kQ8, 4})
+BENCHMARK(BM_Decode)->Args({kF32, 1})->Args({kF16, 1})->Args({kBf16, 1})->Args({kQ8, 1})->Args({kQ8, 8})->Args({kQ8, 32})
     ->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
-BENCHMARK(BM_Prefill)->Args({kF32, 1})->Args({kF32, 0})->Args({kBf16, 1})->Args({kBf16, 0})->Args({kQ8, 1})->Args({kQ8, 0})->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(BM_Prefill)->Args({kF32, 1})->Args({kF32, 0})->Args({kF16, 1})->Args({kF16, 0})->Args({kBf16, 1})->Args({kBf16, 0})->Args({kQ8, 1})->Args({kQ8, 0})->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 
 }  // namespace
 }  // namespace cace

@@ -1,7 +1,8 @@
 // Writes a tiny seeded Llama-family model in the real formats, for tests and examples:
 //   cace_make_tiny_model --out DIR [--arch llama|qwen2] [--seed N] [--dtype F32|F16|BF16]
 //                        [--gguf FILE --gguf-type F32|F16|BF16|Q8_0|Q4_0|Q4_1|Q4_K|Q6_K]
-//                        [--hidden N --intermediate N --layers N --heads N --kv-heads N] [--tie]
+//                        [--hidden N --intermediate N --layers N --heads N --kv-heads N] [--positions N]
+//                        [--tie]
 // DIR receives config.json, model.safetensors, tokenizer.json and tokenizer_config.json (Hugging
 // Face names); FILE, when given, the same weights as GGUF (llama.cpp names).
 #include <cstdio>
@@ -24,7 +25,7 @@ std::optional<cace::DType> ParseDType(std::string_view name) {
 int Usage(const std::string& why) {
   std::fprintf(stderr, "cace_make_tiny_model: %s\nusage: cace_make_tiny_model --out DIR [--arch llama|qwen2] "
                "[--seed N] [--dtype F32|F16|BF16] [--gguf FILE] [--gguf-type TYPE] [--hidden N] [--intermediate N] "
-               "[--layers N] [--heads N] [--kv-heads N] [--tie]\n", why.c_str());
+               "[--layers N] [--heads N] [--kv-heads N] [--positions N] [--tie]\n", why.c_str());
   return 2;
 }
 
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
       else if (arg == "--layers") spec.num_hidden_layers = std::stoll(value);
       else if (arg == "--heads") spec.num_attention_heads = std::stoll(value);
       else if (arg == "--kv-heads") spec.num_key_value_heads = std::stoll(value);
+      else if (arg == "--positions") spec.max_position_embeddings = std::stoll(value);
       else if (arg == "--arch") {
         if (value == "llama") spec.architecture = cace::Architecture::kLlama;
         else if (value == "qwen2") spec.architecture = cace::Architecture::kQwen2;

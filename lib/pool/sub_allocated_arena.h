@@ -39,12 +39,11 @@ class SubAllocatedArena : public MemoryPool {
 
  private:
   absl::StatusOr<Allocation> CheckRange(AllocationId id, std::uint64_t offset_in_allocation,
-                                        std::uint64_t bytes) const;  // with mu_ held
+                                        std::uint64_t bytes) const;  // mu_ held
 
   std::byte* const base_;
-  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks even where Abseil is a
-  // prebuilt library (an absl::Mutex in it is invisible, and the engine's threads sharing the
-  // pool then look like races), so races on the pool stay checkable.
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks even where Abseil is
+  // not built for it (Debian's), so the engine's threads can be checked.
   mutable std::mutex mu_;
   ArenaBook book_;  // guarded by mu_
 };

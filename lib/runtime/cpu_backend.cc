@@ -1,34 +1,26 @@
 #include "lib/runtime/cpu_backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/cpu_attention.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/kernels_math.h"
 
 namespace cace {
 namespace {
 
+// kmath::SiluMulRow over all rows at once, in AVX2 where the processor has it.
+CACE_CPU_CLONES void SiluMulRows(float* gate, const float* up, std::int64_t n) {
+  kmath::SiluMulRow(gate, up, static_cast<int>(n));
+}
+
 void AddBias(float* y, const float* bias, std::int64_t n_tokens, std::int64_t width) {
   if (bias == nullptr) return;
   for (std::int64_t t = 0; t < n_tokens; ++t) kmath::AddRow(y + t * width, bias, static_cast<int>(width));
-}
-
-// The output of one query head over key/value positions 0..pos (rows kv_stride apart): an online
-// softmax, as the CUDA kernel computes it.
-CACE_CPU_CLONES void AttendOneHead(const float* q, const float* keys, const float* values, std::int64_t kv_stride,
-                                   std::int64_t pos, int hd, float scale, float* out) {
-  for (int i = 0; i < hd; ++i) out[i] = 0.0f;
-  kmath::SoftmaxState state = kmath::SoftmaxInit();
-  for (std::int64_t p = 0; p <= pos; ++p) {
-    const float score = kmath::DotF32(q, keys + p * kv_stride, hd) * scale;
-    float weight;
-    const float rescale = kmath::SoftmaxPush(&state, score, &weight);
-    kmath::AttendAccumulate(out, values + p * kv_stride, hd, rescale, weight);
-  }
-  kmath::AttendFinish(out, hd, state);
 }
 
 }  // namespace
@@ -37,7 +29,9 @@ CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBac
     : weights_(std::move(weights)),
       kv_owner_(options.kv_owner),
       pool_(options.threads),
-      matmul_(&pool_, options.use_blas) {}
+      matmul_(&pool_, options.use_blas),
+      isa_(DetectedCpuIsa()),
+      attention_scratch_(static_cast<std::size_t>(pool_.size())) {}
 
 absl::StatusOr<std::unique_ptr<CpuBackend>> CpuBackend::Create(std::shared_ptr<const ModelWeights> weights,
                                                                CpuBackendOptions options) {
@@ -92,14 +86,20 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   hb2_.resize(sz(n, s.ffn_dim));
   token_cache_.clear();
   token_pos_.clear();
-  std::uint64_t workspace = 0;
-  for (const std::vector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_}) {
-    workspace += buffer->capacity() * sizeof(float);
-  }
-  set_workspace_bytes(workspace);
+  attention_blocks_.clear();
 
-  // Embedding: x[t] = embedding row of token t.
+  // Embedding: x[t] = embedding row of token t. Attention work: every block of up to
+  // kAttentionQueryBlock consecutive tokens of a step, for every query head.
+  std::int64_t positions = 0;
   for (const SequenceStep& step : steps) {
+    const std::int64_t first = static_cast<std::int64_t>(token_cache_.size());
+    const std::int64_t len = static_cast<std::int64_t>(step.tokens.size());
+    for (std::int64_t b = 0; b < len; b += kAttentionQueryBlock) {
+      for (std::int64_t h = 0; h < s.n_heads; ++h) {
+        attention_blocks_.push_back({first + b, std::min(kAttentionQueryBlock, len - b), h});
+      }
+    }
+    positions = std::max(positions, step.cache->length() + len);
     for (std::size_t i = 0; i < step.tokens.size(); ++i) {
       const std::int64_t t = static_cast<std::int64_t>(token_cache_.size());
       DequantizeRow(w.embedding, step.tokens[i], x_.data() + t * s.dim);
@@ -107,6 +107,8 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
       token_pos_.push_back(step.cache->length() + static_cast<std::int64_t>(i));
     }
   }
+
+  for (AlignedVector<float>& scratch : attention_scratch_) scratch.resize(AttentionScratchFloats(positions));
 
   // Rotary cos/sin of each token's position, the same in every layer and head.
   const std::int64_t half = s.head_dim / 2;
@@ -143,6 +145,14 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   matmul_.Multiply(w.lm_head, xb_.data(), n_out, logits->data());
 
   for (const SequenceStep& step : steps) step.cache->Advance(static_cast<std::int64_t>(step.tokens.size()));
+
+  // What the buffers hold now that this batch sized them (they keep their largest size).
+  std::uint64_t workspace = matmul_.ScratchBytes();
+  for (const AlignedVector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_}) {
+    workspace += buffer->capacity() * sizeof(float);
+  }
+  for (const AlignedVector<float>& scratch : attention_scratch_) workspace += scratch.capacity() * sizeof(float);
+  set_workspace_bytes(workspace);
   return absl::OkStatus();
 }
 
@@ -179,19 +189,27 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
     std::memcpy(cache->values(l) + pos * kv_dim, v_.data() + t * kv_dim, sizeof(float) * static_cast<std::size_t>(kv_dim));
   }
 
-  // Causal attention of each (token, query head) over positions 0..pos of its own sequence; query
-  // head h reads key/value head h / (n_heads / n_kv_heads).
+  // Causal attention of each block of a step's tokens and query head over positions 0..pos of its
+  // own sequence; query head h reads key/value head h / (n_heads / n_kv_heads).
   const std::int64_t group = s.n_heads / s.n_kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  pool_.ParallelFor(n * s.n_heads, [&](std::int64_t begin, std::int64_t end, int) {
-    for (std::int64_t item = begin; item < end; ++item) {
-      const std::int64_t t = item / s.n_heads;
-      const std::int64_t h = item % s.n_heads;
-      const std::int64_t kv_off = (h / group) * hd;
-      const std::int64_t pos = token_pos_[static_cast<std::size_t>(t)];
-      const KvCache* cache = token_cache_[static_cast<std::size_t>(t)];
-      AttendOneHead(q_.data() + t * q_dim + h * hd, cache->keys(l) + kv_off, cache->values(l) + kv_off, kv_dim, pos, hd,
-                    scale, att_.data() + t * q_dim + h * hd);
+  pool_.ParallelFor(static_cast<std::int64_t>(attention_blocks_.size()), [&](std::int64_t begin, std::int64_t end,
+                                                                             int thread) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      const AttentionBlock& block = attention_blocks_[static_cast<std::size_t>(i)];
+      const std::int64_t kv_off = (block.head / group) * hd;
+      const KvCache* cache = token_cache_[static_cast<std::size_t>(block.first_token)];
+      AttentionRun run;
+      run.q = q_.data() + block.first_token * q_dim + block.head * hd;
+      run.q_stride = q_dim;
+      run.keys = cache->keys(l) + kv_off;
+      run.values = cache->values(l) + kv_off;
+      run.kv_stride = kv_dim;
+      run.first_pos = token_pos_[static_cast<std::size_t>(block.first_token)];
+      run.n_tokens = block.n_tokens;
+      run.out = att_.data() + block.first_token * q_dim + block.head * hd;
+      run.out_stride = q_dim;
+      AttendRun(isa_, run, hd, scale, attention_scratch_[static_cast<std::size_t>(thread)].data());
     }
   });
 
@@ -208,7 +226,7 @@ void CpuBackend::MlpLayer(const LayerWeights& layer, std::int64_t n) {
   }
   matmul_.Multiply(layer.w_gate, xb_.data(), n, hb_.data());
   matmul_.Multiply(layer.w_up, xb_.data(), n, hb2_.data());
-  for (std::int64_t t = 0; t < n; ++t) kmath::SiluMulRow(hb_.data() + t * ffn, hb2_.data() + t * ffn, ffn);
+  SiluMulRows(hb_.data(), hb2_.data(), n * ffn);
   matmul_.Multiply(layer.w_down, hb_.data(), n, xb2_.data());
   for (std::int64_t t = 0; t < n; ++t) kmath::AddRow(x_.data() + t * dim, xb2_.data() + t * dim, dim);
 }

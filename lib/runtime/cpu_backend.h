@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "lib/runtime/aligned_vector.h"
 #include "lib/runtime/backend.h"
+#include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "lib/runtime/model_weights.h"
 #include "lib/runtime/thread_pool.h"
@@ -16,9 +18,11 @@ namespace cace {
 
 struct CpuBackendOptions {
   int threads = 0;  // 0: one per hardware thread
-  // Prefill products through OpenBLAS sgemm where cace was built with it (measured faster than
-  // the own kernels: benchmarks/decode_bench.cc, BM_Prefill).
-  bool use_blas = true;
+  // Prefill products through OpenBLAS sgemm where cace was built with it. Off: the own kernels
+  // are faster wherever measured (benchmarks/decode_bench.cc, BM_Prefill), and a BLAS library's
+  // speed hangs on its guess of the processor (Debian's OpenBLAS 0.3.21 takes a recent Xeon for
+  // an SSE3 machine).
+  bool use_blas = false;
   std::string kv_owner = "kv:cpu";  // pool tag of the KV caches NewSequence takes from a pool
 };
 
@@ -41,10 +45,20 @@ class CpuBackend final : public Backend {
   void AttentionLayer(const LayerWeights& layer, std::int64_t layer_index, std::int64_t n);
   void MlpLayer(const LayerWeights& layer, std::int64_t n);
 
+  // Consecutive tokens of one step (the batch's tokens first_token..+n_tokens) and one query head.
+  struct AttentionBlock {
+    std::int64_t first_token;
+    std::int64_t n_tokens;
+    std::int64_t head;
+  };
+
   std::shared_ptr<const ModelWeights> weights_;
   std::string kv_owner_;
   ThreadPool pool_;
   CpuMatmul matmul_;
+  CpuIsa isa_;
+  std::vector<AlignedVector<float>> attention_scratch_;  // scores, one buffer per pool thread
+  std::vector<AttentionBlock> attention_blocks_;         // of the current batch
 
   // Per-token bookkeeping of the current batch: which cache, which position.
   std::vector<KvCache*> token_cache_;
@@ -52,15 +66,15 @@ class CpuBackend final : public Backend {
   std::vector<float> rope_cos_;  // [n][head_dim / 2] rotary table of each token's position
   std::vector<float> rope_sin_;  // [n][head_dim / 2]
   // Activations of the current batch, n = tokens in the batch.
-  std::vector<float> x_;    // [n][dim]     residual stream
-  std::vector<float> xb_;   // [n][dim]     normalised input of a sub-layer
-  std::vector<float> xb2_;  // [n][dim]     output of a sub-layer, before the residual add
-  std::vector<float> q_;    // [n][q_dim]   queries
-  std::vector<float> k_;    // [n][kv_dim]  keys of the new tokens
-  std::vector<float> v_;    // [n][kv_dim]  values of the new tokens
-  std::vector<float> att_;  // [n][q_dim]   attention output per head
-  std::vector<float> hb_;   // [n][ffn_dim] gate, then silu(gate) * up
-  std::vector<float> hb2_;  // [n][ffn_dim] up
+  AlignedVector<float> x_;    // [n][dim]     residual stream
+  AlignedVector<float> xb_;   // [n][dim]     normalised input of a sub-layer
+  AlignedVector<float> xb2_;  // [n][dim]     output of a sub-layer, before the residual add
+  AlignedVector<float> q_;    // [n][q_dim]   queries
+  AlignedVector<float> k_;    // [n][kv_dim]  keys of the new tokens
+  AlignedVector<float> v_;    // [n][kv_dim]  values of the new tokens
+  AlignedVector<float> att_;  // [n][q_dim]   attention output per head
+  AlignedVector<float> hb_;   // [n][ffn_dim] gate, then silu(gate) * up
+  AlignedVector<float> hb2_;  // [n][ffn_dim] up
 };
 
 }  // namespace cace

@@ -1,8 +1,15 @@
+// What the processor's vector units offer, found once at run time, so one binary runs the widest
+// kernels the processor has and still runs where it has fewer.
+//
 // CACE_CPU_CLONES compiles a hot CPU function twice, for x86-64-v3 (AVX2, FMA, F16C) and for the
-// baseline, and picks one when the program loads (GCC/Clang function multi-versioning), so one
-// binary uses wide vectors where the CPU has them and still runs where it has not.
+// baseline, and picks one when the program loads (GCC/Clang function multi-versioning).
+// CpuIsa names the hand-written kernel sets (lib/runtime/cpu_gemm*): the widest one the processor
+// and the OS support is chosen from cpuid; CACE_CPU_ISA=avx2|baseline in the environment caps it
+// (to measure or test the narrower kernels on a wide processor).
 #ifndef CACE_LIB_RUNTIME_CPU_FEATURES_H_
 #define CACE_LIB_RUNTIME_CPU_FEATURES_H_
+
+#include <string_view>
 
 // Not in sanitizer builds: the clone resolvers run before the sanitizer runtime is set up.
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(CACE_NO_CPU_CLONES) && \
@@ -11,5 +18,28 @@
 #else
 #define CACE_CPU_CLONES
 #endif
+
+// The x86 kernel sets are compiled where the compiler takes GCC's target pragmas.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CACE_X86_KERNELS 1
+#else
+#define CACE_X86_KERNELS 0
+#endif
+
+namespace cace {
+
+// Ordered: a processor that runs one set runs every set before it.
+enum class CpuIsa : int {
+  kBaseline = 0,  // portable C++ (what the compiler makes of it)
+  kAvx2 = 1,      // AVX2 + FMA + F16C, 8 floats a vector
+  kAvx512 = 2,    // AVX-512 F/BW/VL/DQ + FMA + F16C, 16 floats a vector
+};
+
+// The widest set this processor and OS run (capped by CACE_CPU_ISA), found on first call.
+CpuIsa DetectedCpuIsa();
+
+std::string_view CpuIsaName(CpuIsa isa);
+
+}  // namespace cace
 
 #endif  // CACE_LIB_RUNTIME_CPU_FEATURES_H_

@@ -204,6 +204,35 @@ CACE_HD inline void AttendFinish(float* acc, int n, const SoftmaxState& s) {
   for (int i = 0; i < n; ++i) acc[i] *= inv;
 }
 
+// e^x in plain F32 arithmetic (no libm call, no branch), so that a loop over a row vectorises:
+// e^x = 2^n e^r with n = round(x / ln 2) and |r| <= ln 2 / 2 (+ 1 ulp; ln 2 split in two for an
+// exact r), e^r by Cephes' degree-6 polynomial; relative error below 3e-7 for x in [-87, 88].
+// Beyond, n and r are clamped (to 2^-126..2^127 and |r| <= 0.35): a tiny or a huge finite value,
+// never a NaN. The clamps act on n and r, not on x: clamping x would make the result a constant
+// on one path, and GCC would then branch instead of vectorising.
+CACE_HD inline float ExpPoly(float x) {
+  // Round to nearest by adding and subtracting 1.5 * 2^23 (floorf would keep the loop scalar).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  n = n > -126.0f ? n : -126.0f;
+  n = n < 127.0f ? n : 127.0f;
+  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  r = r > -0.35f ? r : -0.35f;
+  r = r < 0.35f ? r : 0.35f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const std::int32_t exponent = (static_cast<std::int32_t>(n) + 127) << 23;
+#if defined(__CUDA_ARCH__)
+  return p * __int_as_float(exponent);
+#else
+  return p * __builtin_bit_cast(float, exponent);  // memcpy would keep the loop scalar
+#endif
+}
+
 // In-place softmax of one row (for logits and tests).
 CACE_HD inline void SoftmaxRow(float* x, int n) {
   float m = -INFINITY;
@@ -219,10 +248,14 @@ CACE_HD inline void SoftmaxRow(float* x, int n) {
 
 // ---- SwiGLU and residual -----------------------------------------------------------------------
 
-CACE_HD inline float Silu(float x) { return x / (1.0f + expf(-x)); }
+// ExpPoly rather than expf: the CPU loop below vectorises, and the GPU computes the same values.
+CACE_HD inline float Silu(float x) { return x / (1.0f + ExpPoly(-x)); }
 
 // gate[i] = silu(gate[i]) * up[i]
 CACE_HD inline void SiluMulRow(float* gate, const float* up, int n) {
+#if defined(CACE_OMP_SIMD) && !defined(__CUDACC__)
+  CACE_PRAGMA(omp simd)
+#endif
   for (int i = 0; i < n; ++i) gate[i] = Silu(gate[i]) * up[i];
 }
 

@@ -27,20 +27,31 @@ class CostModel {
  public:
   CostModel(Accelerator accelerator, CostModelOptions options = {})
       : accelerator_(std::move(accelerator)), options_(options) {}
+  // Virtual so that a cost model measured on a machine (lib/sim/calibrated_cost_model.h) can stand
+  // in for the named accelerator's.
+  virtual ~CostModel() = default;
 
   const Accelerator& accelerator() const { return accelerator_; }
   const CostModelOptions& options() const { return options_; }
 
   // Weight bytes over the bandwidth of where they come from, plus the fixed start cost: the
   // model's own source (a miss), or the host cache of evicted weights.
-  Seconds LoadSeconds(const FleetModel& model) const;
-  Seconds LoadSeconds(const FleetModel& model, LoadTier tier) const;
+  virtual Seconds LoadSeconds(const FleetModel& model) const;
+  virtual Seconds LoadSeconds(const FleetModel& model, LoadTier tier) const;
   // The bytes/s of a load from the host cache.
   double HostCacheBandwidth() const;
   // Compute-bound: 2 x params FLOP per prompt token at prefill_efficiency of peak.
-  Seconds PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const;
+  virtual Seconds PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const;
   // Bandwidth-bound: every weight byte and the KV cache of the batch read once per step.
-  Seconds DecodeStepSeconds(const FleetModel& model, std::uint64_t batch_kv_tokens) const;
+  virtual Seconds DecodeStepSeconds(const FleetModel& model, std::uint64_t batch_kv_tokens) const;
+  // The same for a batch of `sequences`: an accelerator's step is bound by the bytes it reads, not
+  // by the rows it multiplies, so the named accelerator's ignores the count; a measured CPU's
+  // does not.
+  virtual Seconds DecodeStepSeconds(const FleetModel& model, std::uint64_t sequences,
+                                    std::uint64_t batch_kv_tokens) const {
+    (void)sequences;
+    return DecodeStepSeconds(model, batch_kv_tokens);
+  }
 
  private:
   Accelerator accelerator_;

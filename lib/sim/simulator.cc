@@ -193,16 +193,20 @@ void Simulation::StartIterationIfIdle() {
   if (batch.last_iteration_start >= 0) batch.iteration_gap = now_ - batch.last_iteration_start;
   batch.last_iteration_start = now_;
   accelerator_busy_ = true;
+  auto decode_seconds = [&] {
+    std::uint64_t kv_tokens = 0;
+    for (const Sequence& s : batch.active) kv_tokens += s.prompt_tokens + s.generated;
+    return cost_.DecodeStepSeconds(fleet_[model], batch.active.size(), kv_tokens);
+  };
   Seconds duration;
   if (!batch.fresh.empty()) {
     std::uint64_t prompt_tokens = 0;
     for (const Sequence& s : batch.fresh) prompt_tokens += s.prompt_tokens;
     duration = cost_.PrefillSeconds(fleet_[model], prompt_tokens);
+    if (options_.decode_with_prefill && !batch.active.empty()) duration += decode_seconds();
     batch.prefilling.swap(batch.fresh);
   } else {
-    std::uint64_t kv_tokens = 0;
-    for (const Sequence& s : batch.active) kv_tokens += s.prompt_tokens + s.generated;
-    duration = cost_.DecodeStepSeconds(fleet_[model], kv_tokens);
+    duration = decode_seconds();
   }
   Push(now_ + duration, EventType::kIterationDone, model);
 }
@@ -215,7 +219,20 @@ absl::Status Simulation::FinishIteration(ModelHandle model) {
     finished_[s.request.id] = now_;
     done_.push_back(FinishedRequest{s.request.id, s.output_tokens});
   };
+  auto decode_active = [&] {
+    for (std::size_t i = 0; i < batch.active.size();) {
+      Sequence& s = batch.active[i];
+      if (++s.generated >= s.output_tokens) {
+        finish(s);
+        s = batch.active.back();
+        batch.active.pop_back();
+      } else {
+        ++i;
+      }
+    }
+  };
   if (!batch.prefilling.empty()) {
+    if (options_.decode_with_prefill) decode_active();  // the running requests' token of this step
     // The prefill produces each sequence's first token.
     for (Sequence& s : batch.prefilling) {
       first_token_[s.request.id] = now_;
@@ -228,16 +245,7 @@ absl::Status Simulation::FinishIteration(ModelHandle model) {
     }
     batch.prefilling.clear();
   } else {
-    for (std::size_t i = 0; i < batch.active.size();) {
-      Sequence& s = batch.active[i];
-      if (++s.generated >= s.output_tokens) {
-        finish(s);
-        s = batch.active.back();
-        batch.active.pop_back();
-      } else {
-        ++i;
-      }
-    }
+    decode_active();
   }
   // May admit new requests onto the accelerator.
   absl::Status step = core_->OnStepFinished(model, done_, now_);

@@ -54,6 +54,11 @@ struct SimulationOptions {
   std::uint64_t memory_budget_bytes = 0;
   CoreOptions core;
   PerKind<Seconds> slo_ttft = {0.5, 2.0, 5.0};
+  // How a step with requests to prefill runs. false: the prefill alone, the decoding requests wait
+  // for the next step (an accelerator server's separate prefill iteration). true: as the Engine's
+  // StepBatch does, one forward pass prefills the new requests and decodes one token of each
+  // running one (charged as the prefill plus the decode step).
+  bool decode_with_prefill = false;
   // Check the core's invariants after every event (tests; it costs a pass over the models).
   bool check_invariants = false;
   // Called now and then with the fraction of requests replayed.

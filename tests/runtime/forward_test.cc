@@ -178,6 +178,21 @@ TEST_CASE("Prefill at once equals token-by-token decode", "[forward]") {
   for (std::size_t i = 0; i < all.size(); ++i) REQUIRE(all[i] == Approx(one[i]).margin(1e-4));
 }
 
+TEST_CASE("A prompt of several attention blocks and token tiles matches the plain reference", "[forward]") {
+  RandomModelOptions o;
+  o.matrix_type = DType::kF16;
+  auto weights = MakeRandomModel(o);
+  std::vector<std::int32_t> prompt;
+  for (int i = 0; i < 45; ++i) prompt.push_back((i * 37 + 5) % 64);  // 45 = 32 + 13 queries
+  const auto want = ReferenceForward(*weights, prompt);
+  auto backend = *CpuBackend::Create(weights, {.threads = 2});
+  auto cache = *backend->NewSequence(64, nullptr);
+  SequenceStep step{cache.get(), prompt};
+  std::vector<float> logits;
+  REQUIRE(backend->Forward({&step, 1}, LogitsMode::kAll, &logits).ok());
+  for (std::size_t t = 0; t < prompt.size(); ++t) RequireClose(logits.data() + t * 64, want[t], 1e-5);
+}
+
 TEST_CASE("Sequences in one batch give the same logits as alone", "[forward]") {
   auto backend = *CpuBackend::Create(MakeRandomModel({}), {.threads = 2});
   const std::vector<std::int32_t> p1 = {1, 2, 3}, p2 = {7, 8, 9, 10, 11};

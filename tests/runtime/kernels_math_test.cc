@@ -2,6 +2,7 @@
 // loop written here.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -144,6 +145,26 @@ TEST_CASE("Online softmax-weighted sum equals the two-pass one", "[kernels]") {
     double want = 0;
     for (int p = 0; p < n; ++p) want += std::exp(scores[p] - mx) / sum * values[p * hd + i];
     CHECK(acc[i] == Approx(want).margin(1e-5));
+  }
+}
+
+TEST_CASE("ExpPoly equals expf to a few ulp over the range a softmax uses", "[kernels]") {
+  double worst = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = -87.0f + 175.0f * static_cast<float>(i) / 200000.0f;
+    const double want = std::exp(double(x));
+    worst = std::max(worst, std::abs(double(kmath::ExpPoly(x)) - want) / want);
+  }
+  INFO("worst relative error " << worst);
+  REQUIRE(worst < 5e-7);
+  CHECK(kmath::ExpPoly(0.0f) == 1.0f);
+  for (float beyond : {-INFINITY, -1000.0f, -88.0f}) {  // clamped: tiny, never negative or NaN
+    CHECK(kmath::ExpPoly(beyond) >= 0.0f);
+    CHECK(kmath::ExpPoly(beyond) < 2e-38f);
+  }
+  for (float beyond : {INFINITY, 1000.0f}) {  // clamped: huge and finite
+    CHECK(std::isfinite(kmath::ExpPoly(beyond)));
+    CHECK(kmath::ExpPoly(beyond) > 1e38f);
   }
 }
 

@@ -1,0 +1,109 @@
+// The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
+// (1536 x 576, SmolLM2-135M's gate projection) times 1 to 512 tokens, for every stored type and
+// every vector set this processor runs, beside the plain reference (DotRow per row and token).
+// Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
+// per second, the figure that bounds decode).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lib/runtime/aligned_vector.h"
+#include "lib/runtime/cpu_features.h"
+#include "lib/runtime/cpu_gemm.h"
+#include "lib/runtime/cpu_matmul.h"
+#include "tests/runtime/random_model.h"
+
+namespace cace {
+namespace {
+
+constexpr std::int64_t kRows = 1536;
+constexpr std::int64_t kCols = 576;
+
+const WeightMatrix& Matrix(DType type) {
+  static std::vector<std::shared_ptr<ModelWeights>> keep;
+  static std::vector<std::pair<DType, WeightMatrix>> made;
+  for (const auto& [t, m] : made) {
+    if (t == type) return m;
+  }
+  testing::RandomModelOptions o;
+  o.vocab = 32;
+  o.dim = kCols;
+  o.ffn = kRows;
+  o.layers = 1;
+  o.heads = 9;
+  o.kv_heads = 3;
+  o.matrix_type = type;
+  keep.push_back(testing::MakeRandomModel(o));
+  made.emplace_back(type, keep.back()->layers[0].w_gate);
+  return made.back().second;
+}
+
+void Report(benchmark::State& state, const WeightMatrix& w, std::int64_t tokens, const std::string& label) {
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GFLOP_s"] = benchmark::Counter(iters * 2.0 * kRows * kCols * static_cast<double>(tokens) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.counters["weight_GB_s"] =
+      benchmark::Counter(iters * static_cast<double>(w.RowBytes() * kRows) / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(label);
+}
+
+// state.range: 0 type, 1 tokens, 2 vector set (CpuIsa).
+void BM_Gemm(benchmark::State& state) {
+  const DType type = static_cast<DType>(state.range(0));
+  const std::int64_t tokens = state.range(1);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(2));
+  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
+    state.SkipWithError("this processor lacks the vector set");
+    return;
+  }
+  const WeightMatrix& w = Matrix(type);
+  AlignedVector<float> x(static_cast<std::size_t>(tokens * kCols), 0.5f);
+  AlignedVector<float> y(static_cast<std::size_t>(tokens * kRows));
+  AlignedVector<float> scratch(GemmScratchFloats(w));
+  for (auto _ : state) {
+    GemmRows(isa, w, x.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  Report(state, w, tokens, std::string(DTypeName(type)) + " " + std::string(CpuIsaName(isa)));
+}
+
+void BM_DotRowReference(benchmark::State& state) {
+  const DType type = static_cast<DType>(state.range(0));
+  const std::int64_t tokens = state.range(1);
+  const WeightMatrix& w = Matrix(type);
+  std::vector<float> x(static_cast<std::size_t>(tokens * kCols), 0.5f);
+  std::vector<float> y(static_cast<std::size_t>(tokens * kRows));
+  for (auto _ : state) {
+    for (std::int64_t r = 0; r < kRows; ++r) {
+      for (std::int64_t t = 0; t < tokens; ++t) y[static_cast<std::size_t>(t * kRows + r)] = DotRow(w, r, x.data() + t * kCols);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  Report(state, w, tokens, std::string(DTypeName(type)) + " DotRow");
+}
+
+void GemmArgs(benchmark::internal::Benchmark* b) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+    for (std::int64_t tokens : {1, 8, 32, 512}) {
+      for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+        b->Args({static_cast<std::int64_t>(t), tokens, static_cast<std::int64_t>(isa)});
+      }
+    }
+  }
+}
+
+void ReferenceArgs(benchmark::internal::Benchmark* b) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+    for (std::int64_t tokens : {1, 32}) b->Args({static_cast<std::int64_t>(t), tokens});
+  }
+}
+
+BENCHMARK(BM_Gemm)->Apply(GemmArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+BENCHMARK(BM_DotRowReference)->Apply(ReferenceArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+
+}  // namespace
+}  // namespace cace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,64 @@
+#include "lib/runtime/cpu_features.h"
+
+#include <cstdlib>
+#include <string_view>
+
+#if CACE_X86_KERNELS
+#include <cpuid.h>
+#endif
+
+namespace cace {
+namespace {
+
+#if CACE_X86_KERNELS
+// F16C from CPUID (leaf 1, ECX) rather than __builtin_cpu_supports: clang before 16 knows no "f16c"
+// there, and the fuzzers are built with clang.
+bool HasF16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
+
+CpuIsa Probe() {
+#if CACE_X86_KERNELS
+  __builtin_cpu_init();  // may run before libgcc's own initializer
+  // libgcc's answers include the OS check (XGETBV): the vector state is saved on context switch.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") &&
+      HasF16c()) {
+    return CpuIsa::kAvx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c()) {
+    return CpuIsa::kAvx2;
+  }
+#endif
+  return CpuIsa::kBaseline;
+}
+
+CpuIsa Capped(CpuIsa found) {
+  const char* cap = std::getenv("CACE_CPU_ISA");
+  if (cap == nullptr) return found;
+  const std::string_view name = cap;
+  CpuIsa limit = found;
+  if (name == "baseline") limit = CpuIsa::kBaseline;
+  if (name == "avx2") limit = CpuIsa::kAvx2;
+  return static_cast<int>(limit) < static_cast<int>(found) ? limit : found;
+}
+
+}  // namespace
+
+CpuIsa DetectedCpuIsa() {
+  static const CpuIsa isa = Capped(Probe());
+  return isa;
+}
+
+std::string_view CpuIsaName(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::kAvx512: return "avx512";
+    case CpuIsa::kAvx2: return "avx2";
+    case CpuIsa::kBaseline: break;
+  }
+  return "baseline";
+}
+
+}  // namespace cace

@@ -1,0 +1,158 @@
+// The CPU backend's vector kernels (cpu_gemm.h, cpu_attention.h) against the plain reference
+// (DotRow, DequantizeRow, kmath's online softmax), for every vector set this processor runs, every
+// stored type, and sizes that leave tails everywhere (rows not a multiple of the row group, tokens
+// not a multiple of the register tile, columns not a multiple of the vector width).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "lib/loader/quantize.h"
+#include "lib/runtime/aligned_vector.h"
+#include "lib/runtime/cpu_attention.h"
+#include "lib/runtime/cpu_features.h"
+#include "lib/runtime/cpu_gemm.h"
+#include "lib/runtime/cpu_matmul.h"
+#include "lib/runtime/kernels_math.h"
+
+namespace cace {
+namespace {
+
+std::vector<float> Random(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<CpuIsa> IsasHere() {
+  std::vector<CpuIsa> isas;
+  for (int i = 0; i <= static_cast<int>(DetectedCpuIsa()); ++i) isas.push_back(static_cast<CpuIsa>(i));
+  return isas;
+}
+
+struct Matrix {
+  std::vector<std::byte> bytes;
+  WeightMatrix w;
+};
+
+Matrix MakeMatrix(DType type, std::int64_t rows, std::int64_t cols) {
+  Matrix m;
+  m.bytes = *QuantizeFromF32(type, Random(static_cast<std::size_t>(rows * cols), 7));
+  m.w = {type, m.bytes.data(), rows, cols};
+  return m;
+}
+
+TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "[cpu_kernels]") {
+  struct Case {
+    DType type;
+    std::int64_t cols;
+  };
+  // 100 = 6 x 16 + 4 (a tail after the AVX-512 and AVX2 loops); quantized types need whole blocks.
+  const Case cases[] = {{DType::kF32, 100}, {DType::kF16, 100}, {DType::kBF16, 100}, {DType::kQ8_0, 96},
+                        {DType::kQ4_K, 256}};
+  constexpr std::int64_t kRows = 13;
+  for (const Case& c : cases) {
+    const Matrix m = MakeMatrix(c.type, kRows, c.cols);
+    for (std::int64_t tokens : {1, 2, 5, 6, 7, 13, 40}) {
+      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * c.cols), 11);
+      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
+      double max_abs = 0;
+      for (std::int64_t t = 0; t < tokens; ++t) {
+        for (std::int64_t r = 0; r < kRows; ++r) {
+          want[static_cast<std::size_t>(t * kRows + r)] = DotRow(m.w, r, x.data() + t * c.cols);
+          max_abs = std::max(max_abs, std::abs(double(want[static_cast<std::size_t>(t * kRows + r)])));
+        }
+      }
+      for (CpuIsa isa : IsasHere()) {
+        INFO(DTypeName(c.type) << " tokens " << tokens << " " << CpuIsaName(isa));
+        AlignedVector<float> scratch(GemmScratchFloats(m.w));
+        std::vector<float> y(want.size(), -1.0f);
+        // Two ranges, the second starting mid-matrix, as the thread pool splits the rows.
+        GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 0, 8, scratch.data());
+        GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 8, kRows, scratch.data());
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
+      }
+    }
+  }
+}
+
+TEST_CASE("WidenRow gives exactly DequantizeRow's values", "[cpu_kernels]") {
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K}) {
+    // Whole blocks of the quantized types; 300 leaves a tail after 8- and 16-lane loops.
+    const std::int64_t cols = type == DType::kQ4_K ? 512 : type == DType::kQ8_0 ? 288 : 300;
+    const Matrix m = MakeMatrix(type, 3, cols);
+    std::vector<float> want(static_cast<std::size_t>(cols)), got(static_cast<std::size_t>(cols));
+    for (CpuIsa isa : IsasHere()) {
+      for (std::int64_t r = 0; r < 3; ++r) {
+        DequantizeRow(m.w, r, want.data());
+        WidenRow(isa, m.w, r, got.data());
+        INFO(DTypeName(type) << " " << CpuIsaName(isa));
+        REQUIRE(got == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("DotProducts equals the plain dot of every pair", "[cpu_kernels]") {
+  const int k = 70;
+  const std::int64_t n_a = 9, n_b = 11, lda = 75, ldb = 80, ldc = 13;
+  const std::vector<float> a = Random(static_cast<std::size_t>(n_a * lda), 3), b = Random(static_cast<std::size_t>(n_b * ldb), 4);
+  for (CpuIsa isa : IsasHere()) {
+    std::vector<float> c(static_cast<std::size_t>(n_a * ldc), 0.0f);
+    DotProducts(isa, a.data(), lda, n_a, b.data(), ldb, n_b, k, c.data(), ldc);
+    for (std::int64_t i = 0; i < n_a; ++i) {
+      for (std::int64_t j = 0; j < n_b; ++j) {
+        INFO(CpuIsaName(isa) << " " << i << "," << j);
+        REQUIRE(c[static_cast<std::size_t>(i * ldc + j)] ==
+                Approx(kmath::DotF32(a.data() + i * lda, b.data() + j * ldb, k)).margin(1e-5));
+      }
+    }
+  }
+}
+
+TEST_CASE("AttendRun equals the online softmax of every token over the positions it sees", "[cpu_kernels]") {
+  const int hd = 24;
+  const std::int64_t kv_stride = 2 * hd, q_stride = 3 * hd, first_pos = 5, n_tokens = 19;
+  const std::int64_t positions = first_pos + n_tokens;
+  const std::vector<float> keys = Random(static_cast<std::size_t>(positions * kv_stride), 5);
+  const std::vector<float> values = Random(static_cast<std::size_t>(positions * kv_stride), 6);
+  const std::vector<float> q = Random(static_cast<std::size_t>(n_tokens * q_stride), 8);
+  const float scale = 0.4f;
+  for (CpuIsa isa : IsasHere()) {
+    std::vector<float> out(static_cast<std::size_t>(n_tokens * q_stride), 0.0f);
+    AlignedVector<float> scratch(AttentionScratchFloats(positions));
+    AttentionRun run;
+    run.q = q.data();
+    run.q_stride = q_stride;
+    run.keys = keys.data();
+    run.values = values.data();
+    run.kv_stride = kv_stride;
+    run.first_pos = first_pos;
+    run.n_tokens = n_tokens;
+    run.out = out.data();
+    run.out_stride = q_stride;
+    AttendRun(isa, run, hd, scale, scratch.data());
+    for (std::int64_t i = 0; i < n_tokens; ++i) {
+      std::vector<float> want(hd, 0.0f);
+      kmath::SoftmaxState state = kmath::SoftmaxInit();
+      for (std::int64_t p = 0; p <= first_pos + i; ++p) {
+        float weight;
+        const float score = kmath::DotF32(q.data() + i * q_stride, keys.data() + p * kv_stride, hd) * scale;
+        const float rescale = kmath::SoftmaxPush(&state, score, &weight);
+        kmath::AttendAccumulate(want.data(), values.data() + p * kv_stride, hd, rescale, weight);
+      }
+      kmath::AttendFinish(want.data(), hd, state);
+      for (int d = 0; d < hd; ++d) {
+        INFO(CpuIsaName(isa) << " token " << i << " dim " << d);
+        REQUIRE(out[static_cast<std::size_t>(i * q_stride + d)] == Approx(want[static_cast<std::size_t>(d)]).margin(1e-5));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cace

@@ -3,21 +3,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#if CACE_X86_KERNELS
-#include <cpuid.h>
-#endif
-
 namespace cace {
 namespace {
-
-#if CACE_X86_KERNELS
-// F16C from CPUID (leaf 1, ECX) rather than __builtin_cpu_supports: clang before 16 knows no "f16c"
-// there, and the fuzzers are built with clang.
-bool HasF16c() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
-}
-#endif
 
 CpuIsa Probe() {
 #if CACE_X86_KERNELS
@@ -25,10 +12,10 @@ CpuIsa Probe() {
   // libgcc's answers include the OS check (XGETBV): the vector state is saved on context switch.
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") &&
-      HasF16c()) {
+      __builtin_cpu_supports("f16c")) {
     return CpuIsa::kAvx512;
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c()) {
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
     return CpuIsa::kAvx2;
   }
 #endif

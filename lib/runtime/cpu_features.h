@@ -19,8 +19,9 @@
 #define CACE_CPU_CLONES
 #endif
 
-// The x86 kernel sets are compiled where the compiler takes GCC's target pragmas.
-#if defined(__x86_64__) && defined(__GNUC__)
+// The x86 kernel sets are compiled where the compiler takes GCC's target pragmas: GCC, not clang
+// (which ignores them; the libFuzzer build is clang's and runs the portable kernels).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define CACE_X86_KERNELS 1
 #else
 #define CACE_X86_KERNELS 0

@@ -21,9 +21,10 @@ constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
 constexpr std::int64_t kPanelRows = 64;
 
 // Rows ahead of the one being read that decode asks the memory for, in each of its four streams.
-constexpr std::int64_t kPrefetchRows = 2;
+// (This and TokenBlock serve the x86 kernel sets only, hence maybe_unused where they are not built.)
+[[maybe_unused]] constexpr std::int64_t kPrefetchRows = 2;
 
-std::int64_t TokenBlock(int cols, int tile) {
+[[maybe_unused]] std::int64_t TokenBlock(int cols, int tile) {
   const std::int64_t fit = kTokenBlockBytes / (static_cast<std::int64_t>(cols) * 4);
   return std::max<std::int64_t>(tile, fit / tile * tile);
 }
@@ -144,7 +145,7 @@ inline void Sum4(const Vec v[4], float out[4]) {
 
 std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::size_t>(kPanelRows * w.cols); }
 
-void GemmRows(CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
+void GemmRows([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               std::int64_t row_begin, std::int64_t row_end, float* scratch) {
 #if CACE_X86_KERNELS
   if (isa == CpuIsa::kAvx512) return gemm_avx512::Rows(w, x, n_tokens, y, ldy, row_begin, row_end, scratch);
@@ -153,7 +154,7 @@ void GemmRows(CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_
   BaselineRows(w, x, n_tokens, y, ldy, row_begin, row_end, scratch);
 }
 
-void DotProducts(CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a, const float* b, std::int64_t ldb,
+void DotProducts([[maybe_unused]] CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a, const float* b, std::int64_t ldb,
                  std::int64_t n_b, int k, float* c, std::int64_t ldc) {
 #if CACE_X86_KERNELS
   if (isa == CpuIsa::kAvx512) return gemm_avx512::Dots(a, lda, n_a, b, ldb, n_b, k, c, ldc);
@@ -164,7 +165,7 @@ void DotProducts(CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a,
   }
 }
 
-void WeightedRowSums(CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t n_rows, std::int64_t n_p,
+void WeightedRowSums([[maybe_unused]] CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t n_rows, std::int64_t n_p,
                      const float* v, std::int64_t ldv, int n, float* out, std::int64_t ldo) {
 #if CACE_X86_KERNELS
   if (isa == CpuIsa::kAvx512) return gemm_avx512::WeightedSums(w, ldw, n_rows, n_p, v, ldv, n, out, ldo);
@@ -180,7 +181,7 @@ void WeightedRowSums(CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t 
   }
 }
 
-void WidenRow(CpuIsa isa, const WeightMatrix& w, std::int64_t r, float* out) {
+void WidenRow([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, std::int64_t r, float* out) {
 #if CACE_X86_KERNELS
   if (isa == CpuIsa::kAvx512) return gemm_avx512::Widen(w, r, out);
   if (isa == CpuIsa::kAvx2) return gemm_avx2::Widen(w, r, out);

@@ -22,7 +22,6 @@
 #include <iterator>
 #include <filesystem>
 #include <limits>
-#include <source_location>
 #include <string>
 
 #include <unistd.h>
@@ -32,12 +31,15 @@
 
 namespace cace::fuzz {
 
-// Aborts (what a fuzzer reports) naming the broken check.
-inline void CapiRequire(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "%s:%u: check failed\n", where.file_name(), static_cast<unsigned>(where.line()));
-  std::abort();
-}
+// Aborts (what a fuzzer reports) naming the broken check. A macro for __FILE__ and __LINE__:
+// clang 14, which builds the fuzzers, has no std::source_location with libstdc++.
+#define CACE_CAPI_REQUIRE(condition)                                                \
+  do {                                                                          \
+    if (!(condition)) {                                                         \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                             \
+    }                                                                           \
+  } while (false)
 
 // Reads the input; past its end every read is 0.
 class CallStream {
@@ -107,29 +109,29 @@ struct DoneCounter {
 };
 
 inline void CountDone(void* user_data, const cace_result* result) {
-  CapiRequire(result != nullptr);
+  CACE_CAPI_REQUIRE(result != nullptr);
   size_t length = 0;
   const char* message = cace_result_message(result, &length);
   // A failure says why.
-  if (cace_result_code(result) != CACE_OK) CapiRequire(message != nullptr && length > 0);
+  if (cace_result_code(result) != CACE_OK) CACE_CAPI_REQUIRE(message != nullptr && length > 0);
   ++static_cast<DoneCounter*>(user_data)->done;
 }
 
 inline void IgnoreToken(void*, uint64_t, int32_t, const char* text, size_t length) {
-  CapiRequire(length == 0 || text != nullptr);
+  CACE_CAPI_REQUIRE(length == 0 || text != nullptr);
 }
 
 // The error out-parameter agrees with the code; frees it. By reference: read after the call that
 // set it (the order in which a call's arguments are evaluated is unspecified).
 inline cace_code Checked(cace_code code, cace_error*& error) {
   if (code == CACE_OK) {
-    CapiRequire(error == nullptr);
+    CACE_CAPI_REQUIRE(error == nullptr);
   } else {
-    CapiRequire(error != nullptr);
-    CapiRequire(cace_error_code(error) == code);
+    CACE_CAPI_REQUIRE(error != nullptr);
+    CACE_CAPI_REQUIRE(cace_error_code(error) == code);
     size_t length = 0;
     const char* message = cace_error_message(error, &length);
-    CapiRequire(message != nullptr && length > 0);
+    CACE_CAPI_REQUIRE(message != nullptr && length > 0);
     cace_error_free(error);
     error = nullptr;
   }
@@ -156,8 +158,8 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
     cace_error* error = nullptr;
     cace_engine* engine = null_handle ? nullptr : engines[s];
     auto expect_engine_misuse = [&](cace_code code) {
-      if (engine == nullptr) CapiRequire(code == CACE_INVALID_ARGUMENT);
-      else if (closed[s]) CapiRequire(code == CACE_FAILED_PRECONDITION || code == CACE_INVALID_ARGUMENT);
+      if (engine == nullptr) CACE_CAPI_REQUIRE(code == CACE_INVALID_ARGUMENT);
+      else if (closed[s]) CACE_CAPI_REQUIRE(code == CACE_FAILED_PRECONDITION || code == CACE_INVALID_ARGUMENT);
     };
     switch (op & 0x1f) {
       case 0:
@@ -169,7 +171,7 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
         const std::uint64_t budget = k == 0 ? 0 : k == 1 ? ~0ull : in.U64() % (256ull << 20);
         const cace_code c = Checked(cace_engine_options_set_memory_budget(null_handle ? nullptr : options[s], budget,
                                                                           &error), error);
-        if (null_handle || options[s] == nullptr) CapiRequire(c == CACE_INVALID_ARGUMENT);
+        if (null_handle || options[s] == nullptr) CACE_CAPI_REQUIRE(c == CACE_INVALID_ARGUMENT);
         break;
       }
       case 2: {
@@ -200,14 +202,14 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
       case 7:
         if (engines[s] == nullptr) {
           engines[s] = cace_engine_create(null_handle ? nullptr : options[s], &error);
-          CapiRequire((engines[s] == nullptr) == (error != nullptr));
+          CACE_CAPI_REQUIRE((engines[s] == nullptr) == (error != nullptr));
           if (error != nullptr) cace_error_free(error);
           closed[s] = false;
         }
         break;
       case 8: {
         const cace_code c = Checked(cace_engine_close(engine, &error), error);
-        if (engine == nullptr) CapiRequire(c == CACE_INVALID_ARGUMENT);
+        if (engine == nullptr) CACE_CAPI_REQUIRE(c == CACE_INVALID_ARGUMENT);
         else closed[s] = true;
         break;
       }
@@ -298,7 +300,7 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
         expect_engine_misuse(c);
         // on_done is in the table only when the table is long enough to hold it.
         if (c == CACE_OK && with_callbacks && cb.struct_size >= sizeof cb) ++counters[s].submitted;
-        if (c == CACE_OK) CapiRequire(id != 0);
+        if (c == CACE_OK) CACE_CAPI_REQUIRE(id != 0);
         break;
       }
       case 23: {
@@ -313,19 +315,19 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
           const cace_code c = Checked(cace_engine_submit_stream(engine, null_handle ? nullptr : requests[s],
                                                                 &streams[s], &error), error);
           expect_engine_misuse(c);
-          CapiRequire((c == CACE_OK) == (streams[s] != nullptr));
+          CACE_CAPI_REQUIRE((c == CACE_OK) == (streams[s] != nullptr));
         }
         break;
       case 25: {
         cace_event* event = nullptr;
         const cace_code c = Checked(cace_stream_next(null_handle ? nullptr : streams[s],
                                                      static_cast<std::int64_t>(in.U8() % 20), &event, &error), error);
-        if (null_handle || streams[s] == nullptr) CapiRequire(c == CACE_INVALID_ARGUMENT);
+        if (null_handle || streams[s] == nullptr) CACE_CAPI_REQUIRE(c == CACE_INVALID_ARGUMENT);
         if (event != nullptr) {
           size_t length = 0;
           const char* text = cace_event_text(event, &length);
-          CapiRequire(length == 0 || text != nullptr);
-          if (cace_event_get_kind(event) == CACE_EVENT_DONE) CapiRequire(cace_event_result(event) != nullptr);
+          CACE_CAPI_REQUIRE(length == 0 || text != nullptr);
+          if (cace_event_get_kind(event) == CACE_EVENT_DONE) CACE_CAPI_REQUIRE(cace_event_result(event) != nullptr);
           cace_event_free(event);
         }
         break;
@@ -340,7 +342,7 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
         const cace_code c = Checked(cace_engine_prometheus_text(engine, in.U8() % 4 ? &text : nullptr, &length,
                                                                 &error), error);
         expect_engine_misuse(c);
-        if (c == CACE_OK) CapiRequire(text != nullptr || length == 0);
+        if (c == CACE_OK) CACE_CAPI_REQUIRE(text != nullptr || length == 0);
         cace_free(text);
         cace_metrics* metrics = nullptr;
         const cace_code m = Checked(cace_engine_metrics(engine, &metrics, &error), error);
@@ -359,8 +361,8 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
       }
       default: {  // the basics, on codes of any value
         const cace_code code = in.I32();
-        CapiRequire(cace_code_name(code) != nullptr);
-        CapiRequire(cace_version() == static_cast<uint32_t>(CACE_VERSION_NUMBER));
+        CACE_CAPI_REQUIRE(cace_code_name(code) != nullptr);
+        CACE_CAPI_REQUIRE(cace_version() == static_cast<uint32_t>(CACE_VERSION_NUMBER));
         break;
       }
     }
@@ -374,7 +376,7 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
   for (int s = 0; s < kSlots; ++s) {
     cace_engine_destroy(engines[s]);
     // Every request accepted with an on_done got exactly one.
-    CapiRequire(counters[s].done.load() == counters[s].submitted.load());
+    CACE_CAPI_REQUIRE(counters[s].done.load() == counters[s].submitted.load());
   }
   return 0;
 }

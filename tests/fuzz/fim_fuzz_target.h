@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,19 +23,22 @@
 
 namespace cace::fuzz {
 
-// Aborts (what a fuzzer reports) naming the broken check.
-inline void FimRequire(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "%s:%u: check failed\n", where.file_name(), static_cast<unsigned>(where.line()));
-  std::abort();
-}
+// Aborts (what a fuzzer reports) naming the broken check. A macro for __FILE__ and __LINE__:
+// clang 14, which builds the fuzzers, has no std::source_location with libstdc++.
+#define CACE_FIM_REQUIRE(condition)                                                \
+  do {                                                                          \
+    if (!(condition)) {                                                         \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                             \
+    }                                                                           \
+  } while (false)
 
 inline const std::vector<std::unique_ptr<Tokenizer>>& FimTokenizers() {
   static const auto* all = [] {
     auto* v = new std::vector<std::unique_ptr<Tokenizer>>();
     for (const char* name : {"deepseek-coder", "starcoder", "gpt-2", "llama-spm"}) {
       auto t = LoadTokenizer(std::string(CACE_DATA_DIR) + "/tokenizers/ggml-vocab-" + name + ".gguf");
-      FimRequire(t.ok());
+      CACE_FIM_REQUIRE(t.ok());
       v->push_back(*std::move(t));
     }
     return v;
@@ -54,16 +56,16 @@ inline int FuzzFimPrompt(const std::uint8_t* data, std::size_t size) {
   const std::string_view suffix = cut < rest.size() ? rest.substr(cut + 1) : std::string_view();
   auto ids = EncodeFimPrompt(t, prefix, suffix, add_bos);
   if (!t.fim().complete()) {
-    FimRequire(!ids.ok() && ids.status().code() == absl::StatusCode::kFailedPrecondition);
+    CACE_FIM_REQUIRE(!ids.ok() && ids.status().code() == absl::StatusCode::kFailedPrecondition);
     return 0;
   }
-  FimRequire(ids.ok());
-  for (TokenId id : *ids) FimRequire(id >= 0 && static_cast<std::size_t>(id) < t.vocab_size());
+  CACE_FIM_REQUIRE(ids.ok());
+  for (TokenId id : *ids) CACE_FIM_REQUIRE(id >= 0 && static_cast<std::size_t>(id) < t.vocab_size());
   const auto count = [&](TokenId id) { return std::count(ids->begin(), ids->end(), id); };
-  FimRequire(count(*t.fim().prefix) == 1 && count(*t.fim().suffix) == 1 && count(*t.fim().middle) == 1);
+  CACE_FIM_REQUIRE(count(*t.fim().prefix) == 1 && count(*t.fim().suffix) == 1 && count(*t.fim().middle) == 1);
   const auto at = [&](TokenId id) { return std::find(ids->begin(), ids->end(), id) - ids->begin(); };
-  FimRequire(at(*t.fim().prefix) < at(*t.fim().suffix));
-  FimRequire(ids->back() == *t.fim().middle);
+  CACE_FIM_REQUIRE(at(*t.fim().prefix) < at(*t.fim().suffix));
+  CACE_FIM_REQUIRE(ids->back() == *t.fim().middle);
   return 0;
 }
 

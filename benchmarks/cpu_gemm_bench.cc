@@ -1,6 +1,7 @@
 // The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
 // (1536 x 576, SmolLM2-135M's gate projection) times 1 to 512 tokens, for every stored type and
-// every vector set this processor runs, beside the plain reference (DotRow per row and token).
+// every vector set this processor runs, Q8_0 also by int8 products, beside the plain reference
+// (DotRow per row and token).
 // Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
 // per second, the figure that bounds decode).
 #include <benchmark/benchmark.h>
@@ -12,6 +13,7 @@
 #include "lib/runtime/aligned_vector.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm.h"
+#include "lib/runtime/cpu_gemm_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "tests/runtime/random_model.h"
 
@@ -69,6 +71,29 @@ void BM_Gemm(benchmark::State& state) {
   Report(state, w, tokens, std::string(DTypeName(type)) + " " + std::string(CpuIsaName(isa)));
 }
 
+// Q8_0 rows times int8 activations (cpu_gemm_int8.h), the activations quantized in every
+// iteration as CpuMatmul does per product. state.range: 0 tokens, 1 vector set (CpuIsa).
+void BM_GemmInt8(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
+  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
+    state.SkipWithError("this processor lacks the vector set");
+    return;
+  }
+  const WeightMatrix& w = Matrix(DType::kQ8_0);
+  AlignedVector<float> x(static_cast<std::size_t>(tokens * kCols));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.001f * static_cast<float>(i % 997) - 0.5f;
+  AlignedVector<float> y(static_cast<std::size_t>(tokens * kRows));
+  Int8Activations q;
+  for (auto _ : state) {
+    q.Resize(tokens, static_cast<int>(kCols));
+    q.Quantize(x.data(), 0, tokens);
+    GemmRowsInt8(isa, w, q, y.data(), kRows, 0, kRows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  Report(state, w, tokens, std::string("Q8_0 int8 ") + std::string(CpuIsaName(isa)));
+}
+
 void BM_DotRowReference(benchmark::State& state) {
   const DType type = static_cast<DType>(state.range(0));
   const std::int64_t tokens = state.range(1);
@@ -94,6 +119,12 @@ void GemmArgs(benchmark::internal::Benchmark* b) {
   }
 }
 
+void Int8Args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t tokens : {1, 8, 32, 512}) {
+    for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512Vnni}) b->Args({tokens, static_cast<std::int64_t>(isa)});
+  }
+}
+
 void ReferenceArgs(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
     for (std::int64_t tokens : {1, 32}) b->Args({static_cast<std::int64_t>(t), tokens});
@@ -101,6 +132,7 @@ void ReferenceArgs(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Gemm)->Apply(GemmArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+BENCHMARK(BM_GemmInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_DotRowReference)->Apply(ReferenceArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 
 }  // namespace

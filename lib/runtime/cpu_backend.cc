@@ -29,7 +29,7 @@ CpuBackend::CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBac
     : weights_(std::move(weights)),
       kv_owner_(options.kv_owner),
       pool_(options.threads),
-      matmul_(&pool_, options.use_blas),
+      matmul_(&pool_, options.use_blas, options.int8_activations),
       isa_(DetectedCpuIsa()),
       attention_scratch_(static_cast<std::size_t>(pool_.size())) {}
 

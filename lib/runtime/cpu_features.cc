@@ -13,7 +13,7 @@ CpuIsa Probe() {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c")) {
-    return CpuIsa::kAvx512;
+    return __builtin_cpu_supports("avx512vnni") ? CpuIsa::kAvx512Vnni : CpuIsa::kAvx512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
     return CpuIsa::kAvx2;
@@ -28,6 +28,7 @@ CpuIsa Capped(CpuIsa found) {
   const std::string_view name = cap;
   CpuIsa limit = found;
   if (name == "baseline") limit = CpuIsa::kBaseline;
+  if (name == "avx512") limit = CpuIsa::kAvx512;
   if (name == "avx2") limit = CpuIsa::kAvx2;
   return static_cast<int>(limit) < static_cast<int>(found) ? limit : found;
 }
@@ -41,6 +42,7 @@ CpuIsa DetectedCpuIsa() {
 
 std::string_view CpuIsaName(CpuIsa isa) {
   switch (isa) {
+    case CpuIsa::kAvx512Vnni: return "avx512vnni";
     case CpuIsa::kAvx512: return "avx512";
     case CpuIsa::kAvx2: return "avx2";
     case CpuIsa::kBaseline: break;

@@ -4,8 +4,8 @@
 // CACE_CPU_CLONES compiles a hot CPU function twice, for x86-64-v3 (AVX2, FMA, F16C) and for the
 // baseline, and picks one when the program loads (GCC/Clang function multi-versioning).
 // CpuIsa names the hand-written kernel sets (lib/runtime/cpu_gemm*): the widest one the processor
-// and the OS support is chosen from cpuid; CACE_CPU_ISA=avx2|baseline in the environment caps it
-// (to measure or test the narrower kernels on a wide processor).
+// and the OS support is chosen from cpuid; CACE_CPU_ISA=avx512|avx2|baseline in the environment caps
+// it (to measure or test the narrower kernels on a wide processor).
 #ifndef CACE_LIB_RUNTIME_CPU_FEATURES_H_
 #define CACE_LIB_RUNTIME_CPU_FEATURES_H_
 
@@ -34,6 +34,7 @@ enum class CpuIsa : int {
   kBaseline = 0,  // portable C++ (what the compiler makes of it)
   kAvx2 = 1,      // AVX2 + FMA + F16C, 8 floats a vector
   kAvx512 = 2,    // AVX-512 F/BW/VL/DQ + FMA + F16C, 16 floats a vector
+  kAvx512Vnni = 3,  // AVX-512 as above + VNNI (vpdpbusd: 64 int8 products summed in fours)
 };
 
 // The widest set this processor and OS run (capped by CACE_CPU_ISA), found on first call.

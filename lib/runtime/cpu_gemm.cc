@@ -148,7 +148,7 @@ std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::s
 void GemmRows([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               std::int64_t row_begin, std::int64_t row_end, float* scratch) {
 #if CACE_X86_KERNELS
-  if (isa == CpuIsa::kAvx512) return gemm_avx512::Rows(w, x, n_tokens, y, ldy, row_begin, row_end, scratch);
+  if (isa >= CpuIsa::kAvx512) return gemm_avx512::Rows(w, x, n_tokens, y, ldy, row_begin, row_end, scratch);
   if (isa == CpuIsa::kAvx2) return gemm_avx2::Rows(w, x, n_tokens, y, ldy, row_begin, row_end, scratch);
 #endif
   BaselineRows(w, x, n_tokens, y, ldy, row_begin, row_end, scratch);
@@ -157,7 +157,7 @@ void GemmRows([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const float* x
 void DotProducts([[maybe_unused]] CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a, const float* b, std::int64_t ldb,
                  std::int64_t n_b, int k, float* c, std::int64_t ldc) {
 #if CACE_X86_KERNELS
-  if (isa == CpuIsa::kAvx512) return gemm_avx512::Dots(a, lda, n_a, b, ldb, n_b, k, c, ldc);
+  if (isa >= CpuIsa::kAvx512) return gemm_avx512::Dots(a, lda, n_a, b, ldb, n_b, k, c, ldc);
   if (isa == CpuIsa::kAvx2) return gemm_avx2::Dots(a, lda, n_a, b, ldb, n_b, k, c, ldc);
 #endif
   for (std::int64_t i = 0; i < n_a; ++i) {
@@ -168,7 +168,7 @@ void DotProducts([[maybe_unused]] CpuIsa isa, const float* a, std::int64_t lda, 
 void WeightedRowSums([[maybe_unused]] CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t n_rows, std::int64_t n_p,
                      const float* v, std::int64_t ldv, int n, float* out, std::int64_t ldo) {
 #if CACE_X86_KERNELS
-  if (isa == CpuIsa::kAvx512) return gemm_avx512::WeightedSums(w, ldw, n_rows, n_p, v, ldv, n, out, ldo);
+  if (isa >= CpuIsa::kAvx512) return gemm_avx512::WeightedSums(w, ldw, n_rows, n_p, v, ldv, n, out, ldo);
   if (isa == CpuIsa::kAvx2) return gemm_avx2::WeightedSums(w, ldw, n_rows, n_p, v, ldv, n, out, ldo);
 #endif
   for (std::int64_t i = 0; i < n_rows; ++i) {
@@ -183,7 +183,7 @@ void WeightedRowSums([[maybe_unused]] CpuIsa isa, const float* w, std::int64_t l
 
 void WidenRow([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, std::int64_t r, float* out) {
 #if CACE_X86_KERNELS
-  if (isa == CpuIsa::kAvx512) return gemm_avx512::Widen(w, r, out);
+  if (isa >= CpuIsa::kAvx512) return gemm_avx512::Widen(w, r, out);
   if (isa == CpuIsa::kAvx2) return gemm_avx2::Widen(w, r, out);
 #endif
   DequantizeRow(w, r, out);

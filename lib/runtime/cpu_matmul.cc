@@ -71,13 +71,13 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
 std::uint64_t CpuMatmul::ScratchBytes() const {
   std::uint64_t bytes = widened_.capacity() * sizeof(float);
   for (const AlignedVector<float>& s : scratch_) bytes += s.capacity() * sizeof(float);
-  return bytes;
+  return bytes + quantized_.CapacityBytes() + rounded_.capacity() * sizeof(float);
 }
 
 bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
 
-CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas)
-    : pool_(pool), use_blas_(use_blas && HaveBlas()), isa_(DetectedCpuIsa()) {
+CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations)
+    : pool_(pool), use_blas_(use_blas && HaveBlas()), int8_activations_(int8_activations), isa_(DetectedCpuIsa()) {
 #if CACE_HAVE_OPENBLAS
   if (use_blas_) openblas_set_num_threads(1);
 #endif
@@ -86,6 +86,25 @@ CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas)
 void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
+  const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
+  if (w.dtype == DType::kQ8_0 && int8_activations_ && n_tokens > kInt8MaxTokens) {
+    rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
+    pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {
+      RoundToQ8_0(x, static_cast<int>(cols), b, e, rounded_.data());
+    });
+    x = rounded_.data();
+  } else if (w.dtype == DType::kQ8_0 && int8_activations_) {
+    quantized_.Resize(n_tokens, static_cast<int>(cols));
+    if (n_tokens == 1) {
+      quantized_.Quantize(x, 0, 1);
+    } else {
+      pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { quantized_.Quantize(x, b, e); });
+    }
+    pool_->ParallelFor(groups, [&](std::int64_t b, std::int64_t e, int) {
+      GemmRowsInt8(isa_, w, quantized_, y, rows, b * kGemmRowGroup, std::min(rows, e * kGemmRowGroup));
+    });
+    return;
+  }
 #if CACE_HAVE_OPENBLAS
   if (use_blas_ && n_tokens > kBlasMinTokens) {
     // y = x W^T by OpenBLAS sgemm, one slice of W's rows per pool thread (OpenBLAS's own threads
@@ -106,7 +125,6 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   }
 #endif
   scratch_.resize(static_cast<std::size_t>(pool_->size()));
-  const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
   pool_->ParallelFor(groups, [&](std::int64_t b, std::int64_t e, int thread) {
     AlignedVector<float>& scratch = scratch_[static_cast<std::size_t>(thread)];
     scratch.resize(GemmScratchFloats(w));

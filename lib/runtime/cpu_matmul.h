@@ -9,6 +9,7 @@
 
 #include "lib/runtime/aligned_vector.h"
 #include "lib/runtime/cpu_features.h"
+#include "lib/runtime/cpu_gemm_int8.h"
 #include "lib/runtime/model_weights.h"
 #include "lib/runtime/thread_pool.h"
 
@@ -26,7 +27,8 @@ class CpuMatmul {
   // use_blas: products over more than kBlasMinTokens tokens (prefill) go to OpenBLAS's sgemm, when
   // cace was built with it (off by default: benchmarks/decode_bench.cc BM_Prefill measures both).
   // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`.
-  CpuMatmul(ThreadPool* pool, bool use_blas);
+  // int8_activations: Q8_0 matrices multiply activations quantized to int8 (cpu_gemm_int8.h).
+  CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations);
 
   static bool HaveBlas();
 
@@ -36,13 +38,17 @@ class CpuMatmul {
   // tokens (once per step in decode, for one sequence or a batch) by GemmRows.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
-  // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix).
+  // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix,
+  // quantized activations).
   std::uint64_t ScratchBytes() const;
 
  private:
   ThreadPool* pool_;
   bool use_blas_;
+  bool int8_activations_;
   CpuIsa isa_;
+  Int8Activations quantized_;  // the activations of the current Q8_0 product, few tokens
+  AlignedVector<float> rounded_;  // the same rounded to Q8_0 as F32, more tokens
   std::vector<AlignedVector<float>> scratch_;  // a widened row group per thread
   std::vector<float> widened_;               // the whole matrix as F32, for sgemm
 };

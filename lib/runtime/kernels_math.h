@@ -67,6 +67,62 @@ CACE_HD inline float DotQ8_0Row(const std::uint8_t* row, const float* x, int n_b
   return sum;
 }
 
+// ---- Q8_0 weights times activations quantized to int8 (how llama.cpp multiplies Q8_0) -----------
+// The activations of a token are quantized once per product in blocks of 32 as GGUF's Q8_0 does
+// (d = max|x| / 127, q = round(x / d)), int8 values and F32 scales kept apart so that the vector
+// kernels load the values of consecutive blocks at once. A weight block times an activation block
+// is then an exact integer sum times the two scales.
+
+// Rounds to the nearest integer, ties to even, for |v| < 2^22: adding and subtracting 1.5 * 2^23
+// (as ExpPoly does; rintf or roundf would keep the loop scalar).
+CACE_HD inline float RoundToInt(float v) { return (v + 12582912.0f) - 12582912.0f; }
+
+// Quantizes 32 activations into q; returns their scale d (0 for a block of zeros).
+CACE_HD inline float QuantizeQ8_0Block(const float* x, std::int8_t* q) {
+  float amax = 0.0f;
+  for (int i = 0; i < quant::kQ8_0BlockValues; ++i) {
+    const float a = fabsf(x[i]);
+    amax = a > amax ? a : amax;
+  }
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+#if defined(CACE_OMP_SIMD) && !defined(__CUDACC__)
+  CACE_PRAGMA(omp simd)
+#endif
+  for (int i = 0; i < quant::kQ8_0BlockValues; ++i) q[i] = static_cast<std::int8_t>(RoundToInt(x[i] * id));
+  return d;
+}
+
+// The 32 activations as the int8 products see them: q * d (for products in F32 of the same values).
+CACE_HD inline void RoundToQ8_0Block(const float* x, float* out) {
+  std::int8_t q[quant::kQ8_0BlockValues];
+  const float d = QuantizeQ8_0Block(x, q);
+  for (int i = 0; i < quant::kQ8_0BlockValues; ++i) out[i] = static_cast<float>(q[i]) * d;
+}
+
+// Sum of q_w[i] * q_x[i] over one block (exact: at most 32 x 127 x 128 in magnitude).
+CACE_HD inline std::int32_t DotInt8Block(const std::int8_t* qw, const std::int8_t* qx) {
+  std::int32_t sum = 0;
+  CACE_SIMD_REDUCE(sum)
+  for (int i = 0; i < quant::kQ8_0BlockValues; ++i) sum += static_cast<std::int32_t>(qw[i]) * qx[i];
+  return sum;
+}
+
+// One Q8_0 weight block (34 bytes) with one quantized activation block (32 values, scale dx).
+CACE_HD inline float DotQ8_0Int8Block(const std::uint8_t* block, const std::int8_t* qx, float dx) {
+  const float dw = HalfToFloat(LoadU16(block));
+  return dw * dx * static_cast<float>(DotInt8Block(reinterpret_cast<const std::int8_t*>(block + 2), qx));
+}
+
+// A row of n_blocks Q8_0 blocks with n_blocks quantized activation blocks (values qx, scales dx).
+CACE_HD inline float DotQ8_0Int8Row(const std::uint8_t* row, const std::int8_t* qx, const float* dx, int n_blocks) {
+  float sum = 0.0f;
+  for (int b = 0; b < n_blocks; ++b) {
+    sum += DotQ8_0Int8Block(row + b * quant::kQ8_0BlockBytes, qx + b * quant::kQ8_0BlockValues, dx[b]);
+  }
+  return sum;
+}
+
 // One Q4_K block (144 bytes) with 256 activations. Each 64-weight chunk uses 32 bytes of q: the
 // low nibbles are sub-block 2c, the high nibbles sub-block 2c+1.
 CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {

@@ -14,6 +14,7 @@
 #include "lib/runtime/cpu_attention.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm.h"
+#include "lib/runtime/cpu_gemm_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "lib/runtime/kernels_math.h"
 
@@ -76,6 +77,70 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
         GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 8, kRows, scratch.data());
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
       }
+    }
+  }
+}
+
+TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot for every vector set and tail", "[cpu_kernels]") {
+  constexpr std::int64_t kRows = 13;
+  // 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4.
+  for (std::int64_t cols : {96, 128}) {
+    const Matrix m = MakeMatrix(DType::kQ8_0, kRows, cols);
+    for (std::int64_t tokens : {1, 2, 3, 4, 5, 7, 13, 40}) {
+      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * cols), 11);
+      Int8Activations q;
+      q.Resize(tokens, static_cast<int>(cols));
+      q.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
+      q.Quantize(x.data(), tokens / 2, tokens);
+      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
+      double max_abs = 0;
+      for (std::int64_t t = 0; t < tokens; ++t) {
+        for (std::int64_t r = 0; r < kRows; ++r) {
+          float& wt = want[static_cast<std::size_t>(t * kRows + r)];
+          wt = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(m.w.Row(r)), q.values(t), q.scales(t), q.blocks());
+          max_abs = std::max(max_abs, std::abs(double(wt)));
+        }
+      }
+      for (CpuIsa isa : IsasHere()) {
+        INFO("cols " << cols << " tokens " << tokens << " " << CpuIsaName(isa));
+        std::vector<float> y(want.size(), -1.0f);
+        GemmRowsInt8(isa, m.w, q, y.data(), kRows, 0, 8);
+        GemmRowsInt8(isa, m.w, q, y.data(), kRows, 8, kRows);
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
+        // The same activations rounded in F32 and multiplied by GemmRows (the path of many tokens).
+        std::vector<float> rounded(x.size());
+        RoundToQ8_0(x.data(), static_cast<int>(cols), 0, tokens, rounded.data());
+        AlignedVector<float> scratch(GemmScratchFloats(m.w));
+        GemmRows(isa, m.w, rounded.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
+      }
+    }
+  }
+}
+
+TEST_CASE("Int8 activations stay within their rounding bound of DotRow", "[cpu_kernels]") {
+  // Each activation is off by at most half its block's step dx, so a product is off by at most
+  // sum over blocks of dx / 2 * sum |w| (plus the F32 rounding of the sums).
+  constexpr std::int64_t kRows = 9, kCols = 256, kTokens = 3;
+  const Matrix m = MakeMatrix(DType::kQ8_0, kRows, kCols);
+  const std::vector<float> x = Random(static_cast<std::size_t>(kTokens * kCols), 5);
+  Int8Activations q;
+  q.Resize(kTokens, kCols);
+  q.Quantize(x.data(), 0, kTokens);
+  std::vector<float> y(static_cast<std::size_t>(kTokens * kRows));
+  GemmRowsInt8(DetectedCpuIsa(), m.w, q, y.data(), kRows, 0, kRows);
+  std::vector<float> w(kCols);
+  for (std::int64_t r = 0; r < kRows; ++r) {
+    DequantizeRow(m.w, r, w.data());
+    for (std::int64_t t = 0; t < kTokens; ++t) {
+      double bound = 0, magnitude = 0;
+      for (int c = 0; c < kCols; ++c) {
+        bound += 0.5 * q.scales(t)[c / 32] * std::abs(double(w[c]));
+        magnitude += std::abs(double(w[c]) * x[t * kCols + c]);
+      }
+      const double want = DotRow(m.w, r, x.data() + t * kCols);
+      INFO("row " << r << " token " << t << " bound " << bound);
+      REQUIRE(std::abs(y[t * kRows + r] - want) <= bound + 1e-5 * magnitude);
     }
   }
 }

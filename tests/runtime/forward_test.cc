@@ -4,6 +4,7 @@
 // equal the same sequences run alone.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -23,7 +24,21 @@ std::vector<float> Widen(const WeightMatrix& m) {
   return out;
 }
 
-std::vector<float> MatVec(const WeightMatrix& m, const std::vector<float>& x) {
+// x rounded as GGUF's Q8_0 rounds: blocks of 32, step max|x| / 127, to the nearest step.
+std::vector<float> RoundToQ8_0(const std::vector<float>& x) {
+  std::vector<float> out(x.size());
+  for (std::size_t b = 0; b < x.size(); b += 32) {
+    float amax = 0;
+    for (std::size_t i = b; i < b + 32; ++i) amax = std::max(amax, std::abs(x[i]));
+    const float d = amax / 127.0f;
+    for (std::size_t i = b; i < b + 32; ++i) out[i] = d == 0.0f ? 0.0f : std::nearbyint(x[i] * (1.0f / d)) * d;
+  }
+  return out;
+}
+
+// int8_activations: Q8_0 matrices take x rounded to Q8_0 (the CPU backend's int8 products).
+std::vector<float> MatVec(const WeightMatrix& m, const std::vector<float>& x_in, bool int8_activations) {
+  const std::vector<float> x = int8_activations && m.dtype == DType::kQ8_0 ? RoundToQ8_0(x_in) : x_in;
   const std::vector<float> w = Widen(m);
   std::vector<float> y(static_cast<std::size_t>(m.rows));
   for (std::int64_t r = 0; r < m.rows; ++r) {
@@ -55,7 +70,8 @@ void Rope(float* head, std::int64_t hd, std::int64_t pos, const LlamaShape& s) {
 }
 
 // Logits after every token of `tokens`, recomputing everything from scratch.
-std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const std::vector<std::int32_t>& tokens) {
+std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const std::vector<std::int32_t>& tokens,
+                                                 bool int8_activations = false) {
   const LlamaShape& s = w.shape;
   const std::int64_t n = static_cast<std::int64_t>(tokens.size()), hd = s.head_dim;
   const std::vector<float> emb = Widen(w.embedding);
@@ -65,9 +81,9 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
     std::vector<std::vector<float>> q(n), k(n), v(n);
     for (std::int64_t t = 0; t < n; ++t) {
       const std::vector<float> h = RmsNorm(x[t], l.attn_norm, s.rms_eps);
-      q[t] = MatVec(l.wq, h);
-      k[t] = MatVec(l.wk, h);
-      v[t] = MatVec(l.wv, h);
+      q[t] = MatVec(l.wq, h, int8_activations);
+      k[t] = MatVec(l.wk, h, int8_activations);
+      v[t] = MatVec(l.wv, h, int8_activations);
       for (std::int64_t i = 0; l.bq && i < s.q_dim(); ++i) q[t][i] += l.bq[i];
       for (std::int64_t i = 0; l.bk && i < s.kv_dim(); ++i) k[t][i] += l.bk[i];
       for (std::int64_t i = 0; l.bv && i < s.kv_dim(); ++i) v[t][i] += l.bv[i];
@@ -91,18 +107,18 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
           for (std::int64_t i = 0; i < hd; ++i) att[hh * hd + i] += static_cast<float>(scores[p] / sum * v[p][kvh * hd + i]);
         }
       }
-      const std::vector<float> o = MatVec(l.wo, att);
+      const std::vector<float> o = MatVec(l.wo, att, int8_activations);
       for (std::int64_t i = 0; i < s.dim; ++i) x[t][i] += o[i];
       const std::vector<float> h = RmsNorm(x[t], l.ffn_norm, s.rms_eps);
-      std::vector<float> g = MatVec(l.w_gate, h);
-      const std::vector<float> u = MatVec(l.w_up, h);
+      std::vector<float> g = MatVec(l.w_gate, h, int8_activations);
+      const std::vector<float> u = MatVec(l.w_up, h, int8_activations);
       for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(g[i] / (1.0 + std::exp(-double(g[i]))) * u[i]);
-      const std::vector<float> d = MatVec(l.w_down, g);
+      const std::vector<float> d = MatVec(l.w_down, g, int8_activations);
       for (std::int64_t i = 0; i < s.dim; ++i) x[t][i] += d[i];
     }
   }
   std::vector<std::vector<float>> logits(tokens.size());
-  for (std::int64_t t = 0; t < n; ++t) logits[t] = MatVec(w.lm_head, RmsNorm(x[t], w.final_norm, s.rms_eps));
+  for (std::int64_t t = 0; t < n; ++t) logits[t] = MatVec(w.lm_head, RmsNorm(x[t], w.final_norm, s.rms_eps), int8_activations);
   return logits;
 }
 
@@ -123,6 +139,7 @@ TEST_CASE("CPU forward matches the plain reference for every model variant", "[f
     const char* name;
     RandomModelOptions options;
     double tol;
+    bool int8_activations = false;  // F32 activations: the reference's arithmetic
   };
   std::vector<Variant> variants;
   variants.push_back({"f32 GQA", {}, 1e-5});
@@ -141,12 +158,15 @@ TEST_CASE("CPU forward matches the plain reference for every model variant", "[f
   variants.push_back({"bf16", o, 1e-5});
   o.matrix_type = DType::kQ8_0;
   variants.push_back({"q8_0", o, 1e-5});
+  // Activations rounded to Q8_0 before every Q8_0 product, in the reference too.
+  variants.push_back({"q8_0 int8 activations", o, 1e-5, true});
   for (const Variant& variant : variants) {
     SECTION(variant.name) {
       auto weights = MakeRandomModel(variant.options);
-      const auto want = ReferenceForward(*weights, kPrompt);
+      const auto want = ReferenceForward(*weights, kPrompt, variant.int8_activations);
       for (bool blas : {true, false}) {  // prefill products by OpenBLAS (where built in) and by own kernels
-        auto backend = CpuBackend::Create(weights, {.threads = 2, .use_blas = blas});
+        auto backend = CpuBackend::Create(
+            weights, {.threads = 2, .use_blas = blas, .int8_activations = variant.int8_activations});
         REQUIRE(backend.ok());
         auto cache = (*backend)->NewSequence(32, nullptr);
         REQUIRE(cache.ok());
@@ -163,7 +183,9 @@ TEST_CASE("CPU forward matches the plain reference for every model variant", "[f
 
 TEST_CASE("Prefill at once equals token-by-token decode", "[forward]") {
   RandomModelOptions o;
-  o.matrix_type = DType::kQ8_0;  // exercises both the widened-row and the direct product
+  // F16: both the widened-row and the direct product; Q8_0: the int8 product for 1 and 9 tokens.
+  o.matrix_type = GENERATE(DType::kF16, DType::kQ8_0);
+  INFO(DTypeName(o.matrix_type));
   auto backend = *CpuBackend::Create(MakeRandomModel(o), {.threads = 2});
   auto a = *backend->NewSequence(16, nullptr);
   auto b = *backend->NewSequence(16, nullptr);

@@ -65,6 +65,48 @@ TEST_CASE("Q8_0 block dot equals the dot of its dequantized values", "[kernels]"
   CHECK(kmath::DotQ8_0Row(row.data(), xr.data(), 5) == Approx(want).margin(1e-5));
 }
 
+TEST_CASE("Q8_0 quantization of activations rounds each value to the nearest step of max|x| / 127", "[kernels]") {
+  const auto x = RandomVector(32, 21, 3.0f);
+  std::int8_t q[32];
+  const float d = kmath::QuantizeQ8_0Block(x.data(), q);
+  float amax = 0;
+  for (float v : x) amax = std::max(amax, std::fabs(v));
+  CHECK(d == amax / 127.0f);
+  int largest = 0;
+  for (int i = 0; i < 32; ++i) {
+    CHECK(std::fabs(double(q[i]) * d - x[i]) <= 0.5 * d * (1 + 1e-6));
+    largest = std::max(largest, std::abs(int(q[i])));
+  }
+  CHECK(largest == 127);
+  const std::vector<float> zeros(32, 0.0f);
+  CHECK(kmath::QuantizeQ8_0Block(zeros.data(), q) == 0.0f);
+  for (int i = 0; i < 32; ++i) CHECK(q[i] == 0);
+}
+
+TEST_CASE("Q8_0 weight block times an int8 activation block is the exact integer sum times both scales", "[kernels]") {
+  std::mt19937 rng(23);
+  std::vector<std::uint8_t> row(3 * quant::kQ8_0BlockBytes);
+  for (auto& byte : row) byte = static_cast<std::uint8_t>(rng());
+  std::int8_t qx[96];
+  float dx[3];
+  double want_row = 0;
+  for (int b = 0; b < 3; ++b) {
+    std::uint8_t* block = row.data() + b * quant::kQ8_0BlockBytes;
+    const std::uint16_t d = quant::FloatToHalf(0.01f * float(b + 1));
+    std::memcpy(block, &d, 2);
+    block[2] = 0x80;  // -128: the extreme the int8 kernels must take
+    for (int i = 0; i < 32; ++i) qx[b * 32 + i] = static_cast<std::int8_t>(static_cast<int>(rng() % 255) - 127);
+    dx[b] = 0.003f * float(b + 2);
+    std::int64_t isum = 0;
+    for (int i = 0; i < 32; ++i) isum += std::int64_t(static_cast<std::int8_t>(block[2 + i])) * qx[b * 32 + i];
+    CHECK(kmath::DotInt8Block(reinterpret_cast<const std::int8_t*>(block + 2), qx + b * 32) == isum);
+    const double want = double(quant::HalfToFloat(d)) * dx[b] * double(isum);
+    CHECK(kmath::DotQ8_0Int8Block(block, qx + b * 32, dx[b]) == Approx(want).epsilon(1e-6));
+    want_row += want;
+  }
+  CHECK(kmath::DotQ8_0Int8Row(row.data(), qx, dx, 3) == Approx(want_row).epsilon(1e-6));
+}
+
 TEST_CASE("Q4_K block dot equals the dot of its dequantized values", "[kernels]") {
   std::mt19937 rng(5);
   for (int trial = 0; trial < 20; ++trial) {

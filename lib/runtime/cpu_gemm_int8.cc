@@ -1,0 +1,261 @@
+#include "lib/runtime/cpu_gemm_int8.h"
+
+#include <algorithm>
+
+#include "lib/runtime/kernels_math.h"
+
+#if CACE_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+namespace cace {
+namespace {
+
+constexpr int kBlock = quant::kQ8_0BlockValues;
+constexpr int kBlockBytes = quant::kQ8_0BlockBytes;
+
+// Activations of one token block stay within this many bytes (half the L2 of the core this was
+// tuned on, as in cpu_gemm.cc): each weight row is read once per token block.
+constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
+
+// Rows ahead of the one being read that are asked of the memory, in each of the four streams.
+constexpr std::int64_t kPrefetchRows = 2;
+
+// One register tile: up to four weight rows (the missing ones repeat the first) times `tokens`
+// consecutive tokens; y[i * ldy + j * row_step] gets the product of row j with token i.
+struct Tile {
+  const std::uint8_t* rows[4];
+  int valid;
+  const Int8Activations* x;
+  std::int64_t token;
+  int tokens;
+  float* y;
+  std::int64_t ldy;
+  std::int64_t row_step;
+};
+
+using TileFn = void (*)(const Tile&);
+
+// Block b of every (row, token) pair of the tile by kmath: the portable set, and the odd last block
+// of the vector sets (which take blocks in pairs).
+void AddBlockTail(const Tile& t, int b, float sums[][4]) {
+  for (int i = 0; i < t.tokens; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      sums[i][j] += kmath::DotQ8_0Int8Block(t.rows[j] + b * kBlockBytes, t.x->values(t.token + i) + b * kBlock,
+                                            t.x->scales(t.token + i)[b]);
+    }
+  }
+}
+
+void StoreTile(const Tile& t, float sums[][4]) {
+  for (int i = 0; i < t.tokens; ++i) {
+    for (int j = 0; j < t.valid; ++j) t.y[i * t.ldy + j * t.row_step] = sums[i][j];
+  }
+}
+
+constexpr int kBaselineTileTokens = 4;
+
+void BaselineTile(const Tile& t) {
+  float sums[kBaselineTileTokens][4] = {};
+  for (int b = 0; b < t.x->blocks(); ++b) AddBlockTail(t, b, sums);
+  StoreTile(t, sums);
+}
+
+// Rows in four streams, each row once per token block, token tiles of up to tile_tokens.
+void DriveRows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+               std::int64_t row_end, int tile_tokens, TileFn tile) {
+  const std::int64_t n_tokens = x.n_tokens();
+  const std::int64_t token_bytes = x.cols() + x.blocks() * static_cast<std::int64_t>(sizeof(float));
+  const std::int64_t block = std::max<std::int64_t>(tile_tokens, kTokenBlockBytes / token_bytes / tile_tokens * tile_tokens);
+  const std::int64_t step = (row_end - row_begin + 3) / 4;
+  const std::int64_t row_bytes = static_cast<std::int64_t>(w.RowBytes());
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
+    const std::int64_t t1 = std::min(n_tokens, t0 + block);
+    for (std::int64_t i = 0; i < step; ++i) {
+      const std::int64_t r = row_begin + i;
+      const int valid = static_cast<int>(std::min<std::int64_t>(4, (row_end - r + step - 1) / step));
+      if (i + kPrefetchRows < step) {  // the prefetchers alone leave loads waiting
+        for (int j = 0; j < valid; ++j) {
+          const char* ahead = reinterpret_cast<const char*>(w.Row(r + j * step + kPrefetchRows));
+          for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
+        }
+      }
+      Tile t{};
+      for (int j = 0; j < 4; ++j) t.rows[j] = reinterpret_cast<const std::uint8_t*>(w.Row(r + (j < valid ? j : 0) * step));
+      t.valid = valid;
+      t.x = &x;
+      t.ldy = ldy;
+      t.row_step = step;
+      for (std::int64_t tok = t0; tok < t1; tok += tile_tokens) {
+        t.token = tok;
+        t.tokens = static_cast<int>(std::min<std::int64_t>(tile_tokens, t1 - tok));
+        t.y = y + tok * ldy + r;
+        tile(t);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+#if CACE_X86_KERNELS
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized reports.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// ---- AVX-512 VNNI: two blocks a vector; 4 tokens x 4 rows = 16 accumulators ----------------------
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
+namespace int8_vnni {
+namespace {
+
+constexpr int kTileTokens = 4;
+
+// Lanes 0-7 get element 0 of v, lanes 8-15 element 1: a scale for each block of a vector.
+inline __m512 TwoScales(__m128 v) {
+  return _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_castps128_ps512(v));
+}
+
+inline float Sum(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+template <int MR>
+void TileOf(const Tile& t) {
+  const int n_blocks = t.x->blocks();
+  const __m512i offset = _mm512_set1_epi8(static_cast<char>(0x80));  // +128 as unsigned, x ^ 0x80 as signed
+  __m512 acc[MR][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  int b = 0;
+  for (; b + 2 <= n_blocks; b += 2) {
+    __m512i w[4], minus_128_sum[4];
+    __m512 dw[4];
+    for (int j = 0; j < 4; ++j) {
+      const std::uint8_t* p = t.rows[j] + b * kBlockBytes;
+      w[j] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2))),
+                                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kBlockBytes + 2)), 1);
+      minus_128_sum[j] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, w[j]));
+      const int halves = quant::LoadU16(p) | (quant::LoadU16(p + kBlockBytes) << 16);
+      dw[j] = TwoScales(_mm_cvtph_ps(_mm_cvtsi32_si128(halves)));
+    }
+    for (int i = 0; i < MR; ++i) {
+      const __m512i xu = _mm512_xor_si512(_mm512_loadu_si512(t.x->values(t.token + i) + b * kBlock), offset);
+      double two_scales;
+      __builtin_memcpy(&two_scales, t.x->scales(t.token + i) + b, sizeof two_scales);
+      const __m512 dx = TwoScales(_mm_castpd_ps(_mm_set_sd(two_scales)));
+      for (int j = 0; j < 4; ++j) {
+        const __m512i dot = _mm512_dpbusd_epi32(minus_128_sum[j], xu, w[j]);  // sum (x + 128) w - 128 sum w
+        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw[j], dx), acc[i][j]);
+      }
+    }
+  }
+  float sums[kTileTokens][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
+  }
+  if (b < n_blocks) AddBlockTail(t, b, sums);
+  StoreTile(t, sums);
+}
+
+void TileUpTo(const Tile& t) {
+  switch (t.tokens) {
+    case 1: return TileOf<1>(t);
+    case 2: return TileOf<2>(t);
+    case 3: return TileOf<3>(t);
+    default: return TileOf<4>(t);
+  }
+}
+
+}  // namespace
+}  // namespace int8_vnni
+#pragma GCC pop_options
+
+// ---- AVX2: one block a vector; 2 tokens x 4 rows = 8 accumulators --------------------------------
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace int8_avx2 {
+namespace {
+
+constexpr int kTileTokens = 2;
+
+inline float Sum(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 h = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+
+template <int MR>
+void TileOf(const Tile& t) {
+  const int n_blocks = t.x->blocks();
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[MR][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  for (int b = 0; b < n_blocks; ++b) {
+    __m256i w[4], w_abs[4];
+    float dw[4];
+    for (int j = 0; j < 4; ++j) {
+      const std::uint8_t* p = t.rows[j] + b * kBlockBytes;
+      w[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2));
+      w_abs[j] = _mm256_abs_epi8(w[j]);
+      dw[j] = _cvtsh_ss(quant::LoadU16(p));
+    }
+    for (int i = 0; i < MR; ++i) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.x->values(t.token + i) + b * kBlock));
+      const float dx = t.x->scales(t.token + i)[b];
+      for (int j = 0; j < 4; ++j) {
+        // |w| x sign(w) x: pairs of products in int16 (at most 2 x 128 x 127, no saturation), then fours.
+        const __m256i pairs = _mm256_maddubs_epi16(w_abs[j], _mm256_sign_epi8(x, w[j]));
+        const __m256i quads = _mm256_madd_epi16(pairs, ones);
+        acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(quads), _mm256_set1_ps(dw[j] * dx), acc[i][j]);
+      }
+    }
+  }
+  float sums[kTileTokens][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
+  }
+  StoreTile(t, sums);
+}
+
+void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
+
+}  // namespace
+}  // namespace int8_avx2
+#pragma GCC pop_options
+#pragma GCC diagnostic pop
+#endif  // CACE_X86_KERNELS
+
+void Int8Activations::Resize(std::int64_t n_tokens, int cols) {
+  n_tokens_ = n_tokens;
+  cols_ = cols;
+  q_.resize(static_cast<std::size_t>(n_tokens * cols));
+  d_.resize(static_cast<std::size_t>(n_tokens * blocks()));
+}
+
+CACE_CPU_CLONES void Int8Activations::Quantize(const float* x, std::int64_t t0, std::int64_t t1) {
+  for (std::int64_t t = t0; t < t1; ++t) {
+    std::int8_t* q = q_.data() + t * cols_;
+    float* d = d_.data() + t * blocks();
+    for (int b = 0; b < blocks(); ++b) d[b] = kmath::QuantizeQ8_0Block(x + t * cols_ + b * kBlock, q + b * kBlock);
+  }
+}
+
+CACE_CPU_CLONES void RoundToQ8_0(const float* x, int cols, std::int64_t t0, std::int64_t t1, float* out) {
+  for (std::int64_t i = t0 * cols; i < t1 * cols; i += kBlock) kmath::RoundToQ8_0Block(x + i, out + i);
+}
+
+void GemmRowsInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8Activations& x, float* y,
+                  std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
+#if CACE_X86_KERNELS
+  if (isa >= CpuIsa::kAvx512Vnni) {
+    return DriveRows(w, x, y, ldy, row_begin, row_end, int8_vnni::kTileTokens, int8_vnni::TileUpTo);
+  }
+  if (isa >= CpuIsa::kAvx2) return DriveRows(w, x, y, ldy, row_begin, row_end, int8_avx2::kTileTokens, int8_avx2::TileUpTo);
+#endif
+  DriveRows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+}
+
+}  // namespace cace

@@ -3,8 +3,11 @@
 // most --rel-tol) and the greedy continuation (identical ids). Exit 0 when both agree, 1 when not,
 // 2 on a usage or load error.
 // The model goes through the one load path (LoadModelInstance into a host pool); with --text the
-// prompt is also tokenized by cace and must equal the reference's ids.
+// prompt is also tokenized by cace and must equal the reference's ids. --activations f32 runs
+// Q8_0 matrices on F32 activations (transformers' arithmetic) instead of the default int8 ones
+// (CpuBackendOptions::int8_activations).
 //   runtime_reference_compare (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol 1e-4] [--text TEXT]
+//                             [--activations int8|f32]
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
   std::string hf_dir, gguf, reference;
   double rel_tol = 1e-4;
   std::string text;
+  bool int8_activations = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -55,13 +59,18 @@ int main(int argc, char** argv) {
     else if (arg == "--reference" && has_value) reference = argv[++i];
     else if (arg == "--rel-tol" && has_value) rel_tol = std::atof(argv[++i]);
     else if (arg == "--text" && has_value) text = argv[++i];
+    else if (arg == "--activations" && has_value && (std::strcmp(argv[i + 1], "int8") == 0 || std::strcmp(argv[i + 1], "f32") == 0))
+      int8_activations = std::strcmp(argv[++i], "int8") == 0;
     else {
       std::fprintf(stderr, "unknown or incomplete argument %s\n", arg.c_str());
       return 2;
     }
   }
   if ((hf_dir.empty() == gguf.empty()) || reference.empty()) {
-    std::fprintf(stderr, "usage: %s (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol X] [--text TEXT]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s (--hf-dir DIR | --gguf FILE) --reference FILE [--rel-tol X] [--text TEXT] "
+                 "[--activations int8|f32]\n",
+                 argv[0]);
     return 2;
   }
   Reference ref;
@@ -74,7 +83,7 @@ int main(int argc, char** argv) {
   const std::string path = hf_dir.empty() ? gguf : hf_dir;
   auto plan = cace::PlanModelInstance(path, cace::MemoryKind::kHost);
   auto pool = plan.ok() ? cace::CreateHostArena(plan->weight_bytes + (std::uint64_t{64} << 20)) : plan.status();
-  auto model = pool.ok() ? cace::LoadModelInstance(path, **pool, {.owner = "reference"}) : pool.status();
+  auto model = pool.ok() ? cace::LoadModelInstance(path, **pool, {.owner = "reference", .cpu = {.int8_activations = int8_activations}}) : pool.status();
   if (!model.ok()) {
     std::fprintf(stderr, "load: %s\n", std::string(model.status().message()).c_str());
     return 2;
@@ -84,6 +93,7 @@ int main(int argc, char** argv) {
                  static_cast<long long>((*model)->backend().shape().vocab_size), ref.vocab);
     return 2;
   }
+  std::printf("activations of Q8_0 products: %s\n", int8_activations ? "int8" : "f32");
   std::printf("load: %llu bytes of weights in the pool (planned %llu), %llu KV bytes per token\n",
               static_cast<unsigned long long>((*model)->weight_bytes()),
               static_cast<unsigned long long>(plan->weight_bytes),

@@ -87,6 +87,9 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
   const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
+  // Q8_0 with int8 activations: up to kInt8MaxTokens tokens integer dot products on the
+  // activations quantized once here (one token: quantized on this thread, not worth waking the
+  // pool); beyond, the activations rounded the same way go to the F32 kernel below.
   if (w.dtype == DType::kQ8_0 && int8_activations_ && n_tokens > kInt8MaxTokens) {
     rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
     pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {

@@ -35,7 +35,8 @@ class CpuMatmul {
   static constexpr std::int64_t kBlasMinTokens = 8;
 
   // x: [n_tokens][w.cols], y: [n_tokens][w.rows]. Each weight row is read once per block of
-  // tokens (once per step in decode, for one sequence or a batch) by GemmRows.
+  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or by GemmRowsInt8
+  // for Q8_0 with int8 activations and up to kInt8MaxTokens tokens.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
   // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix,

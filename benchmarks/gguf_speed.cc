@@ -3,6 +3,8 @@
 //   cace_gguf_speed --gguf FILE --threads N prefill  [--prompt 512]
 //   cace_gguf_speed --gguf FILE --threads N decode   [--prompt 64] [--steps 128] [--batch B]
 //   cace_gguf_speed --threads N bandwidth
+// --f32-activations: Q8_0 products on F32 activations (CpuBackendOptions::int8_activations off),
+// to measure what the int8 products gain.
 // prefill: one warm-up, then one prompt of --prompt tokens, timed. decode: --batch sequences each
 // prefilled with --prompt tokens (untimed), then --steps steps of one token per sequence, timed.
 // Prints one line: `tok_s=X` (tokens of all sequences per second); decode adds `bound_tok_s=Y`
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   std::string gguf, what;
   int threads = 1;
   std::int64_t prompt = -1, steps = 128, batch = 1;
+  bool int8_activations = true;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -56,9 +59,10 @@ int main(int argc, char** argv) {
     else if (arg == "--prompt" && has_value) prompt = std::atoll(argv[++i]);
     else if (arg == "--steps" && has_value) steps = std::atoll(argv[++i]);
     else if (arg == "--batch" && has_value) batch = std::atoll(argv[++i]);
+    else if (arg == "--f32-activations") int8_activations = false;
     else if (what.empty() && (arg == "prefill" || arg == "decode" || arg == "bandwidth")) what = arg;
     else return Fail("usage: cace_gguf_speed [--gguf FILE] [--threads N] [--prompt N] [--steps N] [--batch B] "
-                     "prefill|decode|bandwidth");
+                     "[--f32-activations] prefill|decode|bandwidth");
   }
   if (threads < 1 || steps < 1 || batch < 1) return Fail("--threads, --steps and --batch must be positive");
   if (what == "bandwidth") {
@@ -76,7 +80,7 @@ int main(int argc, char** argv) {
   if (!plan.ok()) return Fail(std::string(plan.status().message()));
   auto arena = cace::CreateHostArena(plan->weight_bytes + (std::uint64_t{64} << 20));
   if (!arena.ok()) return Fail(std::string(arena.status().message()));
-  auto model = cace::LoadModelInstance(gguf, **arena, {.owner = "speed", .cpu = {.threads = threads}});
+  auto model = cace::LoadModelInstance(gguf, **arena, {.owner = "speed", .cpu = {.threads = threads, .int8_activations = int8_activations}});
   if (!model.ok()) return Fail(std::string(model.status().message()));
   cace::Backend& backend = (*model)->backend();
   const std::int64_t capacity = prompt + (what == "decode" ? steps : 0);

@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
     // A damaged file must not keep the engine from serving: a warning, and a fresh start.
     std::string warning;
     impl->scheduler_->Restore(ReadStateFileOrFresh(impl->options_.state_file, warning));
-    if (!warning.empty()) impl->Warn(absl::StrCat(warning, "; starting with nothing learned"));
+    if (!warning.empty()) impl->Warn(warning);
   }
   impl->load_worker_->Start();
   impl->compute_worker_->Start();

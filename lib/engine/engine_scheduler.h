@@ -198,7 +198,7 @@ class EngineScheduler final : public ServingBackend {
 
   SchedulerContext context_;
   const HostBufferAllocator host_allocator_;  // plain host memory, or pinned for the CUDA backend
-  LearnedState restored_;  // the state file's, less what AddModel has applied
+  LearnedState restored_;  // the state file's, less the models AddModel has applied it to
   std::unique_ptr<EvictionPolicy> policy_;
   std::unique_ptr<LoadScheduler> load_scheduler_;
   AdaptiveCacePolicy* adaptive_ = nullptr;  // policy_, when it is the adaptive one

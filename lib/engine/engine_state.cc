@@ -11,9 +11,11 @@ std::optional<LearnedModel> EngineScheduler::RestoredFor(const std::string& id, 
   // Load times belong to the bytes measured: a file changed since (size or modification time) is
   // measured again; what the policy learned of the model's use is kept.
   const absl::StatusOr<FileIdentity> identity = IdentifyModelFiles(path);
-  const auto profile = std::find_if(restored_.load_profiles.begin(), restored_.load_profiles.end(),
-                                    [&](const LoadProfile& p) { return p.file.path == path; });
-  const bool unchanged = profile != restored_.load_profiles.end() && identity.ok() && profile->file == *identity;
+  const auto profile =
+      !identity.ok() ? restored_.load_profiles.end()
+                     : std::find_if(restored_.load_profiles.begin(), restored_.load_profiles.end(),
+                                    [&](const LoadProfile& p) { return p.file.path == identity->path; });
+  const bool unchanged = profile != restored_.load_profiles.end() && profile->file == *identity;
   if (unchanged && profile->load_seconds > 0) load_estimate = profile->load_seconds;
   const auto model = std::find_if(restored_.models.begin(), restored_.models.end(),
                                   [&](const LearnedModel& m) { return m.name == id; });

@@ -156,7 +156,10 @@ absl::StatusOr<ModelHandle> EngineScheduler::AddModel(const ModelOptions& option
   const std::optional<LearnedModel> learned = RestoredFor(options.id, files->path, load_estimate);
   ModelSpec spec{options.id, {files->path},
                  f.format == ModelFormat::kGguf ? WeightFormat::kGguf : WeightFormat::kSafetensors, f.weight_bytes,
-                 f.kv_bytes_per_token, load_estimate};
+                 f.kv_bytes_per_token, load_estimate,
+                 // From the host cache, until measured: a memory copy's pace, 4 GB/s (what
+                 // tier_reload_bench measures on a small shared machine; pinned copies to a GPU run faster).
+                 static_cast<Seconds>(f.weight_bytes) / 4e9};
   absl::StatusOr<ModelHandle> handle = core_->AddModel(spec);
   if (!handle.ok()) return handle.status();
   const double keep_alive =

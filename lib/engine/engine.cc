@@ -5,8 +5,8 @@
 #include "cace/engine.h"
 
 #include <atomic>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -64,6 +64,8 @@ class EngineImpl {
   };
   std::mutex catalogue_mu_;
   std::unordered_map<std::string, CatalogueEntry> catalogue_;  // guarded
+
+  std::mutex state_file_mu_;  // one writer of the state file's temporary at a time
 
   std::mutex pending_mu_;
   std::condition_variable idle_;
@@ -171,6 +173,7 @@ absl::Status EngineImpl::SaveState() {
   if (options_.state_file.empty()) return absl::FailedPreconditionError("the engine was created with no state_file");
   // Gathered on the scheduler thread, written on this one (the file's fsync stalls no request).
   const LearnedState state = OnScheduler([](EngineScheduler& s) { return s.Learned(); });
+  std::lock_guard<std::mutex> lock(state_file_mu_);
   return WriteStateFile(options_.state_file, state);
 }
 

@@ -401,14 +401,17 @@ void EngineScheduler::FinishLoad(LoadJob& job) {
   ++tier.loads;
   tier.bytes += m.instance->weight_bytes();
   tier.seconds += seconds;
-  // The weights moved into the pool: the core takes the model out of the host cache with the load.
-  m.host_copy.reset();
-  m.host_copy_failed = false;
   for (auto& [id, r] : requests_) {
     if (r->model == model && !r->admitted && r->waiting_for_load) r->load_done_at = now;
   }
   // The measured bytes replace the planned ones; a model that does not fit after all is undone.
   (void)core_->OnLoadFinished(model, now, seconds, m.instance->weight_bytes());
+  // The weights moved into the pool: the core took the model out of the host cache with the load
+  // (not when it undid the load), and its copy goes with it.
+  if (!core_->host_cache().Contains(model)) {
+    m.host_copy.reset();
+    m.host_copy_failed = false;
+  }
   TryRemove(model);
 }
 

@@ -4,7 +4,7 @@
 //   auto engine = cace::Engine::Create({.memory_budget_bytes = 8ull << 30, .policy = "cace"});
 //   (*engine)->AddModel("/models/qwen2.5-coder-1.5b", {.id = "coder"});
 //   (*engine)->Submit({.model = "coder", .prompt = "def fib(n):", .max_tokens = 64},
-//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; },
+//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; return absl::OkStatus(); },
 //                      .on_done = [](const cace::RequestResult& r) { ... }});
 //
 // Errors. Methods return absl::Status (absl::StatusOr): the canonical codes are stable small

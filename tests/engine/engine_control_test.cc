@@ -59,9 +59,9 @@ TEST_CASE("Cancel while queued behind a full batch", "[engine]") {
   Engine* e = engine.get();
   bool cancelled = false;
   first_callbacks.on_token = [&, record_token, e](const TokenPiece& p) {
-    record_token(p);
     known.wait();
     if (!cancelled) cancelled = e->Cancel(second);
+    return record_token(p);
   };
   auto first = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 8}, first_callbacks);
   REQUIRE(first.ok());
@@ -129,8 +129,8 @@ TEST_CASE("Cancel during prefill and mid-decode", "[engine]") {
   auto record = callbacks.on_token;
   int seen = 0;
   callbacks.on_token = [&, record](const TokenPiece& piece) {
-    record(piece);
     if (++seen == 3) engine_ptr->Cancel(piece.id);
+    return record(piece);
   };
   auto mid = engine->Submit({.model = "m", .prompt = "abcdef", .max_tokens = 40}, callbacks);
   REQUIRE(mid.ok());

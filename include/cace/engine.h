@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cace/clock.h"
 #include "cace/context_scorer.h"
 #include "cace/engine_metrics.h"
 #include "cace/eviction_policy.h"
@@ -69,6 +70,13 @@ struct EngineOptions {
   // Keep-alive of a model added without one: seconds idle before it is unloaded unasked; negative:
   // kept until its memory is needed.
   double default_keep_alive_seconds = -1;
+  // The time the engine reads: deadlines, keep-alives, timings, the policy's clock. Null: a
+  // SteadyClock started with the engine. A ManualClock lets a test move it: the scheduler sleeps
+  // for the clock's time left as it last read it, so after moving the clock, the next call that
+  // reaches the scheduler thread (any method but WaitIdle) makes it read the clock again, and what
+  // came due (a deadline, a keep-alive) is done before that call's own work; a query (Metrics,
+  // ListModels) therefore returns after it. Measured durations (loads, steps) stay real.
+  std::shared_ptr<const Clock> clock;
 };
 
 struct ModelOptions {

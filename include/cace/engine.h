@@ -4,7 +4,7 @@
 //   auto engine = cace::Engine::Create({.memory_budget_bytes = 8ull << 30, .policy = "cace"});
 //   (*engine)->AddModel("/models/qwen2.5-coder-1.5b", {.id = "coder"});
 //   (*engine)->Submit({.model = "coder", .prompt = "def fib(n):", .max_tokens = 64},
-//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; },
+//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; return absl::OkStatus(); },
 //                      .on_done = [](const cace::RequestResult& r) { ... }});
 //
 // Errors. Methods return absl::Status (absl::StatusOr): the canonical codes are stable small
@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cace/clock.h"
 #include "cace/context_scorer.h"
 #include "cace/engine_metrics.h"
 #include "cace/eviction_policy.h"
@@ -84,6 +85,13 @@ struct EngineOptions {
   // Where warnings go: a state file refused at Create or not written at destruction, a host copy
   // that could not be made. Called on the thread that found it; null: standard error.
   std::function<void(const std::string& warning)> on_warning;
+  // The time the engine reads: deadlines, keep-alives, timings, the policy's clock. Null: a
+  // SteadyClock started with the engine. A ManualClock lets a test move it: the scheduler sleeps
+  // for the clock's time left as it last read it, so after moving the clock, the next call that
+  // reaches the scheduler thread (any method but WaitIdle) makes it read the clock again, and what
+  // came due (a deadline, a keep-alive) is done before that call's own work; a query (Metrics,
+  // ListModels) therefore returns after it. Measured durations (loads, steps) stay real.
+  std::shared_ptr<const Clock> clock;
 };
 
 struct ModelOptions {

@@ -46,7 +46,10 @@ class EngineImpl {
   }
 
  private:
-  EngineImpl(EngineOptions options, EngineHooks hooks) : options_(std::move(options)), hooks_(std::move(hooks)) {}
+  EngineImpl(EngineOptions options, EngineHooks hooks)
+      : options_(std::move(options)),
+        hooks_(std::move(hooks)),
+        clock_(options_.clock != nullptr ? options_.clock : std::make_shared<const SteadyClock>()) {}
   absl::StatusOr<std::vector<std::int32_t>> PromptTokens(const Request& request, const ModelFiles& files) const;
   void Ending(RequestId id);
   void Ended();
@@ -54,7 +57,7 @@ class EngineImpl {
 
   const EngineOptions options_;
   const EngineHooks hooks_;
-  const SteadyClock clock_;
+  const std::shared_ptr<const Clock> clock_;  // options_.clock, or a SteadyClock
   const TaskClassifier classifier_;
   std::unique_ptr<MemoryPool> pool_;
 
@@ -106,7 +109,7 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
       .load_worker = raw->load_worker_.get(),
       .compute_worker = raw->compute_worker_.get(),
       .policy_worker = raw->policy_worker_.get(),
-      .clock = &raw->clock_,
+      .clock = raw->clock_.get(),
       .hooks = &raw->hooks_,
       .before_done = [raw](RequestId id) { raw->Ending(id); },
       .after_done = [raw] { raw->Ended(); },
@@ -289,7 +292,7 @@ absl::StatusOr<RequestId> EngineImpl::Submit(Request request, RequestCallbacks c
   live->keep_alive_seconds = request.keep_alive_seconds;
   live->callbacks = std::move(callbacks);
   live->cancelled = std::make_shared<std::atomic<bool>>(false);
-  live->submitted = clock_.Now();
+  live->submitted = clock_->Now();
   if (request.deadline_seconds > 0) live->deadline = live->submitted + request.deadline_seconds;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);

@@ -228,7 +228,9 @@ void EngineScheduler::Finish(std::unique_ptr<LiveRequest> owned, absl::Status st
   if (r.admitted) result.timings.queued = r.admitted_at - r.submitted;
   if (r.load_done_at >= 0) result.timings.waited_for_load = r.load_done_at - r.submitted;
   if (r.first_token_at >= 0) result.timings.first_token = r.first_token_at - r.submitted;
-  result.status = std::move(status);
+  // The host's own refusal comes back as it gave it (the core names the request in its message).
+  const bool refused_by_host = !r.refused_by_host.ok() && r.end_early == r.refused_by_host;
+  result.status = refused_by_host ? r.refused_by_host : std::move(status);
 
   KindMetrics& k = models_[r.model].metrics.kinds[KindIndex(r.kind)];
   (result.status.ok() ? k.requests_ok : k.requests_failed) += 1;
@@ -544,7 +546,8 @@ void EngineScheduler::RunStep(StepJob& job) {
     // beginning) goes with the last piece; an EOS brings no token of its own (token -1).
     if (r->sequence->finished() && !r->stopped_by_string) piece.text += r->output->Finish();
     if (r->callbacks.on_token && !r->cancelled->load() && (piece.token >= 0 || !piece.text.empty())) {
-      r->callbacks.on_token(piece);
+      absl::Status taken = r->callbacks.on_token(piece);
+      if (!taken.ok()) r->refused_by_host = std::move(taken);
     }
   }
 }
@@ -559,6 +562,7 @@ void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
     r->in_step = false;
     r->tokens_stepped = r->tokens_streamed;
     if (!job->status.ok() && r->end_early.ok()) r->end_early = job->status;
+    if (!r->refused_by_host.ok() && r->end_early.ok()) r->end_early = r->refused_by_host;
     if (r->cancelled->load() && r->end_early.ok()) r->end_early = absl::CancelledError("cancelled");
     if (r->deadline <= now && r->end_early.ok()) r->end_early = absl::DeadlineExceededError("the request's deadline passed");
     if (!r->end_early.ok()) {

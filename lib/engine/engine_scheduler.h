@@ -69,7 +69,7 @@ struct SchedulerContext {
   TaskThread* load_worker = nullptr;
   TaskThread* compute_worker = nullptr;
   TaskThread* policy_worker = nullptr;  // the adaptive policy's shadow replays
-  const SteadyClock* clock = nullptr;
+  const Clock* clock = nullptr;  // EngineOptions::clock, read from every engine thread
   const EngineHooks* hooks = nullptr;
   // Called on the scheduler thread just before a request's on_done (it is no longer pending:
   // Cancel answers false), and just after on_done returned (WaitIdle may return).

@@ -45,6 +45,7 @@ class Recorder {
               Outcome& o = outcomes_[p.id];
               if (p.token >= 0) o.tokens.push_back(p.token);
               o.streamed += p.text;
+              return absl::OkStatus();
             },
         .on_done =
             [this](const RequestResult& r) {

@@ -85,9 +85,14 @@ EngineScheduler::~EngineScheduler() = default;
 
 void EngineScheduler::PostTask(std::function<void()> task) {
   context_.scheduler_thread->Post([this, task = std::move(task)] {
+    StopChain();  // any task may change what the device should step next
     task();
     AfterTask();
   });
+}
+
+void EngineScheduler::StopChain() {
+  if (stepping_ != nullptr) stepping_->may_continue.store(false, std::memory_order_release);
 }
 
 void EngineScheduler::AfterTask() {
@@ -254,6 +259,7 @@ void EngineScheduler::Submit(std::unique_ptr<LiveRequest> request) {
 void EngineScheduler::StartRequest(const CoreRequest& core_request) {
   LiveRequest& r = *Live(core_request.id);
   ModelEntry& m = models_[r.model];
+  StopChain();  // it joins a batch: the next step changes (also when a callback submits inline)
   r.admitted = true;
   r.admitted_at = Now();
   m.batch.push_back(&r);
@@ -291,6 +297,7 @@ void EngineScheduler::RequestEnded(const CoreRequest& core_request, const absl::
 void EngineScheduler::EndEarly(LiveRequest& r, absl::Status why) {
   if (r.end_early.ok()) r.end_early = std::move(why);
   if (r.in_step) {
+    StopChain();
     r.cancel_after_step = true;  // FinishStep cancels it: the compute worker owns it until then
     return;
   }
@@ -387,17 +394,32 @@ void EngineScheduler::MaybeStep() {
     }
     job->backend = &m.instance->backend();
     for (LiveRequest* r : job->requests) r->in_step = true;
+    job->may_continue.store(!core_->ModelsWaitingForDevice(), std::memory_order_relaxed);
     computing_ = true;
     StepJob* raw = job.release();
+    stepping_ = raw;
     context_.compute_worker->Post([this, raw] {
-      RunStep(*raw);
+      RunSteps(*raw);
       PostTask([this, raw] { FinishStep(std::unique_ptr<StepJob>(raw)); });
     });
     return;
   }
 }
 
-void EngineScheduler::RunStep(StepJob& job) {
+void EngineScheduler::RunSteps(StepJob& job) {
+  // A cancel or a deadline is seen here too, not only once the scheduler thread has run (its
+  // task stops the chain as well): at most one step more, as without chaining.
+  for (;;) {
+    StepOnce(job);
+    if (!job.status.ok() || !job.may_continue.load(std::memory_order_acquire)) return;
+    const Seconds now = Now();
+    for (const LiveRequest* r : job.requests) {
+      if (r->stopped_by_string || r->sequence->finished() || r->cancelled->load() || r->deadline <= now) return;
+    }
+  }
+}
+
+void EngineScheduler::StepOnce(StepJob& job) {
   if (context_.hooks->before_step) {
     std::vector<RequestId> batch, prefill;
     for (const LiveRequest* r : job.requests) {
@@ -438,6 +460,7 @@ void EngineScheduler::RunStep(StepJob& job) {
 
 void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
   computing_ = false;
+  stepping_ = nullptr;
   models_[job->model].last_step_seconds = job->seconds;
   const Seconds now = Now();
   std::vector<FinishedRequest> finished;
@@ -519,6 +542,7 @@ TaskThread::Clock::time_point EngineScheduler::NextWake() const {
 }
 
 void EngineScheduler::OnWake() {
+  StopChain();  // a deadline or a keep-alive may change what the device should step next
   const Seconds now = Now();
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const RequestId id = deadlines_.top().second;

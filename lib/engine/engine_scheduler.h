@@ -6,6 +6,7 @@
 #ifndef CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
 #define CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -122,12 +123,18 @@ class EngineScheduler final : public ServingBackend {
     bool removed = false;
     ModelMetrics metrics;
   };
+  // The batch steps the compute worker runs for one model: one, or several in a row while
+  // may_continue holds (a chain, which spares the two thread hand-offs a step's end costs).
   struct StepJob {
     ModelHandle model = 0;
     Backend* backend = nullptr;
     std::vector<LiveRequest*> requests;
     absl::Status status;
-    Seconds seconds = 0;
+    Seconds seconds = 0;  // of its last step
+    // Set at dispatch when no other model waits for the device; cleared by the scheduler as soon
+    // as anything happens that could change the next step (StopChain). The compute worker reads
+    // it after each step: were the step to end, the scheduler would hand the same batch back.
+    std::atomic<bool> may_continue{false};
   };
 
   EngineScheduler(SchedulerContext context, std::unique_ptr<EvictionPolicy> policy,
@@ -141,7 +148,13 @@ class EngineScheduler final : public ServingBackend {
 
   void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded, Seconds seconds);
   void MaybeStep();
-  void RunStep(StepJob& job);  // on the compute worker
+  // On the compute worker: steps the job's batch, again while it may continue and none of its
+  // requests ended.
+  void RunSteps(StepJob& job);
+  // One step of the job's batch, streaming each request's token.
+  void StepOnce(StepJob& job);
+  // The step under way ends with its current step: something may change the next one.
+  void StopChain();
   void FinishStep(std::unique_ptr<StepJob> job);
   // Ends a request early through the core (now, or when the step it is in ends) with `why`.
   void EndEarly(LiveRequest& request, absl::Status why);
@@ -165,6 +178,7 @@ class EngineScheduler final : public ServingBackend {
   std::priority_queue<std::pair<Seconds, RequestId>, std::vector<std::pair<Seconds, RequestId>>, std::greater<>>
       deadlines_;
   bool computing_ = false;
+  StepJob* stepping_ = nullptr;  // the job with the compute worker (while computing_)
   bool loading_ = false;    // a load task is with the load worker
   bool adapting_ = false;   // a round of shadow replays is with the policy worker
   bool shutting_down_ = false;

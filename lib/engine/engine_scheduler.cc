@@ -553,6 +553,11 @@ void EngineScheduler::OnWake() {
   AfterTask();
 }
 
+std::uint64_t EngineScheduler::KvAllocatedBytes(const ModelEntry& m) {
+  // The backend's own count of its live caches (an atomic: the compute worker may be stepping).
+  return m.instance == nullptr ? 0 : m.instance->kv_bytes();
+}
+
 MetricsSnapshot EngineScheduler::Metrics() const {
   MetricsSnapshot s;
   s.uptime_seconds = Now();
@@ -564,7 +569,8 @@ MetricsSnapshot EngineScheduler::Metrics() const {
     const absl::StatusOr<ModelRecord> record = core_->registry().Get(h);
     ModelMetrics metrics = m.metrics;
     metrics.resident_bytes = record->state == ModelState::kAbsent ? 0 : record->spec.weight_bytes;
-    metrics.kv_bytes = record->kv_bytes;
+    metrics.kv_reserved_bytes = record->kv_bytes;
+    metrics.kv_allocated_bytes = KvAllocatedBytes(m);
     metrics.queued = static_cast<std::uint64_t>(record->queued);
     metrics.in_flight = static_cast<std::uint64_t>(record->in_flight);
     s.models.push_back(std::move(metrics));
@@ -583,7 +589,8 @@ std::vector<ResidencyEntry> EngineScheduler::ListModels() const {
     e.model = m.options.id;
     e.state = ResidencyOf(record->state);
     e.weight_bytes = record->spec.weight_bytes;
-    e.kv_bytes = record->kv_bytes;
+    e.kv_reserved_bytes = record->kv_bytes;
+    e.kv_allocated_bytes = KvAllocatedBytes(m);
     e.last_use_seconds_ago = m.metrics.loads == 0 ? -1 : now - record->last_use;
     e.in_flight = static_cast<std::uint64_t>(record->in_flight);
     e.queued = static_cast<std::uint64_t>(record->queued);

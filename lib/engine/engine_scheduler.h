@@ -141,6 +141,8 @@ class EngineScheduler final : public ServingBackend {
                   std::unique_ptr<LoadScheduler> load_scheduler);
   Seconds Now() const { return context_.clock->Now(); }
   absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+  // The bytes the model's KV caches really hold now (the backend's figure; 0 when absent).
+  static std::uint64_t KvAllocatedBytes(const ModelEntry& m);
   // A control on the model named `id` (NotFound when there is none).
   template <typename Control>
   absl::Status OnModel(const std::string& id, Control control);

@@ -96,7 +96,15 @@ void EngineScheduler::StopChain() {
 }
 
 void EngineScheduler::AfterTask() {
-  MaybeStep();
+  // With the device idle and more tasks already posted (a burst of Submits), the step waits for
+  // them: the requests they bring join its batch instead of waiting a whole step behind the
+  // first. Bounded, so that a steady stream of tasks cannot keep the device idle.
+  if (!computing_ && deferred_steps_ < kMaxDeferredSteps && context_.scheduler_thread->HasQueued()) {
+    ++deferred_steps_;
+  } else {
+    deferred_steps_ = 0;
+    MaybeStep();
+  }
   Adapt();
   if (context_.hooks->on_invariants) context_.hooks->on_invariants(core_->CheckInvariants());
   FlushEnded();

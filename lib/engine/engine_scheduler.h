@@ -181,6 +181,8 @@ class EngineScheduler final : public ServingBackend {
       deadlines_;
   bool computing_ = false;
   StepJob* stepping_ = nullptr;  // the job with the compute worker (while computing_)
+  static constexpr int kMaxDeferredSteps = 64;
+  int deferred_steps_ = 0;  // tasks in a row that left the idle device for the tasks queued behind
   bool loading_ = false;    // a load task is with the load worker
   bool adapting_ = false;   // a round of shadow replays is with the policy worker
   bool shutting_down_ = false;

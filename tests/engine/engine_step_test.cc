@@ -1,7 +1,8 @@
-// The compute worker's step chain (EngineScheduler::RunSteps): a batch steps back to back while
-// nothing on the scheduler changes, and the chain ends at the first step boundary after anything
-// does, so that a request arriving mid-decode joins the batch at once. The hooks order the threads,
-// so no case depends on timing.
+// How the device's steps are dispatched: the compute worker's step chain (EngineScheduler::RunSteps),
+// a batch stepping back to back while nothing on the scheduler changes and ending at the first step
+// boundary after anything does, so that a request arriving mid-decode joins the batch at once; and
+// a burst of Submits already queued on the scheduler starting in one step. The hooks order the
+// threads, so no case depends on timing.
 #include <algorithm>
 #include <mutex>
 #include <string>
@@ -16,6 +17,7 @@ namespace cace {
 namespace {
 
 using testing::Recorder;
+using testing::SchedulerHold;
 using testing::TinyModelDir;
 
 constexpr std::uint64_t kMiB = 1ull << 20;
@@ -67,6 +69,43 @@ TEST_CASE("A request submitted mid-decode joins the running batch at the next st
   CHECK_FALSE(Contains(steps[submitted_before_step], second));
   CHECK(Contains(steps[submitted_before_step + 1], *first));
   CHECK(Contains(steps[submitted_before_step + 1], second));
+}
+
+TEST_CASE("A burst of requests already posted to the scheduler starts in one batch step", "[engine]") {
+  constexpr std::size_t kBurst = 4;
+  std::mutex mu;
+  std::vector<std::vector<RequestId>> prefills;  // each step's requests still to prefill
+  auto made = CreateEngineForTest(
+      {.memory_budget_bytes = 64 * kMiB, .compute_threads = 1},
+      {.before_step = [&](const std::vector<RequestId>&, const std::vector<RequestId>& prefill) {
+        std::lock_guard<std::mutex> lock(mu);
+        prefills.push_back(prefill);
+      }});
+  REQUIRE(made.ok());
+  std::unique_ptr<Engine> engine = *std::move(made);
+  REQUIRE(engine->AddModel(TinyModelDir("burst", 0), {.id = "m"}).ok());
+  SchedulerHold hold(*engine, "m");
+  Recorder rec;
+  std::vector<RequestId> burst;
+  for (std::size_t i = 0; i < kBurst; ++i) {
+    auto id = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 3}, rec.Callbacks());
+    REQUIRE(id.ok());
+    burst.push_back(*id);
+  }
+  std::size_t steps_before_burst = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    steps_before_burst = prefills.size();
+  }
+  hold.Release();
+  engine->WaitIdle();
+  for (RequestId id : burst) CHECK(rec.Wait(id).status.ok());
+
+  std::lock_guard<std::mutex> lock(mu);
+  // The first step after the warm-up prefills the whole burst: no step started on the first
+  // request alone while the others waited in the scheduler's queue.
+  REQUIRE(prefills.size() > steps_before_burst);
+  CHECK(prefills[steps_before_burst] == burst);
 }
 
 }  // namespace

@@ -407,18 +407,18 @@ void EngineScheduler::MaybeStep() {
     StepJob* raw = job.release();
     stepping_ = raw;
     context_.compute_worker->Post([this, raw] {
-      RunSteps(*raw);
+      RunChain(*raw);
       PostTask([this, raw] { FinishStep(std::unique_ptr<StepJob>(raw)); });
     });
     return;
   }
 }
 
-void EngineScheduler::RunSteps(StepJob& job) {
+void EngineScheduler::RunChain(StepJob& job) {
   // A cancel or a deadline is seen here too, not only once the scheduler thread has run (its
   // task stops the chain as well): at most one step more, as without chaining.
   for (;;) {
-    StepOnce(job);
+    RunStep(job);
     if (!job.status.ok() || !job.may_continue.load(std::memory_order_acquire)) return;
     const Seconds now = Now();
     for (const LiveRequest* r : job.requests) {
@@ -427,7 +427,7 @@ void EngineScheduler::RunSteps(StepJob& job) {
   }
 }
 
-void EngineScheduler::StepOnce(StepJob& job) {
+void EngineScheduler::RunStep(StepJob& job) {
   if (context_.hooks->before_step) {
     std::vector<RequestId> batch, prefill;
     for (const LiveRequest* r : job.requests) {

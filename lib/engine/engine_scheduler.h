@@ -152,10 +152,10 @@ class EngineScheduler final : public ServingBackend {
   void MaybeStep();
   // On the compute worker: steps the job's batch, again while it may continue and none of its
   // requests ended.
-  void RunSteps(StepJob& job);
+  void RunChain(StepJob& job);
   // One step of the job's batch, streaming each request's token.
-  void StepOnce(StepJob& job);
-  // The step under way ends with its current step: something may change the next one.
+  void RunStep(StepJob& job);
+  // The chain under way ends with its current step: something may change the next one.
   void StopChain();
   void FinishStep(std::unique_ptr<StepJob> job);
   // Ends a request early through the core (now, or when the step it is in ends) with `why`.

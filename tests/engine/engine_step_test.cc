@@ -1,4 +1,4 @@
-// How the device's steps are dispatched: the compute worker's step chain (EngineScheduler::RunSteps),
+// How the device's steps are dispatched: the compute worker's step chain (EngineScheduler::RunChain),
 // a batch stepping back to back while nothing on the scheduler changes and ending at the first step
 // boundary after anything does, so that a request arriving mid-decode joins the batch at once; and
 // a burst of Submits already queued on the scheduler starting in one step. The hooks order the

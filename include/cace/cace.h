@@ -352,6 +352,10 @@ CACE_EXPORT uint64_t cace_metrics_model_completion_tokens(const cace_metrics* me
 CACE_EXPORT uint64_t cace_metrics_model_loads(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_evictions(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_resident_bytes(const cace_metrics* metrics, size_t index);
+/* KV bytes reserved for the admitted requests ((prompt + max_tokens) x bytes per token: what the
+ * policy counts), and the bytes the backend's KV caches really hold now. */
+CACE_EXPORT uint64_t cace_metrics_model_kv_reserved_bytes(const cace_metrics* metrics, size_t index);
+CACE_EXPORT uint64_t cace_metrics_model_kv_allocated_bytes(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_queued(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_in_flight(const cace_metrics* metrics, size_t index);
 

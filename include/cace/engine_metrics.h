@@ -60,7 +60,13 @@ struct ModelMetrics {
   std::uint64_t host_cache_bytes = 0;  // its weights held in the host cache now
   std::uint64_t evictions = 0;
   std::uint64_t resident_bytes = 0;  // weights now held (0 when absent)
-  std::uint64_t kv_bytes = 0;        // KV caches now held
+  // KV caches, two ways: what the policy counts, each admitted request's reservation
+  // ((prompt + max_tokens) x KV bytes per token, from admission to its end), and what the
+  // backend's KV caches really hold now (their allocations; 0 when absent). They differ while a
+  // request is admitted but its cache not yet taken or already given back, and wherever a
+  // backend's cache is not exactly the reservation.
+  std::uint64_t kv_reserved_bytes = 0;
+  std::uint64_t kv_allocated_bytes = 0;
   std::uint64_t queued = 0;          // requests waiting for a slot or a load
   std::uint64_t in_flight = 0;       // requests in its batch
 };
@@ -68,7 +74,7 @@ struct ModelMetrics {
 struct MetricsSnapshot {
   double uptime_seconds = 0;
   std::uint64_t memory_budget_bytes = 0;
-  std::uint64_t memory_used_bytes = 0;  // weights and KV caches of every model
+  std::uint64_t memory_used_bytes = 0;  // weights and KV reservations of every model (what the policy counts)
   std::uint64_t host_cache_budget_bytes = 0;
   std::uint64_t host_cache_used_bytes = 0;  // host bytes holding evicted weights
   // Loads started unasked while the load path was idle; those whose model then served a request
@@ -84,7 +90,8 @@ struct ResidencyEntry {
   std::string model;
   Residency state = Residency::kAbsent;
   std::uint64_t weight_bytes = 0;  // measured after a load, planned before
-  std::uint64_t kv_bytes = 0;
+  std::uint64_t kv_reserved_bytes = 0;   // as in ModelMetrics
+  std::uint64_t kv_allocated_bytes = 0;  // as in ModelMetrics
   double last_use_seconds_ago = -1;  // -1: never used
   std::uint64_t in_flight = 0;
   std::uint64_t queued = 0;
@@ -97,8 +104,8 @@ struct ResidencyEntry {
 // cace_prompt_tokens_total, cace_completion_tokens_total, cace_time_to_first_token_seconds,
 // cace_request_duration_seconds, cace_queue_time_seconds (histograms), cace_model_loads_total,
 // cace_model_load_failures_total, cace_model_load_bytes_total, cace_model_load_seconds_total,
-// cace_model_evictions_total, cace_model_resident_bytes, cace_model_kv_bytes,
-// cace_model_queued_requests, cace_model_in_flight_requests, cace_model_tier_loads_total,
+// cace_model_evictions_total, cace_model_resident_bytes, cace_model_kv_reserved_bytes,
+// cace_model_kv_allocated_bytes, cace_model_queued_requests, cace_model_in_flight_requests, cace_model_tier_loads_total,
 // cace_model_tier_load_bytes_total, cace_model_tier_load_seconds_total (label tier: "disk" or
 // "host-cache"), cace_model_host_cache_bytes, cace_memory_budget_bytes, cace_memory_used_bytes,
 // cace_host_cache_budget_bytes, cace_host_cache_used_bytes, cace_prefetches_total,

@@ -90,13 +90,26 @@ EngineScheduler::~EngineScheduler() = default;
 
 void EngineScheduler::PostTask(std::function<void()> task) {
   context_.scheduler_thread->Post([this, task = std::move(task)] {
+    StopChain();  // any task may change what the device should step next
     task();
     AfterTask();
   });
 }
 
+void EngineScheduler::StopChain() {
+  if (stepping_ != nullptr) stepping_->may_continue.store(false, std::memory_order_release);
+}
+
 void EngineScheduler::AfterTask() {
-  MaybeStep();
+  // With the device idle and more tasks already posted (a burst of Submits), the step waits for
+  // them: the requests they bring join its batch instead of waiting a whole step behind the
+  // first. Bounded, so that a steady stream of tasks cannot keep the device idle.
+  if (!computing_ && deferred_steps_ < kMaxDeferredSteps && context_.scheduler_thread->HasQueued()) {
+    ++deferred_steps_;
+  } else {
+    deferred_steps_ = 0;
+    MaybeStep();
+  }
   Adapt();
   if (context_.hooks->on_invariants) context_.hooks->on_invariants(CheckInvariants());
   FlushEnded();
@@ -270,6 +283,7 @@ void EngineScheduler::Submit(std::unique_ptr<LiveRequest> request) {
 void EngineScheduler::StartRequest(const CoreRequest& core_request) {
   LiveRequest& r = *Live(core_request.id);
   ModelEntry& m = models_[r.model];
+  StopChain();  // it joins a batch: the next step changes (also when a callback submits inline)
   r.admitted = true;
   r.admitted_at = Now();
   m.batch.push_back(&r);
@@ -307,6 +321,7 @@ void EngineScheduler::RequestEnded(const CoreRequest& core_request, const absl::
 void EngineScheduler::EndEarly(LiveRequest& r, absl::Status why) {
   if (r.end_early.ok()) r.end_early = std::move(why);
   if (r.in_step) {
+    StopChain();
     r.cancel_after_step = true;  // FinishStep cancels it: the compute worker owns it until then
     return;
   }
@@ -502,13 +517,31 @@ void EngineScheduler::MaybeStep() {
     }
     job->backend = &m.instance->backend();
     for (LiveRequest* r : job->requests) r->in_step = true;
+    job->may_continue.store(!core_->ModelsWaitingForDevice(), std::memory_order_relaxed);
     computing_ = true;
     StepJob* raw = job.release();
+    stepping_ = raw;
     context_.compute_worker->Post([this, raw] {
-      RunStep(*raw);
+      RunChain(*raw);
       PostTask([this, raw] { FinishStep(std::unique_ptr<StepJob>(raw)); });
     });
     return;
+  }
+}
+
+void EngineScheduler::RunChain(StepJob& job) {
+  // A cancel, a deadline or a host's refusal is seen here too, not only once the scheduler thread has run (its
+  // task stops the chain as well): at most one step more, as without chaining.
+  for (;;) {
+    RunStep(job);
+    if (!job.status.ok() || !job.may_continue.load(std::memory_order_acquire)) return;
+    const Seconds now = Now();
+    for (const LiveRequest* r : job.requests) {
+      if (r->stopped_by_string || r->sequence->finished() || !r->refused_by_host.ok() || r->cancelled->load() ||
+          r->deadline <= now) {
+        return;
+      }
+    }
   }
 }
 
@@ -554,6 +587,7 @@ void EngineScheduler::RunStep(StepJob& job) {
 
 void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
   computing_ = false;
+  stepping_ = nullptr;
   models_[job->model].last_step_seconds = job->seconds;
   const Seconds now = Now();
   std::vector<FinishedRequest> finished;
@@ -636,6 +670,7 @@ TaskThread::Clock::time_point EngineScheduler::NextWake() const {
 }
 
 void EngineScheduler::OnWake() {
+  StopChain();  // a deadline or a keep-alive may change what the device should step next
   const Seconds now = Now();
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const RequestId id = deadlines_.top().second;
@@ -644,6 +679,11 @@ void EngineScheduler::OnWake() {
   }
   if (core_->NextTimer() <= now) core_->OnTimer(now);
   AfterTask();
+}
+
+std::uint64_t EngineScheduler::KvAllocatedBytes(const ModelEntry& m) {
+  // The backend's own count of its live caches (an atomic: the compute worker may be stepping).
+  return m.instance == nullptr ? 0 : m.instance->kv_bytes();
 }
 
 MetricsSnapshot EngineScheduler::Metrics() const {
@@ -662,7 +702,8 @@ MetricsSnapshot EngineScheduler::Metrics() const {
     const absl::StatusOr<ModelRecord> record = core_->registry().Get(h);
     ModelMetrics metrics = m.metrics;
     metrics.resident_bytes = record->state == ModelState::kAbsent ? 0 : record->spec.weight_bytes;
-    metrics.kv_bytes = record->kv_bytes;
+    metrics.kv_reserved_bytes = record->kv_bytes;
+    metrics.kv_allocated_bytes = KvAllocatedBytes(m);
     metrics.queued = static_cast<std::uint64_t>(record->queued);
     metrics.in_flight = static_cast<std::uint64_t>(record->in_flight);
     metrics.loads = m.metrics.from_disk.loads + m.metrics.from_host_cache.loads;
@@ -686,7 +727,8 @@ std::vector<ResidencyEntry> EngineScheduler::ListModels() const {
     e.model = m.options.id;
     e.state = ResidencyOf(record->state);
     e.weight_bytes = record->spec.weight_bytes;
-    e.kv_bytes = record->kv_bytes;
+    e.kv_reserved_bytes = record->kv_bytes;
+    e.kv_allocated_bytes = KvAllocatedBytes(m);
     e.last_use_seconds_ago = m.metrics.from_disk.loads + m.metrics.from_host_cache.loads == 0 ? -1 : now - record->last_use;
     e.in_flight = static_cast<std::uint64_t>(record->in_flight);
     e.queued = static_cast<std::uint64_t>(record->queued);

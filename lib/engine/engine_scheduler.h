@@ -6,6 +6,7 @@
 #ifndef CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
 #define CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -160,18 +161,26 @@ class EngineScheduler final : public ServingBackend {
     absl::StatusOr<std::unique_ptr<ModelInstance>> result = absl::UnknownError("not loaded");  // guarded
     Seconds seconds = 0;  // guarded
   };
+  // The batch steps the compute worker runs for one model: one, or several in a row while
+  // may_continue holds (a chain, which spares the two thread hand-offs a step's end costs).
   struct StepJob {
     ModelHandle model = 0;
     Backend* backend = nullptr;
     std::vector<LiveRequest*> requests;
     absl::Status status;
-    Seconds seconds = 0;
+    Seconds seconds = 0;  // of its last step
+    // Set at dispatch when no other model waits for the device; cleared by the scheduler as soon
+    // as anything happens that could change the next step (StopChain). The compute worker reads
+    // it after each step: were the step to end, the scheduler would hand the same batch back.
+    std::atomic<bool> may_continue{false};
   };
 
   EngineScheduler(SchedulerContext context, std::unique_ptr<EvictionPolicy> policy,
                   std::unique_ptr<LoadScheduler> load_scheduler);
   Seconds Now() const { return context_.clock->Now(); }
   absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+  // The bytes the model's KV caches really hold now (the backend's figure; 0 when absent).
+  static std::uint64_t KvAllocatedBytes(const ModelEntry& m);
   // A control on the model named `id` (NotFound when there is none).
   template <typename Control>
   absl::Status OnModel(const std::string& id, Control control);
@@ -185,7 +194,13 @@ class EngineScheduler final : public ServingBackend {
   // `load_estimate` when there is one for its unchanged files.
   std::optional<LearnedModel> RestoredFor(const std::string& id, const std::string& path, Seconds& load_estimate) const;
   void MaybeStep();
-  void RunStep(StepJob& job);  // on the compute worker
+  // On the compute worker: steps the job's batch, again while it may continue and none of its
+  // requests ended.
+  void RunChain(StepJob& job);
+  // One step of the job's batch, streaming each request's token.
+  void RunStep(StepJob& job);
+  // The chain under way ends with its current step: something may change the next one.
+  void StopChain();
   void FinishStep(std::unique_ptr<StepJob> job);
   // Ends a request early through the core (now, or when the step it is in ends) with `why`.
   void EndEarly(LiveRequest& request, absl::Status why);
@@ -213,6 +228,9 @@ class EngineScheduler final : public ServingBackend {
   bool computing_ = false;
   std::shared_ptr<LoadJob> load_;  // the load under way (one at a time)
   int loads_posted_ = 0;  // load tasks whose FinishLoad has not run (a cancelled one's too)
+  StepJob* stepping_ = nullptr;  // the job with the compute worker (while computing_)
+  static constexpr int kMaxDeferredSteps = 64;
+  int deferred_steps_ = 0;  // tasks in a row that left the idle device for the tasks queued behind
   bool adapting_ = false;   // a round of shadow replays is with the policy worker
   bool shutting_down_ = false;
 };

@@ -27,6 +27,11 @@ void TaskThread::Post(Task task) {
   cv_.notify_one();
 }
 
+bool TaskThread::HasQueued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !tasks_.empty();
+}
+
 void TaskThread::Loop() {
   for (;;) {
     const Clock::time_point wake = next_wake_ ? next_wake_() : Clock::time_point::max();

@@ -34,7 +34,8 @@ void ExpectPoolMatchesResidents(Engine& engine, FaultHarness& h) {
   for (const ResidencyEntry& e : engine.ListModels()) {
     if (e.state == Residency::kResident) resident += e.weight_bytes;
     CHECK(e.in_flight == 0);
-    CHECK(e.kv_bytes == 0);
+    CHECK(e.kv_reserved_bytes == 0);
+    CHECK(e.kv_allocated_bytes == 0);
   }
   CHECK(h.PoolUsed() == resident);
   CHECK(engine.Metrics().memory_used_bytes == h.PoolUsed());

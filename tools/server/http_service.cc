@@ -237,8 +237,8 @@ void HttpService::Ps(httplib::Response& response) const {
     if (entry.state == Residency::kAbsent) continue;  // Ollama lists what is in memory
     json row = {{"name", entry.model},
                 {"model", entry.model},
-                {"size", entry.weight_bytes + entry.kv_bytes},
-                {"size_vram", entry.weight_bytes + entry.kv_bytes},
+                {"size", entry.weight_bytes + entry.kv_allocated_bytes},
+                {"size_vram", entry.weight_bytes + entry.kv_allocated_bytes},
                 {"state", ResidencyName(entry.state)},
                 {"pinned", entry.pinned},
                 {"priority", entry.priority},

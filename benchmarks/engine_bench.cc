@@ -122,6 +122,7 @@ void BM_EngineTtftResident(benchmark::State& state) {
                             {.on_token = [&](const TokenPiece&) {
                               if (!seen) first.set_value();
                               seen = true;
+                              return absl::OkStatus();
                             }});
     if (!id.ok()) state.SkipWithError("submit failed");
     first.get_future().wait();

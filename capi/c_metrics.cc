@@ -112,6 +112,16 @@ uint64_t cace_metrics_model_resident_bytes(const cace_metrics* metrics, size_t i
   return model == nullptr ? 0 : model->resident_bytes;
 }
 
+uint64_t cace_metrics_model_kv_reserved_bytes(const cace_metrics* metrics, size_t index) {
+  const cace::ModelMetrics* model = ModelAt(metrics, index);
+  return model == nullptr ? 0 : model->kv_reserved_bytes;
+}
+
+uint64_t cace_metrics_model_kv_allocated_bytes(const cace_metrics* metrics, size_t index) {
+  const cace::ModelMetrics* model = ModelAt(metrics, index);
+  return model == nullptr ? 0 : model->kv_allocated_bytes;
+}
+
 uint64_t cace_metrics_model_queued(const cace_metrics* metrics, size_t index) {
   const cace::ModelMetrics* model = ModelAt(metrics, index);
   return model == nullptr ? 0 : model->queued;

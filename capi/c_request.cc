@@ -1,7 +1,8 @@
 // Requests: the request object, submit with callbacks, submit-and-poll streams, cancel, results.
 #include <cmath>
-#include <cstring>
+#include <cstddef>
 
+#include "absl/strings/str_cat.h"
 #include "capi/c_internal.h"
 
 using cace::capi::EngineCall;
@@ -15,12 +16,16 @@ namespace {
 
 cace_code NullRequest(cace_error** error) { return Fail(error, CACE_INVALID_ARGUMENT, "request is NULL"); }
 
-// Only the fields a host's struct_size covers are read; the rest stay empty.
+// Only the fields a host's struct_size covers whole are read; the rest stay empty (a size that
+// ends inside a field must not give half a pointer).
 cace_request_callbacks CopyCallbacks(const cace_request_callbacks* callbacks) {
   cace_request_callbacks copy{};
-  if (callbacks != nullptr) {
-    std::memcpy(&copy, callbacks, std::min(callbacks->struct_size, sizeof copy));
-  }
+  if (callbacks == nullptr) return copy;
+  const std::size_t size = callbacks->struct_size;
+  auto covers = [size](std::size_t offset, std::size_t field) { return offset + field <= size; };
+  if (covers(offsetof(cace_request_callbacks, user_data), sizeof copy.user_data)) copy.user_data = callbacks->user_data;
+  if (covers(offsetof(cace_request_callbacks, on_token), sizeof copy.on_token)) copy.on_token = callbacks->on_token;
+  if (covers(offsetof(cace_request_callbacks, on_done), sizeof copy.on_done)) copy.on_done = callbacks->on_done;
   return copy;
 }
 
@@ -28,7 +33,9 @@ cace::RequestCallbacks ToEngineCallbacks(const cace_request_callbacks& c) {
   cace::RequestCallbacks callbacks;
   if (c.on_token != nullptr) {
     callbacks.on_token = [c](const cace::TokenPiece& piece) {
-      c.on_token(c.user_data, piece.id, piece.token, piece.text.data(), piece.text.size());
+      const int32_t verdict = c.on_token(c.user_data, piece.id, piece.token, piece.text.data(), piece.text.size());
+      if (verdict == 0) return absl::OkStatus();
+      return absl::AbortedError(absl::StrCat("on_token returned ", verdict));
     };
   }
   if (c.on_done != nullptr) {
@@ -221,7 +228,10 @@ cace_code cace_stream_next(cace_stream* stream, int64_t timeout_ms, cace_event**
 
 void cace_stream_destroy(cace_stream* stream) {
   if (stream == nullptr) return;
-  if (!stream->events->ended()) cace_engine_cancel(stream->engine, stream->id, nullptr, nullptr);
+  if (!stream->events->ended()) {
+    stream->events->Abandon();
+    cace_engine_cancel(stream->engine, stream->id, nullptr, nullptr);
+  }
   delete stream;
 }
 

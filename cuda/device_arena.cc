@@ -58,6 +58,18 @@ absl::Status DeviceArena::MoveDown(std::uint64_t from, std::uint64_t to, std::ui
 }
 
 absl::Status DeviceArena::CopyIn(std::uint64_t offset, const void* src, std::uint64_t bytes) {
+  // Pinned host memory (the engine's host cache) goes to the device in one copy; pageable memory
+  // (a file's pages) through the streamer's pinned staging buffers.
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, src) != cudaSuccess) {
+    cudaGetLastError();  // not sticky: clear it, and take the pageable path
+  } else if (attributes.type == cudaMemoryTypeHost) {
+    if (cudaError_t e = cudaSetDevice(device_); e != cudaSuccess) return CudaError(e, device_, "cudaSetDevice");
+    if (cudaError_t e = cudaMemcpy(base() + offset, src, bytes, cudaMemcpyHostToDevice); e != cudaSuccess) {
+      return CudaError(e, device_, "cudaMemcpy (from pinned memory)");
+    }
+    return absl::OkStatus();
+  }
   return streamer_->Copy(src, base() + offset, bytes);
 }
 

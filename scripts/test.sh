@@ -21,10 +21,10 @@ ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -E 'reference'
 
 # ThreadSanitizer over the test binaries of the parts that run threads (runtime thread pool, the
 # tokenizer's shared cache, the pool, the serving engine, the C ABI and the request streams, fault
-# injection on the Engine and the stress run): only those are built in this tree, which keeps CI's
-# time in bounds.
+# injection on the Engine, the stress run, the server's parts and the real HTTP service under
+# concurrent clients): only those are built in this tree, which keeps CI's time in bounds.
 threaded_tests=(runtime_tests tokenizer_tests pool_tests engine_tests engine_runtime_tests capi_tests host_tests
-                reliability_tests cace_stress)
+                reliability_tests cace_stress server_tests server_http_tests)
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCACE_CUDA=OFF -DCACE_SANITIZE=thread \
       -DCACE_BUILD_BENCHMARKS=OFF -DCACE_BUILD_EXAMPLES=OFF
 cmake --build build/tsan -j"$jobs" --target "${threaded_tests[@]}"

@@ -11,7 +11,11 @@ int main(int argc, char** argv) {
   if (!engine.ok()) return std::cerr << engine.status() << "\n", 1;
   if (auto st = (*engine)->AddModel(argv[1], {.id = "coder"}); !st.ok()) return std::cerr << st << "\n", 1;
   auto id = (*engine)->Submit({.model = "coder", .prompt = argv[2], .max_tokens = 64},
-                              {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text << std::flush; },
+                              {.on_token =
+                                   [](const cace::TokenPiece& p) {
+                                     std::cout << p.text << std::flush;
+                                     return absl::OkStatus();
+                                   },
                                .on_done = [](const cace::RequestResult& r) {
                                  std::cerr << "\n[" << r.status << ", " << r.usage.completion_tokens << " tokens, TTFT "
                                            << r.timings.first_token << " s]\n";

@@ -25,7 +25,8 @@
  *    cace_engine_close / cace_engine_destroy, and may call every other cace_engine_* function.
  *  - Codes are those of absl::Status, so one vocabulary serves C++, C and HTTP.
  *  - Version: the CACE_VERSION_* macros are what the host compiled against; cace_version() is
- *    the library it runs with. Same major: compatible.
+ *    the library it runs with. Same major (before 1.0: same major and minor): compatible. 0.2
+ *    changed the token callback's return type (void -> int32_t).
  */
 #ifndef CACE_CACE_H_
 #define CACE_CACE_H_
@@ -44,7 +45,7 @@ extern "C" {
 #endif
 
 #define CACE_VERSION_MAJOR 0
-#define CACE_VERSION_MINOR 1
+#define CACE_VERSION_MINOR 2
 #define CACE_VERSION_PATCH 0
 /* (major << 16) | (minor << 8) | patch */
 #define CACE_VERSION_NUMBER ((CACE_VERSION_MAJOR << 16) | (CACE_VERSION_MINOR << 8) | CACE_VERSION_PATCH)
@@ -275,8 +276,10 @@ typedef struct cace_request_callbacks {
   size_t struct_size; /* sizeof(cace_request_callbacks) */
   void* user_data;    /* passed to both callbacks */
   /* Each piece of output, in order, on the engine's compute thread: the text it completes
-   * (UTF-8, possibly empty) and its token id. May be NULL. */
-  void (*on_token)(void* user_data, uint64_t request_id, int32_t token, const char* text, size_t length);
+   * (UTF-8, possibly empty) and its token id. Returns 0 to go on; any other value N ends this
+   * request (only it) with CACE_ABORTED and the message "on_token returned N" once the step that
+   * streamed the piece ends: no further piece comes, on_done still follows. May be NULL. */
+  int32_t (*on_token)(void* user_data, uint64_t request_id, int32_t token, const char* text, size_t length);
   /* Exactly once, last, on an engine thread; `result` is valid only during the call. May be NULL
    * (then nothing tells the host that the request ended). */
   void (*on_done)(void* user_data, const cace_result* result);
@@ -303,7 +306,8 @@ typedef int32_t cace_event_kind;
 #define CACE_EVENT_DONE 1
 
 /* As cace_engine_submit, but the pieces and the result queue up in *stream, which the host reads
- * with cace_stream_next from any one thread at a time. */
+ * with cace_stream_next from any one thread at a time. At most 4096 pieces wait untaken: a piece
+ * beyond that ends the request with CACE_RESOURCE_EXHAUSTED (its DONE event still comes). */
 CACE_EXPORT cace_code cace_engine_submit_stream(cace_engine* engine, const cace_request* request,
                                                 cace_stream** stream, cace_error** error);
 CACE_EXPORT uint64_t cace_stream_request_id(const cace_stream* stream);
@@ -312,8 +316,9 @@ CACE_EXPORT uint64_t cace_stream_request_id(const cace_stream* stream);
  * event, CACE_OUT_OF_RANGE: the stream has ended. */
 CACE_EXPORT cace_code cace_stream_next(cace_stream* stream, int64_t timeout_ms, cace_event** event,
                                        cace_error** error);
-/* Frees the stream; a request still running is cancelled. Accepts NULL. Safe from any thread
- * but not while another thread is inside cace_stream_next on the same stream. */
+/* Frees the stream; a request still running is cancelled (and streams nothing more). Accepts
+ * NULL. Safe from any thread but not while another thread is inside cace_stream_next on the same
+ * stream. */
 CACE_EXPORT void cace_stream_destroy(cace_stream* stream);
 
 CACE_EXPORT cace_event_kind cace_event_get_kind(const cace_event* event);
@@ -347,6 +352,10 @@ CACE_EXPORT uint64_t cace_metrics_model_completion_tokens(const cace_metrics* me
 CACE_EXPORT uint64_t cace_metrics_model_loads(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_evictions(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_resident_bytes(const cace_metrics* metrics, size_t index);
+/* KV bytes reserved for the admitted requests ((prompt + max_tokens) x bytes per token: what the
+ * policy counts), and the bytes the backend's KV caches really hold now. */
+CACE_EXPORT uint64_t cace_metrics_model_kv_reserved_bytes(const cace_metrics* metrics, size_t index);
+CACE_EXPORT uint64_t cace_metrics_model_kv_allocated_bytes(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_queued(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_in_flight(const cace_metrics* metrics, size_t index);
 

@@ -1,14 +1,17 @@
 // The injected clock. An engine reads time only through this interface, so a replay on a virtual
-// clock and a real run drive the same code.
+// clock and a real run drive the same code, and a test can move an Engine's time by hand
+// (EngineOptions::clock).
 #ifndef CACE_CLOCK_H_
 #define CACE_CLOCK_H_
 
+#include <atomic>
 #include <chrono>
 
 #include "cace/types.h"
 
 namespace cace {
 
+// Now() may be called from any thread at once.
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -27,16 +30,17 @@ class SteadyClock final : public Clock {
   std::chrono::steady_clock::time_point start_;
 };
 
-// A clock that moves only when told to: the simulator's clock, and the tests'.
+// A clock that moves only when told to: the tests'. Read from any thread; moved by one thread at a
+// time. An Engine on it learns that it moved at its next call (see EngineOptions::clock).
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(Seconds start = 0.0) : now_(start) {}
-  Seconds Now() const override { return now_; }
-  void Set(Seconds t) { now_ = t; }
-  void Advance(Seconds dt) { now_ += dt; }
+  Seconds Now() const override { return now_.load(); }
+  void Set(Seconds t) { now_.store(t); }
+  void Advance(Seconds dt) { now_.store(now_.load() + dt); }
 
  private:
-  Seconds now_;
+  std::atomic<Seconds> now_;
 };
 
 }  // namespace cace

@@ -4,7 +4,7 @@
 //   auto engine = cace::Engine::Create({.memory_budget_bytes = 8ull << 30, .policy = "cace"});
 //   (*engine)->AddModel("/models/qwen2.5-coder-1.5b", {.id = "coder"});
 //   (*engine)->Submit({.model = "coder", .prompt = "def fib(n):", .max_tokens = 64},
-//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; },
+//                     {.on_token = [](const cace::TokenPiece& p) { std::cout << p.text; return absl::OkStatus(); },
 //                      .on_done = [](const cace::RequestResult& r) { ... }});
 //
 // Errors. Methods return absl::Status (absl::StatusOr): the canonical codes are stable small
@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cace/clock.h"
 #include "cace/context_scorer.h"
 #include "cace/engine_metrics.h"
 #include "cace/eviction_policy.h"
@@ -69,6 +70,28 @@ struct EngineOptions {
   // Keep-alive of a model added without one: seconds idle before it is unloaded unasked; negative:
   // kept until its memory is needed.
   double default_keep_alive_seconds = -1;
+  // The host-memory cache of evicted weights, a tier between the memory above and the disk: an
+  // evicted model whose weights fit it stays there (plain host memory for kCpu, pinned host
+  // memory for kCuda), and its reload copies from memory instead of reading its files; the policy
+  // chooses what leaves it. Bytes of weights held at most; 0 (the default): off.
+  std::uint64_t host_cache_bytes = 0;
+  // Loads a model the policy evicted back into free memory while the load path is idle; a real
+  // request's load cancels it. Off by default.
+  bool prefetch = false;
+  // What the engine learned (load times per tier, the policy's usage state) is read from this
+  // file at Create and written to it atomically at destruction and by SaveState. A damaged or
+  // foreign file is a warning (on_warning) and a fresh start. Empty (the default): none.
+  std::string state_file;
+  // Where warnings go: a state file refused at Create or not written at destruction, a host copy
+  // that could not be made. Called on the thread that found it; null: standard error.
+  std::function<void(const std::string& warning)> on_warning;
+  // The time the engine reads: deadlines, keep-alives, timings, the policy's clock. Null: a
+  // SteadyClock started with the engine. A ManualClock lets a test move it: the scheduler sleeps
+  // for the clock's time left as it last read it, so after moving the clock, the next call that
+  // reaches the scheduler thread (any method but WaitIdle) makes it read the clock again, and what
+  // came due (a deadline, a keep-alive) is done before that call's own work; a query (Metrics,
+  // ListModels) therefore returns after it. Measured durations (loads, steps) stay real.
+  std::shared_ptr<const Clock> clock;
 };
 
 struct ModelOptions {
@@ -126,6 +149,10 @@ class Engine {
 
   // Blocks until no request is pending (for hosts that shut down gracefully, and tests).
   void WaitIdle();
+
+  // Writes EngineOptions::state_file now (atomically: a crash leaves the old file or the new
+  // one). FailedPrecondition when no state file was given; the write's error otherwise.
+  absl::Status SaveState();
 
   MetricsSnapshot Metrics() const;
   std::string PrometheusMetrics() const;  // PrometheusText(Metrics())

@@ -40,16 +40,33 @@ struct KindMetrics {
 enum class Residency : std::uint8_t { kAbsent, kLoading, kResident, kEvicting };
 const char* ResidencyName(Residency residency);  // "absent", "loading", "resident", "evicting"
 
+// Loads finished from one tier: how many, their weight bytes, their seconds summed.
+struct TierLoads {
+  std::uint64_t loads = 0;
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+};
+
 struct ModelMetrics {
   std::string model;
   PerKind<KindMetrics> kinds{};  // by KindIndex
+  // Every tier together (the sums of from_disk and from_host_cache).
   std::uint64_t loads = 0;
   std::uint64_t load_failures = 0;
   std::uint64_t bytes_loaded = 0;
   double load_seconds = 0;   // summed over loads
+  TierLoads from_disk;        // read from the model's files
+  TierLoads from_host_cache;  // copied from the host cache (EngineOptions::host_cache_bytes)
+  std::uint64_t host_cache_bytes = 0;  // its weights held in the host cache now
   std::uint64_t evictions = 0;
   std::uint64_t resident_bytes = 0;  // weights now held (0 when absent)
-  std::uint64_t kv_bytes = 0;        // KV caches now held
+  // KV caches, two ways: what the policy counts, each admitted request's reservation
+  // ((prompt + max_tokens) x KV bytes per token, from admission to its end), and what the
+  // backend's KV caches really hold now (their allocations; 0 when absent). They differ while a
+  // request is admitted but its cache not yet taken or already given back, and wherever a
+  // backend's cache is not exactly the reservation.
+  std::uint64_t kv_reserved_bytes = 0;
+  std::uint64_t kv_allocated_bytes = 0;
   std::uint64_t queued = 0;          // requests waiting for a slot or a load
   std::uint64_t in_flight = 0;       // requests in its batch
 };
@@ -57,7 +74,14 @@ struct ModelMetrics {
 struct MetricsSnapshot {
   double uptime_seconds = 0;
   std::uint64_t memory_budget_bytes = 0;
-  std::uint64_t memory_used_bytes = 0;  // weights and KV caches of every model
+  std::uint64_t memory_used_bytes = 0;  // weights and KV reservations of every model (what the policy counts)
+  std::uint64_t host_cache_budget_bytes = 0;
+  std::uint64_t host_cache_used_bytes = 0;  // host bytes holding evicted weights
+  // Loads started unasked while the load path was idle; those whose model then served a request
+  // before its eviction; those a real request's load cancelled.
+  std::uint64_t prefetches = 0;
+  std::uint64_t prefetches_used = 0;
+  std::uint64_t prefetches_cancelled = 0;
   std::vector<ModelMetrics> models;     // in the order they were added
 };
 
@@ -66,7 +90,8 @@ struct ResidencyEntry {
   std::string model;
   Residency state = Residency::kAbsent;
   std::uint64_t weight_bytes = 0;  // measured after a load, planned before
-  std::uint64_t kv_bytes = 0;
+  std::uint64_t kv_reserved_bytes = 0;   // as in ModelMetrics
+  std::uint64_t kv_allocated_bytes = 0;  // as in ModelMetrics
   double last_use_seconds_ago = -1;  // -1: never used
   std::uint64_t in_flight = 0;
   std::uint64_t queued = 0;
@@ -79,9 +104,13 @@ struct ResidencyEntry {
 // cace_prompt_tokens_total, cace_completion_tokens_total, cace_time_to_first_token_seconds,
 // cace_request_duration_seconds, cace_queue_time_seconds (histograms), cace_model_loads_total,
 // cace_model_load_failures_total, cace_model_load_bytes_total, cace_model_load_seconds_total,
-// cace_model_evictions_total, cace_model_resident_bytes, cace_model_kv_bytes,
-// cace_model_queued_requests, cace_model_in_flight_requests, cace_memory_budget_bytes,
-// cace_memory_used_bytes; labels model, kind (and status for requests).
+// cace_model_evictions_total, cace_model_resident_bytes, cace_model_kv_reserved_bytes,
+// cace_model_kv_allocated_bytes, cace_model_queued_requests, cace_model_in_flight_requests, cace_model_tier_loads_total,
+// cace_model_tier_load_bytes_total, cace_model_tier_load_seconds_total (label tier: "disk" or
+// "host-cache"), cace_model_host_cache_bytes, cace_memory_budget_bytes, cace_memory_used_bytes,
+// cace_host_cache_budget_bytes, cace_host_cache_used_bytes, cace_prefetches_total,
+// cace_prefetches_used_total, cace_prefetches_cancelled_total; labels model, kind (and status for
+// requests).
 std::string PrometheusText(const MetricsSnapshot& snapshot);
 
 // A fixed-width table of the listing, one row per model (what `ollama ps` prints).

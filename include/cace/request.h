@@ -97,9 +97,14 @@ struct TokenPiece {
 // on_token calls come in order and never overlap, and on_done comes exactly once, after the last
 // on_token. Callbacks must return quickly (they hold up every request of the same batch), must
 // not throw, and must not destroy the Engine; they may call Submit, Cancel and every query.
+//
+// on_token's status is the host's word on the piece: OK goes on; any other status ends this
+// request (only it: the rest of its batch steps on) with that status, as soon as the step that
+// streamed the piece ends: no further piece comes, its KV memory goes back to the pool, and its
+// on_done reports the status (EndReason::kCancelled for a Cancelled status, kError otherwise).
 struct RequestCallbacks {
-  std::function<void(const TokenPiece&)> on_token;     // may be empty
-  std::function<void(const RequestResult&)> on_done;   // may be empty
+  std::function<absl::Status(const TokenPiece&)> on_token;  // may be empty
+  std::function<void(const RequestResult&)> on_done;         // may be empty
 };
 
 }  // namespace cace

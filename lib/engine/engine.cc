@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,7 @@ class EngineImpl {
   absl::Status AddModel(const std::string& path, const ModelOptions& options);
   absl::Status RemoveModel(const std::string& id);
   absl::StatusOr<RequestId> Submit(Request request, RequestCallbacks callbacks);
+  absl::Status SaveState();
   bool Cancel(RequestId id);
   void WaitIdle();
 
@@ -44,14 +46,18 @@ class EngineImpl {
   }
 
  private:
-  EngineImpl(EngineOptions options, EngineHooks hooks) : options_(std::move(options)), hooks_(std::move(hooks)) {}
+  EngineImpl(EngineOptions options, EngineHooks hooks)
+      : options_(std::move(options)),
+        hooks_(std::move(hooks)),
+        clock_(options_.clock != nullptr ? options_.clock : std::make_shared<const SteadyClock>()) {}
   absl::StatusOr<std::vector<std::int32_t>> PromptTokens(const Request& request, const ModelFiles& files) const;
   void Ending(RequestId id);
   void Ended();
+  void Warn(const std::string& warning) const;
 
   const EngineOptions options_;
   const EngineHooks hooks_;
-  const SteadyClock clock_;
+  const std::shared_ptr<const Clock> clock_;  // options_.clock, or a SteadyClock
   const TaskClassifier classifier_;
   std::unique_ptr<MemoryPool> pool_;
 
@@ -61,6 +67,8 @@ class EngineImpl {
   };
   std::mutex catalogue_mu_;
   std::unordered_map<std::string, CatalogueEntry> catalogue_;  // guarded
+
+  std::mutex state_file_mu_;  // one writer of the state file's temporary at a time
 
   std::mutex pending_mu_;
   std::condition_variable idle_;
@@ -101,13 +109,20 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
       .load_worker = raw->load_worker_.get(),
       .compute_worker = raw->compute_worker_.get(),
       .policy_worker = raw->policy_worker_.get(),
-      .clock = &raw->clock_,
+      .clock = raw->clock_.get(),
       .hooks = &raw->hooks_,
       .before_done = [raw](RequestId id) { raw->Ending(id); },
       .after_done = [raw] { raw->Ended(); },
+      .warn = [raw](const std::string& warning) { raw->Warn(warning); },
   });
   if (!scheduler.ok()) return scheduler.status();
   impl->scheduler_ = *std::move(scheduler);
+  if (!impl->options_.state_file.empty()) {
+    // A damaged file must not keep the engine from serving: a warning, and a fresh start.
+    std::string warning;
+    impl->scheduler_->Restore(ReadStateFileOrFresh(impl->options_.state_file, warning));
+    if (!warning.empty()) impl->Warn(warning);
+  }
   impl->load_worker_->Start();
   impl->compute_worker_->Start();
   impl->policy_worker_->Start();
@@ -127,6 +142,9 @@ EngineImpl::~EngineImpl() {
   while (!OnScheduler([](EngineScheduler& s) { return s.Quiet(); })) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  if (!options_.state_file.empty()) {
+    if (absl::Status saved = SaveState(); !saved.ok()) Warn(absl::StrCat("the state file was not written: ", saved.ToString()));
+  }
   // Workers first (what they still post lands on the live scheduler thread), then the scheduler
   // thread (whose last tasks start no new work once shut down), then the state it owned.
   compute_worker_.reset();
@@ -144,6 +162,22 @@ void EngineImpl::Ending(RequestId id) {
 void EngineImpl::Ended() {
   std::lock_guard<std::mutex> lock(pending_mu_);
   if (--unfinished_ == 0) idle_.notify_all();
+}
+
+void EngineImpl::Warn(const std::string& warning) const {
+  if (options_.on_warning) {
+    options_.on_warning(warning);
+  } else {
+    std::fprintf(stderr, "cace: warning: %s\n", warning.c_str());
+  }
+}
+
+absl::Status EngineImpl::SaveState() {
+  if (options_.state_file.empty()) return absl::FailedPreconditionError("the engine was created with no state_file");
+  // Gathered on the scheduler thread, written on this one (the file's fsync stalls no request).
+  const LearnedState state = OnScheduler([](EngineScheduler& s) { return s.Learned(); });
+  std::lock_guard<std::mutex> lock(state_file_mu_);
+  return WriteStateFile(options_.state_file, state);
 }
 
 void EngineImpl::WaitIdle() {
@@ -258,7 +292,7 @@ absl::StatusOr<RequestId> EngineImpl::Submit(Request request, RequestCallbacks c
   live->keep_alive_seconds = request.keep_alive_seconds;
   live->callbacks = std::move(callbacks);
   live->cancelled = std::make_shared<std::atomic<bool>>(false);
-  live->submitted = clock_.Now();
+  live->submitted = clock_->Now();
   if (request.deadline_seconds > 0) live->deadline = live->submitted + request.deadline_seconds;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -307,6 +341,7 @@ absl::StatusOr<RequestId> Engine::Submit(Request request, RequestCallbacks callb
   return impl_->Submit(std::move(request), std::move(callbacks));
 }
 bool Engine::Cancel(RequestId id) { return impl_->Cancel(id); }
+absl::Status Engine::SaveState() { return impl_->SaveState(); }
 void Engine::WaitIdle() { impl_->WaitIdle(); }
 
 absl::Status Engine::Pin(const std::string& id, bool pinned) {

@@ -2,6 +2,7 @@
 #include "cace/engine_metrics.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "fmt/format.h"
 
@@ -65,6 +66,16 @@ void PerModel(std::string& out, const MetricsSnapshot& s, const char* name, cons
   for (const ModelMetrics& m : s.models) out += fmt::format("{}{{model=\"{}\"}} {}\n", name, Escape(m.model), value(m));
 }
 
+// A counter per model and load tier.
+template <typename Value>
+void PerModelTier(std::string& out, const MetricsSnapshot& s, const char* name, const char* help, Value value) {
+  Header(out, name, "counter", help);
+  for (const ModelMetrics& m : s.models) {
+    out += fmt::format("{}{{model=\"{}\",tier=\"disk\"}} {}\n", name, Escape(m.model), value(m.from_disk));
+    out += fmt::format("{}{{model=\"{}\",tier=\"host-cache\"}} {}\n", name, Escape(m.model), value(m.from_host_cache));
+  }
+}
+
 template <typename Value>
 void PerKindCounter(std::string& out, const MetricsSnapshot& s, const char* name, const char* help, Value value) {
   Header(out, name, "counter", help);
@@ -112,25 +123,51 @@ std::string PrometheusText(const MetricsSnapshot& s) {
            [](const ModelMetrics& m) { return m.evictions; });
   PerModel(out, s, "cace_model_resident_bytes", "gauge", "Weight bytes held.",
            [](const ModelMetrics& m) { return m.resident_bytes; });
-  PerModel(out, s, "cace_model_kv_bytes", "gauge", "KV cache bytes held.", [](const ModelMetrics& m) { return m.kv_bytes; });
+  PerModel(out, s, "cace_model_kv_reserved_bytes", "gauge",
+           "KV bytes reserved for admitted requests ((prompt + max_tokens) x bytes per token): what the policy counts.",
+           [](const ModelMetrics& m) { return m.kv_reserved_bytes; });
+  PerModel(out, s, "cace_model_kv_allocated_bytes", "gauge", "KV cache bytes the backend really holds.",
+           [](const ModelMetrics& m) { return m.kv_allocated_bytes; });
   PerModel(out, s, "cace_model_queued_requests", "gauge", "Requests waiting for a batch slot or a load.",
            [](const ModelMetrics& m) { return m.queued; });
   PerModel(out, s, "cace_model_in_flight_requests", "gauge", "Requests in the model's batch.",
            [](const ModelMetrics& m) { return m.in_flight; });
+  PerModelTier(out, s, "cace_model_tier_loads_total", "Loads finished, by the tier they came from.",
+               [](const TierLoads& t) { return t.loads; });
+  PerModelTier(out, s, "cace_model_tier_load_bytes_total", "Weight bytes loaded, by tier.",
+               [](const TierLoads& t) { return t.bytes; });
+  PerModelTier(out, s, "cace_model_tier_load_seconds_total", "Seconds spent loading, by tier.",
+               [](const TierLoads& t) { return t.seconds; });
+  PerModel(out, s, "cace_model_host_cache_bytes", "gauge", "Weight bytes held in the host cache.",
+           [](const ModelMetrics& m) { return m.host_cache_bytes; });
   Header(out, "cace_memory_budget_bytes", "gauge", "Memory that weights and KV caches share.");
   out += fmt::format("cace_memory_budget_bytes {}\n", s.memory_budget_bytes);
-  Header(out, "cace_memory_used_bytes", "gauge", "Memory held by weights and KV caches.");
+  Header(out, "cace_memory_used_bytes", "gauge", "Memory counted for weights and KV reservations.");
   out += fmt::format("cace_memory_used_bytes {}\n", s.memory_used_bytes);
+  const std::tuple<const char*, const char*, const char*, std::uint64_t> engine_wide[] = {
+      {"cace_host_cache_budget_bytes", "gauge", "Host memory the cache of evicted weights may hold.",
+       s.host_cache_budget_bytes},
+      {"cace_host_cache_used_bytes", "gauge", "Host memory holding evicted weights.", s.host_cache_used_bytes},
+      {"cace_prefetches_total", "counter", "Loads started unasked while the load path was idle.", s.prefetches},
+      {"cace_prefetches_used_total", "counter", "Prefetched models that served a request before their eviction.",
+       s.prefetches_used},
+      {"cace_prefetches_cancelled_total", "counter", "Prefetches a real request's load cancelled.",
+       s.prefetches_cancelled}};
+  for (const auto& [name, type, help, value] : engine_wide) {
+    Header(out, name, type, help);
+    out += fmt::format("{} {}\n", name, value);
+  }
   return out;
 }
 
 std::string ResidencyListing(const std::vector<ResidencyEntry>& entries) {
-  std::string out = fmt::format("{:<24} {:<9} {:>10} {:>10} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", "MODEL", "STATE",
-                                "WEIGHTS", "KV", "LAST USE", "IN FLIGHT", "QUEUED", "PINNED", "PRIORITY", "KEEP ALIVE");
+  std::string out = fmt::format("{:<24} {:<9} {:>10} {:>11} {:>12} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", "MODEL",
+                                "STATE", "WEIGHTS", "KV RESERVED", "KV ALLOCATED", "LAST USE", "IN FLIGHT", "QUEUED",
+                                "PINNED", "PRIORITY", "KEEP ALIVE");
   auto mib = [](std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); };
   for (const ResidencyEntry& e : entries) {
-    out += fmt::format("{:<24} {:<9} {:>10} {:>10} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", e.model,
-                       ResidencyName(e.state), mib(e.weight_bytes), mib(e.kv_bytes),
+    out += fmt::format("{:<24} {:<9} {:>10} {:>11} {:>12} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", e.model,
+                       ResidencyName(e.state), mib(e.weight_bytes), mib(e.kv_reserved_bytes), mib(e.kv_allocated_bytes),
                        e.last_use_seconds_ago < 0 ? std::string("never") : fmt::format("{:.1f} s ago", e.last_use_seconds_ago),
                        e.in_flight, e.queued, e.pinned ? "yes" : "no", e.priority,
                        e.keep_alive_seconds < 0 ? std::string("-") : fmt::format("{:.0f} s", e.keep_alive_seconds));

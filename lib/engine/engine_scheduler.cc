@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cuda/pinned_host_buffer.h"
 #include "lib/policy/policies.h"
 #include "lib/sim/policy_catalog.h"
 
@@ -75,25 +76,42 @@ absl::StatusOr<std::unique_ptr<EngineScheduler>> EngineScheduler::Create(Schedul
 EngineScheduler::EngineScheduler(SchedulerContext context, std::unique_ptr<EvictionPolicy> policy,
                                  std::unique_ptr<LoadScheduler> load_scheduler)
     : context_(std::move(context)),
+      host_allocator_(context_.options->backend == BackendKind::kCuda ? HostBufferAllocator(AllocatePinnedHostBuffer)
+                                                                       : HostBufferAllocator(AllocatePlainHostBuffer)),
       policy_(std::move(policy)),
       load_scheduler_(std::move(load_scheduler)),
       adaptive_(dynamic_cast<AdaptiveCacePolicy*>(policy_.get())),
       core_(std::make_unique<ServingCore>(context_.options->memory_budget_bytes, *policy_, *load_scheduler_, *this,
-                                          CoreOptions{.max_batch = context_.options->max_batch})) {}
+                                          CoreOptions{.max_batch = context_.options->max_batch,
+                                                      .host_cache_bytes = context_.options->host_cache_bytes,
+                                                      .prefetch = context_.options->prefetch})) {}
 
 EngineScheduler::~EngineScheduler() = default;
 
 void EngineScheduler::PostTask(std::function<void()> task) {
   context_.scheduler_thread->Post([this, task = std::move(task)] {
+    StopChain();  // any task may change what the device should step next
     task();
     AfterTask();
   });
 }
 
+void EngineScheduler::StopChain() {
+  if (stepping_ != nullptr) stepping_->may_continue.store(false, std::memory_order_release);
+}
+
 void EngineScheduler::AfterTask() {
-  MaybeStep();
+  // With the device idle and more tasks already posted (a burst of Submits), the step waits for
+  // them: the requests they bring join its batch instead of waiting a whole step behind the
+  // first. Bounded, so that a steady stream of tasks cannot keep the device idle.
+  if (!computing_ && deferred_steps_ < kMaxDeferredSteps && context_.scheduler_thread->HasQueued()) {
+    ++deferred_steps_;
+  } else {
+    deferred_steps_ = 0;
+    MaybeStep();
+  }
   Adapt();
-  if (context_.hooks->on_invariants) context_.hooks->on_invariants(core_->CheckInvariants());
+  if (context_.hooks->on_invariants) context_.hooks->on_invariants(CheckInvariants());
   FlushEnded();
 }
 
@@ -146,11 +164,15 @@ std::optional<Seconds> KeepAliveOverride(double seconds) {
 absl::StatusOr<ModelHandle> EngineScheduler::AddModel(const ModelOptions& options,
                                                       std::shared_ptr<const ModelFiles> files) {
   const ModelFootprint& f = files->footprint;
+  // Before the first measurement: the state file's, else the bytes at 1 GB/s, a cold page cache's pace.
+  Seconds load_estimate = static_cast<Seconds>(f.weight_bytes) / 1e9;
+  const std::optional<LearnedModel> learned = RestoredFor(options.id, files->path, load_estimate);
   ModelSpec spec{options.id, {files->path},
                  f.format == ModelFormat::kGguf ? WeightFormat::kGguf : WeightFormat::kSafetensors, f.weight_bytes,
-                 f.kv_bytes_per_token,
-                 // Before the first measurement: the bytes at 1 GB/s, a cold page cache's pace.
-                 static_cast<Seconds>(f.weight_bytes) / 1e9};
+                 f.kv_bytes_per_token, load_estimate,
+                 // From the host cache, until measured: a memory copy's pace, 4 GB/s (what
+                 // tier_reload_bench measures on a small shared machine; pinned copies to a GPU run faster).
+                 static_cast<Seconds>(f.weight_bytes) / 4e9};
   absl::StatusOr<ModelHandle> handle = core_->AddModel(spec);
   if (!handle.ok()) return handle.status();
   const double keep_alive =
@@ -168,6 +190,10 @@ absl::StatusOr<ModelHandle> EngineScheduler::AddModel(const ModelOptions& option
   entry.options.keep_alive_seconds = keep_alive;
   entry.files = std::move(files);
   entry.metrics.model = options.id;
+  if (learned) {
+    core_->RestoreLearned(std::span(&*learned, 1), Now());
+    std::erase_if(restored_.models, [&](const LearnedModel& l) { return l.name == options.id; });
+  }
   return *handle;
 }
 
@@ -193,6 +219,7 @@ void EngineScheduler::TryRemove(ModelHandle model) {
   if (core_->RemoveModel(model, Now()).ok()) {
     m.removed = true;
     m.instance.reset();
+    m.host_copy.reset();
   }
 }
 
@@ -214,7 +241,9 @@ void EngineScheduler::Finish(std::unique_ptr<LiveRequest> owned, absl::Status st
   if (r.admitted) result.timings.queued = r.admitted_at - r.submitted;
   if (r.load_done_at >= 0) result.timings.waited_for_load = r.load_done_at - r.submitted;
   if (r.first_token_at >= 0) result.timings.first_token = r.first_token_at - r.submitted;
-  result.status = std::move(status);
+  // The host's own refusal comes back as it gave it (the core names the request in its message).
+  const bool refused_by_host = !r.refused_by_host.ok() && r.end_early == r.refused_by_host;
+  result.status = refused_by_host ? r.refused_by_host : std::move(status);
 
   KindMetrics& k = models_[r.model].metrics.kinds[KindIndex(r.kind)];
   (result.status.ok() ? k.requests_ok : k.requests_failed) += 1;
@@ -254,6 +283,7 @@ void EngineScheduler::Submit(std::unique_ptr<LiveRequest> request) {
 void EngineScheduler::StartRequest(const CoreRequest& core_request) {
   LiveRequest& r = *Live(core_request.id);
   ModelEntry& m = models_[r.model];
+  StopChain();  // it joins a batch: the next step changes (also when a callback submits inline)
   r.admitted = true;
   r.admitted_at = Now();
   m.batch.push_back(&r);
@@ -291,6 +321,7 @@ void EngineScheduler::RequestEnded(const CoreRequest& core_request, const absl::
 void EngineScheduler::EndEarly(LiveRequest& r, absl::Status why) {
   if (r.end_early.ok()) r.end_early = std::move(why);
   if (r.in_step) {
+    StopChain();
     r.cancel_after_step = true;  // FinishStep cancels it: the compute worker owns it until then
     return;
   }
@@ -301,35 +332,79 @@ void EngineScheduler::Cancel(RequestId id) {
   if (LiveRequest* r = Live(id)) EndEarly(*r, absl::CancelledError("cancelled"));
 }
 
-void EngineScheduler::StartLoad(ModelHandle model) {
+void EngineScheduler::StartLoad(ModelHandle model) { StartLoadFrom(model, LoadTier::kDisk); }
+
+void EngineScheduler::StartLoadFrom(ModelHandle model, LoadTier tier) {
   ModelEntry& m = models_[model];
-  loading_ = true;
-  m.load_stop = std::stop_source();
-  if (shutting_down_) m.load_stop.request_stop();  // the core asked before it heard of the shutdown
+  auto job = std::make_shared<LoadJob>();
+  job->model = model;
+  // A model whose host copy could not be made is read from its files, and counted so.
+  if (tier == LoadTier::kHostCache && m.host_copy != nullptr) {
+    job->tier = LoadTier::kHostCache;
+    job->copy = m.host_copy;
+  }
+  if (shutting_down_) job->stop.request_stop();  // the core asked before it heard of the shutdown
+  load_ = job;
+  ++loads_posted_;
   ModelInstanceOptions load;
   load.owner = m.options.id;
-  load.cancel = m.load_stop.get_token();
+  load.cancel = job->stop.get_token();
   load.files = context_.hooks->files;
   load.cpu.threads = context_.options->compute_threads;
-  context_.load_worker->Post([this, model, path = m.files->path, load = std::move(load)]() mutable {
+  context_.load_worker->Post([this, job, path = m.files->path, load = std::move(load)]() mutable {
     if (context_.hooks->before_load) context_.hooks->before_load(load.owner);
     const auto start = std::chrono::steady_clock::now();
-    auto loaded = std::make_shared<absl::StatusOr<std::unique_ptr<ModelInstance>>>(
-        LoadModelInstance(path, *context_.pool, std::move(load)));
+    absl::StatusOr<std::unique_ptr<ModelInstance>> loaded =
+        job->copy != nullptr ? job->copy->Load(*context_.pool, std::move(load))
+                             : LoadModelInstance(path, *context_.pool, std::move(load));
     const Seconds seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    PostTask([this, model, loaded, seconds] { FinishLoad(model, std::move(*loaded), seconds); });
+    {
+      std::lock_guard<std::mutex> lock(job->mu);
+      job->result = std::move(loaded);
+      job->seconds = seconds;
+      job->done = true;
+    }
+    job->done_cv.notify_all();
+    PostTask([this, job] { FinishLoad(*job); });
   });
 }
 
-void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded,
-                                 Seconds seconds) {
-  loading_ = false;
+bool EngineScheduler::CancelLoad(ModelHandle model) {
+  if (load_ == nullptr || load_->model != model) return false;
+  const std::shared_ptr<LoadJob> job = std::exchange(load_, nullptr);
+  job->stop.request_stop();
+  // The core counts the load's memory free when this returns, so wait until the load worker has
+  // stopped: at most one chunk of the copy (the loader checks between chunks of 64 MiB at most).
+  absl::StatusOr<std::unique_ptr<ModelInstance>> stopped = absl::UnknownError("not loaded");
+  {
+    std::unique_lock<std::mutex> lock(job->mu);
+    job->done_cv.wait(lock, [&] { return job->done; });
+    // A load that ended before it saw the stop frees its weights as `stopped` goes out of scope;
+    // a stopped one has freed them already.
+    stopped = std::move(job->result);
+  }
+  job->cancelled = true;
+  return true;
+}
+
+void EngineScheduler::FinishLoad(LoadJob& job) {
+  --loads_posted_;
+  if (job.cancelled) return;  // CancelLoad took its result; the core knows
+  load_.reset();
+  const ModelHandle model = job.model;
+  absl::StatusOr<std::unique_ptr<ModelInstance>> loaded = absl::UnknownError("not loaded");
+  Seconds seconds = 0;
+  {
+    std::lock_guard<std::mutex> lock(job.mu);
+    loaded = std::move(job.result);
+    seconds = job.seconds;
+  }
   ModelEntry& m = models_[model];
   const Seconds now = Now();
   if (context_.hooks->after_load) context_.hooks->after_load(m.options.id, loaded.status());
   if (!loaded.ok()) {
     ++m.metrics.load_failures;
-    // Its waiting requests end with this status (RequestEnded).
+    // Its waiting requests end with this status (RequestEnded); a host copy stays cached.
     (void)core_->OnLoadFailed(model,
                               absl::Status(loaded.status().code(), absl::StrCat("loading model '", m.options.id,
                                                                                 "': ", loaded.status().message())),
@@ -338,14 +413,22 @@ void EngineScheduler::FinishLoad(ModelHandle model, absl::StatusOr<std::unique_p
     return;
   }
   m.instance = *std::move(loaded);
-  ++m.metrics.loads;
-  m.metrics.bytes_loaded += m.instance->weight_bytes();
-  m.metrics.load_seconds += seconds;
+  if (context_.hooks->on_loaded) context_.hooks->on_loaded(m.options.id, job.tier, *m.instance);
+  TierLoads& tier = job.tier == LoadTier::kHostCache ? m.metrics.from_host_cache : m.metrics.from_disk;
+  ++tier.loads;
+  tier.bytes += m.instance->weight_bytes();
+  tier.seconds += seconds;
   for (auto& [id, r] : requests_) {
     if (r->model == model && !r->admitted && r->waiting_for_load) r->load_done_at = now;
   }
   // The measured bytes replace the planned ones; a model that does not fit after all is undone.
   (void)core_->OnLoadFinished(model, now, seconds, m.instance->weight_bytes());
+  // The weights moved into the pool: the core took the model out of the host cache with the load
+  // (not when it undid the load), and its copy goes with it.
+  if (!core_->host_cache().Contains(model)) {
+    m.host_copy.reset();
+    m.host_copy_failed = false;
+  }
   TryRemove(model);
 }
 
@@ -357,6 +440,53 @@ void EngineScheduler::Unload(ModelHandle model) {
     const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
     context_.hooks->on_unload(m.options.id, static_cast<std::size_t>(record->in_flight), record->pinned);
   }
+}
+
+void EngineScheduler::EvictToHostCache(ModelHandle model) {
+  ModelEntry& m = models_[model];
+  // On this thread, before the pool allocation goes: the core counts the pool's bytes free when
+  // this returns. A memcpy from the host arena, a device-to-host copy into pinned memory on CUDA.
+  absl::StatusOr<std::unique_ptr<HostModelCopy>> copy = HostModelCopy::From(*m.instance, host_allocator_);
+  if (copy.ok()) {
+    m.host_copy = *std::move(copy);
+  } else {
+    m.host_copy_failed = true;
+    context_.warn(absl::StrCat("model '", m.options.id, "' could not be kept in the host cache (its reload reads the files): ",
+                               copy.status().ToString()));
+  }
+  Unload(model);
+}
+
+void EngineScheduler::DropFromHostCache(ModelHandle model) {
+  ModelEntry& m = models_[model];
+  m.host_copy.reset();
+  m.host_copy_failed = false;
+}
+
+absl::Status EngineScheduler::CheckInvariants() const {
+  if (absl::Status core = core_->CheckInvariants(); !core.ok()) return core;
+  const HostCache& cache = core_->host_cache();
+  std::uint64_t held = 0;
+  std::uint64_t not_copied = 0;
+  for (ModelHandle h = 0; h < models_.size(); ++h) {
+    const ModelEntry& m = models_[h];
+    if (m.host_copy != nullptr) {
+      held += m.host_copy->bytes();
+      if (m.host_copy->bytes() != cache.bytes(h)) {
+        return absl::InternalError(absl::StrCat("model '", m.options.id, "': ", m.host_copy->bytes(),
+                                                " host bytes held, the core counts ", cache.bytes(h)));
+      }
+    }
+    if (m.host_copy_failed) not_copied += cache.bytes(h);
+  }
+  if (held + not_copied != cache.used_bytes()) {
+    return absl::InternalError(absl::StrCat(held, " host-cache bytes held (and ", not_copied,
+                                            " whose copy failed), the core counts ", cache.used_bytes()));
+  }
+  if (held > cache.budget_bytes()) {
+    return absl::InternalError(absl::StrCat(held, " host-cache bytes held, over the budget of ", cache.budget_bytes()));
+  }
+  return absl::OkStatus();
 }
 
 Seconds EngineScheduler::DrainSeconds(ModelHandle model) const {
@@ -387,13 +517,31 @@ void EngineScheduler::MaybeStep() {
     }
     job->backend = &m.instance->backend();
     for (LiveRequest* r : job->requests) r->in_step = true;
+    job->may_continue.store(!core_->ModelsWaitingForDevice(), std::memory_order_relaxed);
     computing_ = true;
     StepJob* raw = job.release();
+    stepping_ = raw;
     context_.compute_worker->Post([this, raw] {
-      RunStep(*raw);
+      RunChain(*raw);
       PostTask([this, raw] { FinishStep(std::unique_ptr<StepJob>(raw)); });
     });
     return;
+  }
+}
+
+void EngineScheduler::RunChain(StepJob& job) {
+  // A cancel, a deadline or a host's refusal is seen here too, not only once the scheduler thread has run (its
+  // task stops the chain as well): at most one step more, as without chaining.
+  for (;;) {
+    RunStep(job);
+    if (!job.status.ok() || !job.may_continue.load(std::memory_order_acquire)) return;
+    const Seconds now = Now();
+    for (const LiveRequest* r : job.requests) {
+      if (r->stopped_by_string || r->sequence->finished() || !r->refused_by_host.ok() || r->cancelled->load() ||
+          r->deadline <= now) {
+        return;
+      }
+    }
   }
 }
 
@@ -431,13 +579,15 @@ void EngineScheduler::RunStep(StepJob& job) {
     // beginning) goes with the last piece; an EOS brings no token of its own (token -1).
     if (r->sequence->finished() && !r->stopped_by_string) piece.text += r->output->Finish();
     if (r->callbacks.on_token && !r->cancelled->load() && (piece.token >= 0 || !piece.text.empty())) {
-      r->callbacks.on_token(piece);
+      absl::Status taken = r->callbacks.on_token(piece);
+      if (!taken.ok()) r->refused_by_host = std::move(taken);
     }
   }
 }
 
 void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
   computing_ = false;
+  stepping_ = nullptr;
   models_[job->model].last_step_seconds = job->seconds;
   const Seconds now = Now();
   std::vector<FinishedRequest> finished;
@@ -446,6 +596,7 @@ void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
     r->in_step = false;
     r->tokens_stepped = r->tokens_streamed;
     if (!job->status.ok() && r->end_early.ok()) r->end_early = job->status;
+    if (!r->refused_by_host.ok() && r->end_early.ok()) r->end_early = r->refused_by_host;
     if (r->cancelled->load() && r->end_early.ok()) r->end_early = absl::CancelledError("cancelled");
     if (r->deadline <= now && r->end_early.ok()) r->end_early = absl::DeadlineExceededError("the request's deadline passed");
     if (!r->end_early.ok()) {
@@ -461,7 +612,7 @@ void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
 
 void EngineScheduler::Shutdown() {
   shutting_down_ = true;
-  for (ModelEntry& m : models_) m.load_stop.request_stop();
+  if (load_ != nullptr) load_->stop.request_stop();
   std::vector<LiveRequest*> pending;
   for (auto& [id, r] : requests_) pending.push_back(r.get());
   for (LiveRequest* r : pending) {
@@ -519,6 +670,7 @@ TaskThread::Clock::time_point EngineScheduler::NextWake() const {
 }
 
 void EngineScheduler::OnWake() {
+  StopChain();  // a deadline or a keep-alive may change what the device should step next
   const Seconds now = Now();
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const RequestId id = deadlines_.top().second;
@@ -529,20 +681,36 @@ void EngineScheduler::OnWake() {
   AfterTask();
 }
 
+std::uint64_t EngineScheduler::KvAllocatedBytes(const ModelEntry& m) {
+  // The backend's own count of its live caches (an atomic: the compute worker may be stepping).
+  return m.instance == nullptr ? 0 : m.instance->kv_bytes();
+}
+
 MetricsSnapshot EngineScheduler::Metrics() const {
   MetricsSnapshot s;
   s.uptime_seconds = Now();
   s.memory_budget_bytes = core_->registry().capacity_bytes();
   s.memory_used_bytes = core_->registry().used_bytes();
+  s.host_cache_budget_bytes = core_->host_cache().budget_bytes();
+  const CoreCounters& counters = core_->counters();
+  s.prefetches = counters.prefetches;
+  s.prefetches_used = counters.prefetches_used;
+  s.prefetches_cancelled = counters.prefetches_cancelled;
   for (ModelHandle h = 0; h < models_.size(); ++h) {
     const ModelEntry& m = models_[h];
     if (m.removed || m.files == nullptr) continue;
     const absl::StatusOr<ModelRecord> record = core_->registry().Get(h);
     ModelMetrics metrics = m.metrics;
     metrics.resident_bytes = record->state == ModelState::kAbsent ? 0 : record->spec.weight_bytes;
-    metrics.kv_bytes = record->kv_bytes;
+    metrics.kv_reserved_bytes = record->kv_bytes;
+    metrics.kv_allocated_bytes = KvAllocatedBytes(m);
     metrics.queued = static_cast<std::uint64_t>(record->queued);
     metrics.in_flight = static_cast<std::uint64_t>(record->in_flight);
+    metrics.loads = m.metrics.from_disk.loads + m.metrics.from_host_cache.loads;
+    metrics.bytes_loaded = m.metrics.from_disk.bytes + m.metrics.from_host_cache.bytes;
+    metrics.load_seconds = m.metrics.from_disk.seconds + m.metrics.from_host_cache.seconds;
+    metrics.host_cache_bytes = m.host_copy != nullptr ? m.host_copy->bytes() : 0;
+    s.host_cache_used_bytes += metrics.host_cache_bytes;
     s.models.push_back(std::move(metrics));
   }
   return s;
@@ -559,8 +727,9 @@ std::vector<ResidencyEntry> EngineScheduler::ListModels() const {
     e.model = m.options.id;
     e.state = ResidencyOf(record->state);
     e.weight_bytes = record->spec.weight_bytes;
-    e.kv_bytes = record->kv_bytes;
-    e.last_use_seconds_ago = m.metrics.loads == 0 ? -1 : now - record->last_use;
+    e.kv_reserved_bytes = record->kv_bytes;
+    e.kv_allocated_bytes = KvAllocatedBytes(m);
+    e.last_use_seconds_ago = m.metrics.from_disk.loads + m.metrics.from_host_cache.loads == 0 ? -1 : now - record->last_use;
     e.in_flight = static_cast<std::uint64_t>(record->in_flight);
     e.queued = static_cast<std::uint64_t>(record->queued);
     e.pinned = record->pinned;

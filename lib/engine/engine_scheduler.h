@@ -6,10 +6,13 @@
 #ifndef CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
 #define CACE_LIB_ENGINE_ENGINE_SCHEDULER_H_
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <stop_token>
@@ -24,8 +27,11 @@
 #include "lib/engine/live_request.h"
 #include "lib/engine/served_model.h"
 #include "lib/engine/serving_core.h"
+#include "lib/engine/state_file.h"
 #include "lib/engine/task_thread.h"
 #include "lib/loader/file_source.h"
+#include "lib/runtime/host_buffer.h"
+#include "lib/runtime/host_model_copy.h"
 
 namespace cace {
 
@@ -36,13 +42,17 @@ struct EngineHooks {
   std::function<void(const std::string& model)> before_load;
   // Scheduler thread, when a load has ended (its status: OK, or why it failed).
   std::function<void(const std::string& model, const absl::Status& status)> after_load;
+  // Scheduler thread, when a load succeeded: the tier its bytes came from and the instance (its
+  // weights in the pool), before any request uses it.
+  std::function<void(const std::string& model, LoadTier tier, const ModelInstance& instance)> on_loaded;
   // Compute worker, before a batch step: the requests in it, and those among them still to
   // prefill.
   std::function<void(const std::vector<RequestId>& batch, const std::vector<RequestId>& prefill)> before_step;
   // Scheduler thread, when a model's weights are freed: the core's count of its requests in flight
   // and whether it is pinned (an invariant check: both must be nothing).
   std::function<void(const std::string& model, std::size_t in_flight, bool pinned)> on_unload;
-  // Scheduler thread, after every task: the core's CheckInvariants() (costly; tests only).
+  // Scheduler thread, after every task: the core's CheckInvariants() and the host cache's bytes
+  // against the core's count (costly; tests only).
   std::function<void(const absl::Status&)> on_invariants;
   // Fault injection (lib/faults/): where loads read the weights from (null: the files), and a
   // pool in front of the engine's own (null: the engine's pool as it is); both outlive the Engine
@@ -60,12 +70,14 @@ struct SchedulerContext {
   TaskThread* load_worker = nullptr;
   TaskThread* compute_worker = nullptr;
   TaskThread* policy_worker = nullptr;  // the adaptive policy's shadow replays
-  const SteadyClock* clock = nullptr;
+  const Clock* clock = nullptr;  // EngineOptions::clock, read from every engine thread
   const EngineHooks* hooks = nullptr;
   // Called on the scheduler thread just before a request's on_done (it is no longer pending:
   // Cancel answers false), and just after on_done returned (WaitIdle may return).
   std::function<void(RequestId)> before_done;
   std::function<void()> after_done;
+  // Where the engine's warnings go (EngineOptions::on_warning, or standard error).
+  std::function<void(const std::string&)> warn;
 };
 
 class EngineScheduler final : public ServingBackend {
@@ -87,7 +99,12 @@ class EngineScheduler final : public ServingBackend {
   void Shutdown();
   // Nothing pending, no step and no load under way: after Shutdown, nothing will be posted to the
   // workers again.
-  bool Quiet() const { return requests_.empty() && !computing_ && !loading_ && !adapting_; }
+  bool Quiet() const { return requests_.empty() && !computing_ && loads_posted_ == 0 && !adapting_; }
+
+  // What a previous run learned (the state file), applied to each model as AddModel adds it.
+  void Restore(LearnedState learned) { restored_ = std::move(learned); }
+  // What this run learned, and what the previous one learned of models not added this time.
+  LearnedState Learned() const;
 
   MetricsSnapshot Metrics() const;
   std::vector<ResidencyEntry> ListModels() const;
@@ -104,7 +121,11 @@ class EngineScheduler final : public ServingBackend {
 
   // ServingBackend: what the core asks, from inside its calls.
   void StartLoad(ModelHandle model) override;
+  void StartLoadFrom(ModelHandle model, LoadTier tier) override;
   void Unload(ModelHandle model) override;
+  void EvictToHostCache(ModelHandle model) override;
+  void DropFromHostCache(ModelHandle model) override;
+  bool CancelLoad(ModelHandle model) override;
   void StartRequest(const CoreRequest& request) override;
   void StopRequest(const CoreRequest& request) override;
   void RequestEnded(const CoreRequest& request, const absl::Status& status) override;
@@ -115,33 +136,71 @@ class EngineScheduler final : public ServingBackend {
     ModelOptions options;
     std::shared_ptr<const ModelFiles> files;
     std::unique_ptr<ModelInstance> instance;  // while resident
+    // Its weights in the host cache, while the core holds it there (shared with a load copying
+    // out of it). Null while cached only when the copy could not be made (host_copy_failed): a
+    // reload then reads the files.
+    std::shared_ptr<const HostModelCopy> host_copy;
+    bool host_copy_failed = false;
     std::vector<LiveRequest*> batch;          // admitted requests, in admission order
     Seconds last_step_seconds = 0;            // duration of its last batch step
-    std::stop_source load_stop;               // cancels its load under way (shutdown)
     bool removing = false;                    // RemoveModel asked; done once nothing runs
     bool removed = false;
     ModelMetrics metrics;
   };
+  // A load on the load worker. The worker sets the result once (under mu); the scheduler thread
+  // takes it in FinishLoad, or in CancelLoad, which waits for it.
+  struct LoadJob {
+    ModelHandle model = 0;
+    LoadTier tier = LoadTier::kDisk;  // where the bytes really come from
+    std::shared_ptr<const HostModelCopy> copy;  // the source when tier is the host cache
+    std::stop_source stop;
+    bool cancelled = false;  // scheduler thread: CancelLoad took the result, the core was told
+    std::mutex mu;
+    std::condition_variable done_cv;
+    bool done = false;  // guarded
+    absl::StatusOr<std::unique_ptr<ModelInstance>> result = absl::UnknownError("not loaded");  // guarded
+    Seconds seconds = 0;  // guarded
+  };
+  // The batch steps the compute worker runs for one model: one, or several in a row while
+  // may_continue holds (a chain, which spares the two thread hand-offs a step's end costs).
   struct StepJob {
     ModelHandle model = 0;
     Backend* backend = nullptr;
     std::vector<LiveRequest*> requests;
     absl::Status status;
-    Seconds seconds = 0;
+    Seconds seconds = 0;  // of its last step
+    // Set at dispatch when no other model waits for the device; cleared by the scheduler as soon
+    // as anything happens that could change the next step (StopChain). The compute worker reads
+    // it after each step: were the step to end, the scheduler would hand the same batch back.
+    std::atomic<bool> may_continue{false};
   };
 
   EngineScheduler(SchedulerContext context, std::unique_ptr<EvictionPolicy> policy,
                   std::unique_ptr<LoadScheduler> load_scheduler);
   Seconds Now() const { return context_.clock->Now(); }
   absl::StatusOr<ModelHandle> Find(const std::string& id) const;
+  // The bytes the model's KV caches really hold now (the backend's figure; 0 when absent).
+  static std::uint64_t KvAllocatedBytes(const ModelEntry& m);
   // A control on the model named `id` (NotFound when there is none).
   template <typename Control>
   absl::Status OnModel(const std::string& id, Control control);
   LiveRequest* Live(RequestId id);
 
-  void FinishLoad(ModelHandle model, absl::StatusOr<std::unique_ptr<ModelInstance>> loaded, Seconds seconds);
+  void FinishLoad(LoadJob& job);
+  // The host cache's bytes held against the core's count, after the core's own checks.
+  absl::Status CheckInvariants() const;
+  // What the state file holds for a model being added: its learned figures (load times only if
+  // its files are unchanged since they were measured), and the load profile's time as
+  // `load_estimate` when there is one for its unchanged files.
+  std::optional<LearnedModel> RestoredFor(const std::string& id, const std::string& path, Seconds& load_estimate) const;
   void MaybeStep();
-  void RunStep(StepJob& job);  // on the compute worker
+  // On the compute worker: steps the job's batch, again while it may continue and none of its
+  // requests ended.
+  void RunChain(StepJob& job);
+  // One step of the job's batch, streaming each request's token.
+  void RunStep(StepJob& job);
+  // The chain under way ends with its current step: something may change the next one.
+  void StopChain();
   void FinishStep(std::unique_ptr<StepJob> job);
   // Ends a request early through the core (now, or when the step it is in ends) with `why`.
   void EndEarly(LiveRequest& request, absl::Status why);
@@ -153,6 +212,8 @@ class EngineScheduler final : public ServingBackend {
   void Adapt();
 
   SchedulerContext context_;
+  const HostBufferAllocator host_allocator_;  // plain host memory, or pinned for the CUDA backend
+  LearnedState restored_;  // the state file's, less the models AddModel has applied it to
   std::unique_ptr<EvictionPolicy> policy_;
   std::unique_ptr<LoadScheduler> load_scheduler_;
   AdaptiveCacePolicy* adaptive_ = nullptr;  // policy_, when it is the adaptive one
@@ -165,7 +226,11 @@ class EngineScheduler final : public ServingBackend {
   std::priority_queue<std::pair<Seconds, RequestId>, std::vector<std::pair<Seconds, RequestId>>, std::greater<>>
       deadlines_;
   bool computing_ = false;
-  bool loading_ = false;    // a load task is with the load worker
+  std::shared_ptr<LoadJob> load_;  // the load under way (one at a time)
+  int loads_posted_ = 0;  // load tasks whose FinishLoad has not run (a cancelled one's too)
+  StepJob* stepping_ = nullptr;  // the job with the compute worker (while computing_)
+  static constexpr int kMaxDeferredSteps = 64;
+  int deferred_steps_ = 0;  // tasks in a row that left the idle device for the tasks queued behind
   bool adapting_ = false;   // a round of shadow replays is with the policy worker
   bool shutting_down_ = false;
 };

@@ -54,6 +54,9 @@ struct LiveRequest {
   std::size_t tokens_streamed = 0;
   bool stopped_by_string = false;
   Seconds first_token_at = -1;
+  // What on_token returned when it refused a piece (OK: it never did); FinishStep ends the request
+  // with it, and Finish reports it unchanged.
+  absl::Status refused_by_host;
 };
 
 }  // namespace cace

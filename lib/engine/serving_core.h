@@ -220,6 +220,9 @@ class ServingCore {
   // the model rejoins the ring's back if it has running requests besides `finished`, then each
   // finished request is handled as OnRequestFinished (ids no longer running are skipped).
   std::optional<ModelHandle> PickModelToStep();
+  // Whether some model's batch waits in the ring for its turn (none: the model whose step runs
+  // would be picked again, were its step to end with nothing changed).
+  bool ModelsWaitingForDevice() const { return !ring_.empty(); }
   absl::Status OnStepFinished(ModelHandle model, std::span<const FinishedRequest> finished,
                               Seconds now);
   // NotFound when the request is not running.

@@ -27,6 +27,11 @@ void TaskThread::Post(Task task) {
   cv_.notify_one();
 }
 
+bool TaskThread::HasQueued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !tasks_.empty();
+}
+
 void TaskThread::Loop() {
   for (;;) {
     const Clock::time_point wake = next_wake_ ? next_wake_() : Clock::time_point::max();
@@ -39,11 +44,17 @@ void TaskThread::Loop() {
     Task task;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto ready = [&] { return !tasks_.empty() || stopping_; };
-      if (wake == Clock::time_point::max()) {
-        cv_.wait(lock, ready);
-      } else {
-        cv_.wait_until(lock, wake, ready);
+      if (tasks_.empty() && !stopping_) {
+        auto ready = [&] { return !tasks_.empty() || stopping_; };
+        if (wake == Clock::time_point::max()) {
+          cv_.wait(lock, ready);
+        } else {
+          cv_.wait_until(lock, wake, ready);
+        }
+        // A task that ends the wait runs after the timers are looked at again: `wake` was read
+        // before the wait, and the engine's clock may have moved meanwhile (a manual clock in a
+        // test jumps), so what came due is done first.
+        if (!tasks_.empty() && next_wake_) continue;
       }
       if (tasks_.empty()) {
         if (stopping_) return;

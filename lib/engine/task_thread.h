@@ -30,6 +30,8 @@ class TaskThread {
   void Post(Task task);
   // Whether the calling thread is this one (a callback that re-enters the engine).
   bool OnThisThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  // Whether tasks are posted and not yet started.
+  bool HasQueued();
 
  private:
   void Loop();

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace cace {
 
 std::shared_ptr<RequestStream> RequestStream::Create(std::size_t max_pending_pieces) {
@@ -11,34 +13,44 @@ std::shared_ptr<RequestStream> RequestStream::Create(std::size_t max_pending_pie
 RequestCallbacks RequestStream::Callbacks() {
   std::shared_ptr<RequestStream> self = shared_from_this();
   RequestCallbacks callbacks;
-  callbacks.on_token = [self](const TokenPiece& piece) {
-    Event event;
-    event.piece = piece;
-    self->Push(std::move(event));
-  };
-  callbacks.on_done = [self](const RequestResult& result) {
-    Event event;
-    event.done = true;
-    event.result = result;
-    self->Push(std::move(event));
-  };
+  callbacks.on_token = [self](const TokenPiece& piece) { return self->PushPiece(piece); };
+  callbacks.on_done = [self](const RequestResult& result) { self->PushResult(result); };
   return callbacks;
 }
 
-void RequestStream::Push(Event event) {
+absl::Status RequestStream::PushPiece(const TokenPiece& piece) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (event.done) {
-      ended_ = true;
-    } else if (pending_pieces_ >= max_pending_pieces_) {
+    if (abandoned_) return absl::CancelledError("the stream's reader went away");
+    if (pending_pieces_ >= max_pending_pieces_) {
       overflowed_ = true;
-      return;
-    } else {
-      ++pending_pieces_;
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the stream's reader fell ", max_pending_pieces_, " pieces behind"));
     }
-    events_.push_back(std::move(event));
+    ++pending_pieces_;
+    Event& event = events_.emplace_back();
+    event.piece = piece;
   }
   changed_.notify_all();
+  return absl::OkStatus();
+}
+
+void RequestStream::PushResult(const RequestResult& result) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ended_ = true;
+    Event& event = events_.emplace_back();
+    event.done = true;
+    event.result = result;
+  }
+  changed_.notify_all();
+}
+
+void RequestStream::Abandon() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  abandoned_ = true;
+  std::erase_if(events_, [](const Event& event) { return !event.done; });
+  pending_pieces_ = 0;
 }
 
 std::optional<RequestStream::Event> RequestStream::Next(std::chrono::milliseconds timeout) {
@@ -63,6 +75,11 @@ std::optional<RequestStream::Event> RequestStream::Next(std::chrono::millisecond
 bool RequestStream::overflowed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return overflowed_;
+}
+
+bool RequestStream::abandoned() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return abandoned_;
 }
 
 bool RequestStream::ended() const {

@@ -16,8 +16,11 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kHeader = "# cace load profiles v1: path\tbytes\tmtime_ns\tload_seconds\tpool_bytes\tkv_bytes_per_token";
 
+// Since the Unix epoch: the file clock's own epoch may lie in the future (libstdc++'s is in 2174,
+// so its counts are negative and a folder's latest time, a max from 0, would always be 0).
 std::int64_t MtimeNs(const fs::file_time_type& t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::file_clock::to_sys(t).time_since_epoch())
+      .count();
 }
 
 template <typename T>

@@ -55,23 +55,28 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::stri
   if (!loaded.ok()) return loaded.status();
   instance->loaded_ = *std::move(loaded);  // from here the instance frees the allocation on any error
 
-  absl::StatusOr<std::shared_ptr<ModelWeights>> weights = WeightsFromPool(instance->loaded_, pool);
+  if (absl::Status bound = instance->Bind(options, owner); !bound.ok()) return bound;
+  return instance;
+}
+
+absl::Status ModelInstance::Bind(const ModelInstanceOptions& options, const std::string& owner) {
+  absl::StatusOr<std::shared_ptr<ModelWeights>> weights = WeightsFromPool(loaded_, pool_);
   if (!weights.ok()) return weights.status();
-  instance->weights_ = *std::move(weights);
+  weights_ = *std::move(weights);
   const std::string kv_owner = "kv:" + owner;
-  if (pool.kind() == MemoryKind::kHost) {
+  if (pool_.kind() == MemoryKind::kHost) {
     CpuBackendOptions cpu = options.cpu;
     cpu.kv_owner = kv_owner;
-    absl::StatusOr<std::unique_ptr<CpuBackend>> backend = CpuBackend::Create(instance->weights_, cpu);
+    absl::StatusOr<std::unique_ptr<CpuBackend>> backend = CpuBackend::Create(weights_, cpu);
     if (!backend.ok()) return backend.status();
-    instance->backend_ = *std::move(backend);
+    backend_ = *std::move(backend);
   } else {
     absl::StatusOr<std::unique_ptr<Backend>> backend =
-        CreateCudaBackend(instance->weights_, CudaBackendOptions{options.cuda_device, kv_owner});
+        CreateCudaBackend(weights_, CudaBackendOptions{options.cuda_device, kv_owner});
     if (!backend.ok()) return backend.status();
-    instance->backend_ = *std::move(backend);
+    backend_ = *std::move(backend);
   }
-  return instance;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ModelFootprint> PlanModelInstance(const std::string& path, MemoryKind memory) {

@@ -76,12 +76,16 @@ class ModelInstance {
  private:
   friend absl::StatusOr<std::unique_ptr<ModelInstance>> LoadModelInstance(const std::string& path, MemoryPool& pool,
                                                                          ModelInstanceOptions options);
+  friend class HostModelCopy;
   ModelInstance(std::string path, MemoryPool& pool) : path_(std::move(path)), pool_(pool) {}
+  // With loaded_ filled (its allocation holding the weights): the weights as views and the
+  // backend for the pool's memory. Both load paths end here.
+  absl::Status Bind(const ModelInstanceOptions& options, const std::string& owner);
 
   std::string path_;
   MemoryPool& pool_;
   LoadedModel loaded_;  // its allocation is 0 until the loader has filled it
-  std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const Tokenizer> tokenizer_;  // shared with host copies of this model
   std::shared_ptr<ModelWeights> weights_;  // the backend shares them
   std::unique_ptr<Backend> backend_;
 };

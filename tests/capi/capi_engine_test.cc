@@ -188,7 +188,10 @@ TEST_CASE("streams, callbacks, cancellation, metrics and the listing through the
   cace_request_callbacks callbacks{};
   callbacks.struct_size = sizeof callbacks;
   callbacks.user_data = &done;
-  callbacks.on_token = [](void* d, uint64_t, int32_t, const char*, size_t) { ++static_cast<Done*>(d)->tokens; };
+  callbacks.on_token = [](void* d, uint64_t, int32_t, const char*, size_t) -> int32_t {
+    ++static_cast<Done*>(d)->tokens;
+    return 0;
+  };
   callbacks.on_done = [](void* d, const cace_result* result) {
     auto* state = static_cast<Done*>(d);
     std::lock_guard<std::mutex> lock(state->mutex);
@@ -232,6 +235,63 @@ TEST_CASE("streams, callbacks, cancellation, metrics and the listing through the
   Ok(cace_engine_pin(engine, "a", 1, 1, &error), error);
   CHECK(cace_engine_unload(engine, "a", 1, &error) == CACE_FAILED_PRECONDITION);
   cace_error_free(error);
+  cace_request_destroy(request);
+  cace_engine_destroy(engine);
+}
+
+TEST_CASE("a token callback that returns non-zero ends its request with CACE_ABORTED, and only it") {
+  TinyModels models;
+  cace_engine* engine = MakeEngine(64u << 20);
+  AddModel(engine, models.paths[0], "a");
+  cace_request* request = MakeRequest("a", 40);
+  struct Refusing {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::atomic<int> pieces{0};
+    bool done = false;
+    cace_code code = CACE_OK;
+    std::string message;
+    cace_end_reason reason = CACE_END_STOP;
+  } state;
+  cace_request_callbacks callbacks{};
+  callbacks.struct_size = sizeof callbacks;
+  callbacks.user_data = &state;
+  callbacks.on_token = [](void* s, uint64_t, int32_t, const char*, size_t) -> int32_t {
+    return ++static_cast<Refusing*>(s)->pieces == 2 ? -7 : 0;  // the host's sink fails at the second
+  };
+  callbacks.on_done = [](void* s, const cace_result* result) {
+    auto* refusing = static_cast<Refusing*>(s);
+    std::lock_guard<std::mutex> lock(refusing->mutex);
+    size_t length = 0;
+    const char* message = cace_result_message(result, &length);
+    refusing->message.assign(message, length);
+    refusing->code = cace_result_code(result);
+    refusing->reason = cace_result_reason(result);
+    refusing->done = true;
+    refusing->cv.notify_all();
+  };
+  std::uint64_t id = 0;
+  cace_error* error = nullptr;
+  Ok(cace_engine_submit(engine, request, &callbacks, &id, &error), error);
+  int neighbour_pieces = 0;
+  CHECK(RunToEnd(engine, request, &neighbour_pieces) == CACE_OK);  // the same model, meanwhile
+  CHECK(neighbour_pieces >= 1);
+  {
+    std::unique_lock<std::mutex> lock(state.mutex);
+    state.cv.wait(lock, [&] { return state.done; });
+  }
+  CHECK(state.code == CACE_ABORTED);
+  CHECK(state.message == "on_token returned -7");
+  CHECK(state.reason == CACE_END_ERROR);
+  CHECK(state.pieces.load() == 2);  // nothing streamed after the refusal
+
+  // Its KV cache went back: the memory in use is the model's weights alone.
+  cace_metrics* metrics = nullptr;
+  Ok(cace_engine_metrics(engine, &metrics, &error), error);
+  CHECK(cace_metrics_memory_used_bytes(metrics) == cace_metrics_model_resident_bytes(metrics, 0));
+  CHECK(cace_metrics_model_in_flight(metrics, 0) == 0);
+  CHECK(cace_metrics_model_requests_failed(metrics, 0) == 1);
+  cace_metrics_destroy(metrics);
   cace_request_destroy(request);
   cace_engine_destroy(engine);
 }

@@ -226,6 +226,7 @@ int main(void) {
   EXPECT_TRUE(cace_metrics_model_completion_tokens(NULL, 0) == 0 && cace_metrics_model_loads(NULL, 0) == 0);
   EXPECT_TRUE(cace_metrics_model_evictions(NULL, 0) == 0 && cace_metrics_model_resident_bytes(NULL, 0) == 0);
   EXPECT_TRUE(cace_metrics_model_queued(NULL, 0) == 0 && cace_metrics_model_in_flight(NULL, 0) == 0);
+  EXPECT_TRUE(cace_metrics_model_kv_reserved_bytes(NULL, 0) == 0 && cace_metrics_model_kv_allocated_bytes(NULL, 0) == 0);
   cace_metrics_destroy(NULL);
   EXPECT_TRUE(cace_model_list_count(NULL) == 0 && cace_model_list_id(NULL, 0, &length)[0] == '\0');
   EXPECT_TRUE(cace_model_list_state(NULL, 0) == CACE_RESIDENCY_ABSENT);

@@ -1,9 +1,12 @@
-// Requests that do not run to their end: cancelled at each stage, past their deadline, beyond the
-// queue bound, waiting on a load that fails. The hooks stop the engine at the exact point each
-// case needs, so no case depends on timing.
+// Requests that do not run to their end: cancelled at each stage, past their deadline (on the wall
+// clock and on a manual one), beyond the queue bound, waiting on a load that fails. The hooks stop
+// the engine at the exact point each case needs, so no case depends on timing.
+#include <chrono>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -59,9 +62,9 @@ TEST_CASE("Cancel while queued behind a full batch", "[engine]") {
   Engine* e = engine.get();
   bool cancelled = false;
   first_callbacks.on_token = [&, record_token, e](const TokenPiece& p) {
-    record_token(p);
     known.wait();
     if (!cancelled) cancelled = e->Cancel(second);
+    return record_token(p);
   };
   auto first = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 8}, first_callbacks);
   REQUIRE(first.ok());
@@ -129,8 +132,8 @@ TEST_CASE("Cancel during prefill and mid-decode", "[engine]") {
   auto record = callbacks.on_token;
   int seen = 0;
   callbacks.on_token = [&, record](const TokenPiece& piece) {
-    record(piece);
     if (++seen == 3) engine_ptr->Cancel(piece.id);
+    return record(piece);
   };
   auto mid = engine->Submit({.model = "m", .prompt = "abcdef", .max_tokens = 40}, callbacks);
   REQUIRE(mid.ok());
@@ -153,6 +156,36 @@ TEST_CASE("A request past its deadline ends with DeadlineExceeded", "[engine]") 
   gate.Open();
   CHECK(r.status.code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(r.timings.end_to_end >= 0.05);
+}
+
+// On a manual clock the engine's timers move only when the clock does: a deadline ten seconds off
+// stays pending however long the test takes, and expires once the clock passes it. Any call that
+// reaches the scheduler (Metrics here) after the clock moved sees what the move made due.
+TEST_CASE("A deadline expires when a manual clock passes it, and not before", "[engine]") {
+  auto clock = std::make_shared<ManualClock>();
+  LoadGate gate("m");
+  auto engine = MakeEngine({.before_load = [&](const std::string& m) { gate.BeforeLoad(m); }}, {.clock = clock});
+  REQUIRE(engine->AddModel(TinyModelDir("mc", 0), {.id = "m"}).ok());
+  Recorder rec;
+  auto id = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 8, .deadline_seconds = 10}, rec.Callbacks());
+  REQUIRE(id.ok());
+  gate.WaitReached();  // its model's load is held: the request can only wait
+
+  clock->Advance(9.5);
+  (void)engine->Metrics();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // real time does not expire it either
+  CHECK(engine->Metrics().models[0].queued == 1);
+  CHECK(rec.Get(*id).results.empty());
+
+  clock->Advance(1.0);
+  const MetricsSnapshot seen = engine->Metrics();  // the first call after the move sees it done
+  CHECK(seen.uptime_seconds == Approx(10.5));
+  CHECK(seen.models[0].queued == 0);
+  CHECK(rec.Get(*id).results.size() == 1);
+  gate.Open();
+  const RequestResult r = rec.Wait(*id);
+  CHECK(r.status.code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(r.timings.end_to_end == Approx(10.5));  // on the manual clock
 }
 
 TEST_CASE("Submit beyond the queue bound fails at once; the queued ones still run", "[engine]") {

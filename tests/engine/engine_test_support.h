@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,6 +47,7 @@ class Recorder {
               Outcome& o = outcomes_[p.id];
               if (p.token >= 0) o.tokens.push_back(p.token);
               o.streamed += p.text;
+              return absl::OkStatus();
             },
         .on_done =
             [this](const RequestResult& r) {
@@ -73,6 +76,37 @@ class Recorder {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<RequestId, Outcome> outcomes_;
+};
+
+// Holds the engine's scheduler thread, the device idle, inside a warm-up request's on_done until
+// Release: what the host submits meanwhile queues behind it and reaches the scheduler as one burst
+// (which starts in one batch step), on a resident model.
+class SchedulerHold {
+ public:
+  // Submits the warm-up request to `model`; returns once its on_done holds the thread.
+  SchedulerHold(Engine& engine, const std::string& model) : released_(release_.get_future().share()) {
+    std::promise<void> holding;
+    auto id = engine.Submit({.model = model, .prompt = "a", .max_tokens = 2},
+                            {.on_done = [&holding, released = released_](const RequestResult&) {
+                              holding.set_value();
+                              released.wait();
+                            }});
+    if (!id.ok()) std::abort();
+    holding.get_future().wait();
+  }
+  ~SchedulerHold() { Release(); }
+  SchedulerHold(const SchedulerHold&) = delete;
+  SchedulerHold& operator=(const SchedulerHold&) = delete;
+
+  void Release() {
+    if (!released_now_) release_.set_value();
+    released_now_ = true;
+  }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  bool released_now_ = false;
 };
 
 }  // namespace cace::testing

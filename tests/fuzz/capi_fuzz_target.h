@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -112,14 +113,21 @@ inline void CountDone(void* user_data, const cace_result* result) {
   CACE_CAPI_REQUIRE(result != nullptr);
   size_t length = 0;
   const char* message = cace_result_message(result, &length);
-  // A failure says why.
+  // A failure says why; the one ABORTED comes from a refusing token callback (RefuseToken).
   if (cace_result_code(result) != CACE_OK) CACE_CAPI_REQUIRE(message != nullptr && length > 0);
+  if (cace_result_code(result) == CACE_ABORTED) {
+    CACE_CAPI_REQUIRE(std::string_view(message, length) == "on_token returned 3");
+  }
   ++static_cast<DoneCounter*>(user_data)->done;
 }
 
-inline void IgnoreToken(void*, uint64_t, int32_t, const char* text, size_t length) {
+inline int32_t IgnoreToken(void*, uint64_t, int32_t, const char* text, size_t length) {
   CACE_CAPI_REQUIRE(length == 0 || text != nullptr);
+  return 0;
 }
+
+// A host whose sink fails at once: its request ends with CACE_ABORTED.
+inline int32_t RefuseToken(void*, uint64_t, int32_t, const char*, size_t) { return 3; }
 
 // The error out-parameter agrees with the code; frees it. By reference: read after the call that
 // set it (the order in which a call's arguments are evaluated is unspecified).
@@ -294,6 +302,7 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
         const bool with_callbacks = in.U8() % 2 == 0;
         cace_request_callbacks cb = callbacks;
         cb.user_data = &counters[s];
+        if (in.U8() % 4 == 0) cb.on_token = RefuseToken;
         cb.struct_size = in.U8() % 4 == 0 ? in.U8() % (sizeof cb + 1) : sizeof cb;  // older, smaller tables
         const cace_code c = Checked(cace_engine_submit(engine, null_handle ? nullptr : requests[s],
                                                        with_callbacks ? &cb : nullptr, &id, &error), error);

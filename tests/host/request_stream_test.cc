@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "cace/cace_weight_names.h"
@@ -15,8 +17,8 @@ TEST_CASE("a stream gives the pieces in order, then the result, then nothing") {
   auto stream = RequestStream::Create();
   RequestCallbacks callbacks = stream->Callbacks();
   CHECK(!stream->Next(milliseconds(0)).has_value());  // nothing yet: times out
-  callbacks.on_token({.id = 7, .token = 1, .text = "a"});
-  callbacks.on_token({.id = 7, .token = 2, .text = "b"});
+  CHECK(callbacks.on_token({.id = 7, .token = 1, .text = "a"}).ok());
+  CHECK(callbacks.on_token({.id = 7, .token = 2, .text = "b"}).ok());
   RequestResult result;
   result.id = 7;
   result.text = "ab";
@@ -47,18 +49,68 @@ TEST_CASE("a reader waiting on another thread wakes for the event") {
   CHECK(event->result.status.code() == absl::StatusCode::kCancelled);
 }
 
-TEST_CASE("past its bound a stream drops pieces and says it overflowed, the result still comes") {
+TEST_CASE("past its bound a stream refuses the piece (which ends the request), the result still comes") {
   auto stream = RequestStream::Create(2);
   RequestCallbacks callbacks = stream->Callbacks();
-  for (int i = 0; i < 5; ++i) callbacks.on_token({.id = 1, .token = i, .text = "x"});
+  CHECK(callbacks.on_token({.id = 1, .token = 0, .text = "x"}).ok());
+  CHECK(callbacks.on_token({.id = 1, .token = 1, .text = "y"}).ok());
+  CHECK(!stream->overflowed());
+  const absl::Status refused = callbacks.on_token({.id = 1, .token = 2, .text = "z"});
+  CHECK(refused.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(refused.message()) == "the stream's reader fell 2 pieces behind");
   CHECK(stream->overflowed());
-  callbacks.on_done(RequestResult{.id = 1});
-  int pieces = 0;
-  while (auto event = stream->Next(milliseconds(0))) {
-    if (event->done) break;
-    ++pieces;
+  callbacks.on_done(RequestResult{.id = 1, .status = refused});
+  std::string read;
+  std::optional<RequestStream::Event> event;
+  while ((event = stream->Next(milliseconds(0))) && !event->done) read += event->piece.text;
+  CHECK(read == "xy");
+  REQUIRE(event.has_value());
+  CHECK(event->result.status.code() == absl::StatusCode::kResourceExhausted);
+}
+
+TEST_CASE("a reader that keeps up is never refused, whatever the request's length") {
+  auto stream = RequestStream::Create(2);
+  RequestCallbacks callbacks = stream->Callbacks();
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(callbacks.on_token({.id = 1, .token = i, .text = "x"}).ok());
+    REQUIRE(stream->Next(milliseconds(0)).has_value());
   }
-  CHECK(pieces == 2);
+  CHECK(!stream->overflowed());
+}
+
+TEST_CASE("an abandoned stream drops what it holds, refuses the next piece, still takes the result") {
+  auto stream = RequestStream::Create();
+  RequestCallbacks callbacks = stream->Callbacks();
+  CHECK(callbacks.on_token({.id = 3, .token = 1, .text = "a"}).ok());
+  stream->Abandon();
+  CHECK(stream->abandoned());
+  const absl::Status refused = callbacks.on_token({.id = 3, .token = 2, .text = "b"});
+  CHECK(refused.code() == absl::StatusCode::kCancelled);
+  CHECK(std::string(refused.message()) == "the stream's reader went away");
+  CHECK(!stream->Next(milliseconds(0)).has_value());  // the queued piece is gone
+  stream->Abandon();                                   // idempotent
+  callbacks.on_done(RequestResult{.id = 3, .status = refused});
+  CHECK(stream->ended());
+  auto done = stream->Next(milliseconds(0));
+  REQUIRE(done.has_value());
+  CHECK(done->done);
+}
+
+TEST_CASE("Abandon from another thread while the engine's thread streams") {
+  auto stream = RequestStream::Create();
+  RequestCallbacks callbacks = stream->Callbacks();
+  std::thread engine_thread([&] {
+    int i = 0;
+    while (callbacks.on_token({.id = 4, .token = i++, .text = "x"}).ok()) std::this_thread::yield();
+    callbacks.on_done(RequestResult{.id = 4, .status = absl::CancelledError("the stream's reader went away")});
+  });
+  REQUIRE(stream->Next(milliseconds(-1)).has_value());  // one piece read, then the reader goes
+  stream->Abandon();
+  auto done = stream->Next(milliseconds(-1));  // only the result: what was queued is dropped
+  engine_thread.join();
+  REQUIRE(done.has_value());
+  CHECK(done->done);
+  CHECK(done->result.status.code() == absl::StatusCode::kCancelled);
 }
 
 TEST_CASE("the callbacks keep the stream alive after the host lets go") {
@@ -70,7 +122,7 @@ TEST_CASE("the callbacks keep the stream alive after the host lets go") {
     callbacks = stream->Callbacks();
   }
   CHECK(!weak.expired());
-  callbacks.on_token({.id = 1, .text = "still here"});
+  CHECK(callbacks.on_token({.id = 1, .text = "still here"}).ok());
   callbacks = {};
   CHECK(weak.expired());
 }

@@ -1,9 +1,10 @@
 // One test per fault of issue 13, each injected through the library's seams (lib/faults/) into a
 // real Engine on tiny models: a read error and a truncation in the middle of a load, a failed
-// allocation (weights, KV cache), a host token callback that fails or is slow, cancellation at
-// every stage, the Engine destroyed while requests run and a load is in flight. After each: the
-// pool holds what it held before (plus what the surviving state explains), the core's invariants
-// held after every scheduler task, the other model still serves, the failed request was told why.
+// allocation (weights, KV cache), a host token callback that returns an error or is slow,
+// cancellation at every stage, the Engine destroyed while requests run and a load is in flight.
+// After each: the pool holds what it held before (plus what the surviving state explains), the
+// core's invariants held after every scheduler task, the other model still serves, the failed
+// request was told why.
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -33,7 +34,8 @@ void ExpectPoolMatchesResidents(Engine& engine, FaultHarness& h) {
   for (const ResidencyEntry& e : engine.ListModels()) {
     if (e.state == Residency::kResident) resident += e.weight_bytes;
     CHECK(e.in_flight == 0);
-    CHECK(e.kv_bytes == 0);
+    CHECK(e.kv_reserved_bytes == 0);
+    CHECK(e.kv_allocated_bytes == 0);
   }
   CHECK(h.PoolUsed() == resident);
   CHECK(engine.Metrics().memory_used_bytes == h.PoolUsed());
@@ -119,42 +121,67 @@ TEST_CASE("An allocation that fails: the weights of a load, the KV cache of a re
   CHECK(h.Broken().empty());
 }
 
-// The host's token callback cannot return an error (it returns nothing and must not throw): a
-// host whose sink fails cancels the request from inside the callback. A slow one holds up its batch
-// and no more: deadlines still end its request, the batch's other request runs to its end.
+// A host whose sink fails returns an error from its token callback: that request ends with the
+// error, its batch neighbour runs on as if alone. A slow callback holds up its batch and no more:
+// deadlines still end its request, the batch's other request runs to its end.
 TEST_CASE("A host token callback that fails or is slow", "[reliability]") {
   FaultHarness h;
   auto engine = h.MakeEngine({});
   REQUIRE(engine->AddModel(TinyModelDir("cb", 0), {.id = "m"}).ok());
   Recorder rec;
   ExpectServes(*engine, rec, "m");
+  const Request neighbour_request{.model = "m", .prompt = "abd", .max_tokens = 12};
+  auto alone = engine->Submit(neighbour_request, rec.Callbacks());
+  REQUIRE(alone.ok());
+  REQUIRE(rec.Wait(*alone).status.ok());
   const std::uint64_t used_before = h.PoolUsed();
-  Engine* e = engine.get();
 
-  SECTION("fails at its second token: the request is cancelled, nothing more is streamed") {
+  // The callback refuses its `refuse_at`-th piece with `error`; no piece is recorded after that.
+  auto refusing = [&rec](int refuse_at, absl::Status error, std::atomic<int>& calls) {
     RequestCallbacks callbacks = rec.Callbacks();
-    auto record = callbacks.on_token;
-    std::atomic<int> calls{0};
-    callbacks.on_token = [&, record](const TokenPiece& p) {
-      if (++calls == 2) {
-        e->Cancel(p.id);  // the sink failed: this token is not recorded
-        return;
-      }
-      record(p);
+    callbacks.on_token = [&calls, refuse_at, error, record = callbacks.on_token](const TokenPiece& p) {
+      if (++calls == refuse_at) return error;
+      return record(p);
     };
-    auto id = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 40}, callbacks);
+    return callbacks;
+  };
+
+  SECTION("fails at its second token: that request ends with the error, its neighbour finishes") {
+    std::atomic<int> calls{0};
+    auto id = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 40},
+                             refusing(2, absl::DataLossError("the host's sink failed"), calls));
+    auto neighbour = engine->Submit(neighbour_request, rec.Callbacks());
+    REQUIRE(id.ok());
+    REQUIRE(neighbour.ok());
+    const RequestResult r = rec.Wait(*id);
+    CHECK(r.status.code() == absl::StatusCode::kDataLoss);
+    CHECK(r.status.message() == "the host's sink failed");
+    CHECK(r.reason == EndReason::kError);
+    CHECK(rec.Get(*id).tokens.size() == 1);
+    CHECK(rec.Get(*id).results.size() == 1);
+    const RequestResult n = rec.Wait(*neighbour);
+    CHECK(n.status.ok());
+    CHECK(rec.Get(*neighbour).tokens == rec.Get(*alone).tokens);  // greedy: what it gives alone
+    engine->WaitIdle();
+    CHECK(calls.load() == 2);  // nothing streamed after the refusal
+  }
+  SECTION("refuses the piece that ends the request: the refusal, not the end, is its result") {
+    std::atomic<int> calls{0};
+    auto id = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 3},
+                             refusing(3, absl::CancelledError("the host hung up"), calls));
     REQUIRE(id.ok());
     const RequestResult r = rec.Wait(*id);
     CHECK(r.status.code() == absl::StatusCode::kCancelled);
-    CHECK(calls.load() == 2);
-    CHECK(rec.Get(*id).tokens.size() == 1);
+    CHECK(r.reason == EndReason::kCancelled);
+    CHECK(rec.Get(*id).results.size() == 1);
+    CHECK(calls.load() == 3);
   }
   SECTION("is slow: its deadline ends it; its batch neighbour finishes") {
     RequestCallbacks slow = rec.Callbacks();
     auto record = slow.on_token;
     slow.on_token = [record](const TokenPiece& p) {
-      record(p);
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      return record(p);
     };
     auto late = engine->Submit({.model = "m", .prompt = "abc", .max_tokens = 60, .deadline_seconds = 0.2}, slow);
     auto neighbour = engine->Submit({.model = "m", .prompt = "abd", .max_tokens = 6}, rec.Callbacks());
@@ -166,7 +193,8 @@ TEST_CASE("A host token callback that fails or is slow", "[reliability]") {
     CHECK(rec.Wait(*neighbour).status.ok());
   }
   engine->WaitIdle();
-  CHECK(h.PoolUsed() == used_before);
+  CHECK(h.PoolUsed() == used_before);  // the failed request's KV cache is back in the pool
+  ExpectPoolMatchesResidents(*engine, h);
   ExpectServes(*engine, rec, "m");
   CHECK(h.Broken().empty());
 }
@@ -210,8 +238,9 @@ TEST_CASE("Cancellation at every stage returns what the request held", "[reliabi
   RequestCallbacks callbacks = rec.Callbacks();
   auto record = callbacks.on_token;
   callbacks.on_token = [&, record](const TokenPiece& p) {
-    record(p);
+    const absl::Status recorded = record(p);
     if (stage == kDecode && rec.Get(p.id).tokens.size() == 2) e->Cancel(p.id);
+    return recorded;
   };
   // Ids are sequential: the next Submit gets the last one + 1 (set before, so the hooks see it).
   victim = last + 1;
@@ -255,8 +284,8 @@ TEST_CASE("Destroying the Engine while requests run and a load is in flight", "[
   RequestCallbacks callbacks = rec.Callbacks();
   auto record = callbacks.on_token;
   callbacks.on_token = [&, record](const TokenPiece& p) {
-    record(p);
     if (!streamed.exchange(true)) streaming.set_value();
+    return record(p);
   };
   std::vector<RequestId> ids;
   for (int i = 0; i < 3; ++i) {

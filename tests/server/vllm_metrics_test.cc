@@ -12,7 +12,7 @@ MetricsSnapshot TwoModels() {
   a.model = "coder";
   a.queued = 2;
   a.in_flight = 3;
-  a.kv_bytes = 100;
+  a.kv_reserved_bytes = 100;
   a.resident_bytes = 600;
   a.kinds[KindIndex(TaskKind::kCompletion)].ttft.Observe(0.2);
   a.kinds[KindIndex(TaskKind::kChat)].ttft.Observe(3.0);

@@ -119,7 +119,12 @@ void ReplyWithGeneration(Engine& engine, GenerationJob job, const ServerConfig& 
   response.set_chunked_content_provider(
       "text/event-stream", [reply](std::size_t, httplib::DataSink& sink) { return reply->Provide(sink); },
       [&engine, request = *id, events](bool) {
-        if (!events->ended()) engine.Cancel(request);
+        // The client went (or was dropped): nothing more is queued for it, and the request ends
+        // now even if it streams nothing more (still waiting for its model).
+        if (!events->ended()) {
+          events->Abandon();
+          engine.Cancel(request);
+        }
       });
 }
 

@@ -3,7 +3,8 @@
 // asked, then [DONE]). The engine's threads only queue pieces (cace::RequestStream); the HTTP
 // thread writes them, so a slow client never holds up a batch: one that stops reading is dropped
 // after the write timeout, one that falls more than max_buffered_pieces behind is dropped at
-// once, and either way, as when the client disconnects, its request is cancelled.
+// once (its stream refuses the piece, ending the request), and either way, as when the client
+// disconnects, its stream is abandoned and its request cancelled.
 #ifndef CACE_TOOLS_SERVER_GENERATION_REPLY_H_
 #define CACE_TOOLS_SERVER_GENERATION_REPLY_H_
 

@@ -74,7 +74,7 @@ const T* Parsed(const ParseResult<T>& result, httplib::Response& response) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Engine>> StartEngine(const ServerConfig& config) {
+absl::StatusOr<EngineOptions> EngineOptionsFor(const ServerConfig& config) {
   EngineOptions options;
   options.memory_budget_bytes = config.engine.memory_budget_bytes;
   options.policy = config.engine.policy;
@@ -93,14 +93,26 @@ absl::StatusOr<std::unique_ptr<Engine>> StartEngine(const ServerConfig& config) 
     }
     options.cace_weights = weights;
   }
-  auto engine = Engine::Create(std::move(options));
-  if (!engine.ok()) return engine.status();
+  return options;
+}
+
+absl::Status AddConfigModels(Engine& engine, const ServerConfig& config) {
   for (const ModelEntry& model : config.models) {
     ModelOptions model_options{.id = model.id, .pin = model.pin, .priority = model.priority};
     if (model.keep_alive) model_options.keep_alive_seconds = model.keep_alive->forever ? -1 : model.keep_alive->seconds;
-    absl::Status added = (*engine)->AddModel(model.path, model_options);
+    absl::Status added = engine.AddModel(model.path, model_options);
     if (!added.ok()) return absl::Status(added.code(), "model " + model.id + ": " + std::string(added.message()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> StartEngine(const ServerConfig& config) {
+  absl::StatusOr<EngineOptions> options = EngineOptionsFor(config);
+  if (!options.ok()) return options.status();
+  auto engine = Engine::Create(*std::move(options));
+  if (!engine.ok()) return engine.status();
+  absl::Status added = AddConfigModels(**engine, config);
+  if (!added.ok()) return added;
   return engine;
 }
 
@@ -225,8 +237,8 @@ void HttpService::Ps(httplib::Response& response) const {
     if (entry.state == Residency::kAbsent) continue;  // Ollama lists what is in memory
     json row = {{"name", entry.model},
                 {"model", entry.model},
-                {"size", entry.weight_bytes + entry.kv_bytes},
-                {"size_vram", entry.weight_bytes + entry.kv_bytes},
+                {"size", entry.weight_bytes + entry.kv_allocated_bytes},
+                {"size_vram", entry.weight_bytes + entry.kv_allocated_bytes},
                 {"state", ResidencyName(entry.state)},
                 {"pinned", entry.pinned},
                 {"priority", entry.priority},

@@ -66,8 +66,11 @@ class HttpService {
   std::atomic<bool> stopping_{false};
 };
 
-// Creates the engine from the config and adds its models (pinned ones start loading).
+// Creates the engine from the config and adds its models (pinned ones start loading): the two
+// steps below, which tests take apart to give the engine hooks of their own.
 absl::StatusOr<std::unique_ptr<Engine>> StartEngine(const ServerConfig& config);
+absl::StatusOr<EngineOptions> EngineOptionsFor(const ServerConfig& config);  // its engine section
+absl::Status AddConfigModels(Engine& engine, const ServerConfig& config);   // its models, in order
 
 }  // namespace cace::server
 

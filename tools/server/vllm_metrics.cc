@@ -94,7 +94,7 @@ std::string VllmMetricsText(const MetricsSnapshot& snapshot, const std::vector<R
   for (const ModelMetrics& model : snapshot.models) {
     waiting += model.queued;
     running += model.in_flight;
-    kv_bytes += model.kv_bytes;
+    kv_bytes += model.kv_reserved_bytes;
     weight_bytes += model.resident_bytes;
   }
   // KV usage: the KV caches over the memory the resident weights leave for them (1 when none is
@@ -111,7 +111,7 @@ std::string VllmMetricsText(const MetricsSnapshot& snapshot, const std::vector<R
               static_cast<double>(running), [](const ModelMetrics& m) { return static_cast<double>(m.in_flight); });
   GaugeFamily(out, snapshot, "vllm:kv_cache_usage_perc",
               "KV-cache usage, 1 = full: node total over the memory resident weights leave; per model over the budget.",
-              kv_usage, [budget](const ModelMetrics& m) { return static_cast<double>(m.kv_bytes) / budget; });
+              kv_usage, [budget](const ModelMetrics& m) { return static_cast<double>(m.kv_reserved_bytes) / budget; });
   HistogramFamily(out, snapshot, "vllm:time_to_first_token_seconds", "Time to first token in seconds.",
                   &KindMetrics::ttft);
   HistogramFamily(out, snapshot, "vllm:e2e_request_latency_seconds", "End-to-end request latency in seconds.",

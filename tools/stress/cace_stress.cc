@@ -111,7 +111,11 @@ void Host(int thread, const Options& o, Engine& engine, StressLedger& ledger) {
     ledger.Submitted(s);
     ++pending;
     absl::StatusOr<RequestId> id = engine.Submit(
-        std::move(r), {.on_token = [&ledger, s](const TokenPiece&) { ledger.Token(s); },
+        std::move(r), {.on_token =
+                           [&ledger, s](const TokenPiece&) {
+                             ledger.Token(s);
+                             return absl::OkStatus();
+                           },
                        .on_done = [&ledger, &pending, s](const RequestResult& res) {
                          ledger.Done(s, res.status);
                          --pending;

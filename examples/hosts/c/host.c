@@ -18,15 +18,17 @@ typedef struct {
   size_t pieces;
 } request_state;
 
-static void on_token(void* user_data, uint64_t id, int32_t token, const char* text, size_t length) {
+/* Returns 0 to go on; a host whose sink fails returns non-zero, which ends the request. */
+static int32_t on_token(void* user_data, uint64_t id, int32_t token, const char* text, size_t length) {
   request_state* state = user_data;
   (void)id;
   (void)token;
   pthread_mutex_lock(&state->mutex);
   state->pieces++;
   pthread_mutex_unlock(&state->mutex);
-  fwrite(text, 1, length, stdout);
+  if (fwrite(text, 1, length, stdout) != length) return 1;
   fflush(stdout);
+  return 0;
 }
 
 static void on_done(void* user_data, const cace_result* result) {

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
                               {.on_token = [&pieces](const cace::TokenPiece& piece) {
                                  ++pieces;
                                  std::cout << piece.text << std::flush;
+                                 return absl::OkStatus();  // an error here would end the request
                                },
                                .on_done = [&streamed](const cace::RequestResult& r) { streamed.set_value(r); }});
   if (!id.ok()) {

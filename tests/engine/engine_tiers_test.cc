@@ -49,13 +49,23 @@ std::uint64_t BudgetFor(const std::string& dir, double models) {
          8 * 64 * footprint->kv_bytes_per_token;
 }
 
-// The bytes of an instance's weight allocation.
-std::vector<std::byte> PoolBytes(const ModelInstance& instance) {
+// The bytes of an instance's weight allocation. No Catch2 assertion inside: the engine's hooks
+// call it on the scheduler thread, and Catch2's assertions are not thread-safe.
+absl::StatusOr<std::vector<std::byte>> ReadPoolBytes(const ModelInstance& instance) {
   auto allocation = instance.pool().Lookup(instance.allocation());
-  REQUIRE(allocation.ok());
+  if (!allocation.ok()) return allocation.status();
   std::vector<std::byte> bytes(allocation->bytes);
-  REQUIRE(instance.pool().Read(instance.allocation(), 0, bytes.data(), bytes.size()).ok());
+  if (absl::Status read = instance.pool().Read(instance.allocation(), 0, bytes.data(), bytes.size()); !read.ok()) {
+    return read;
+  }
   return bytes;
+}
+
+// The same, on the test's own thread.
+std::vector<std::byte> PoolBytes(const ModelInstance& instance) {
+  absl::StatusOr<std::vector<std::byte>> bytes = ReadPoolBytes(instance);
+  REQUIRE(bytes.ok());
+  return *std::move(bytes);
 }
 
 std::uint64_t Fnv1a(const std::vector<std::byte>& bytes) {
@@ -122,8 +132,14 @@ struct TierWatch {
       broken.push_back(std::string(st.message()));
     };
     hooks.on_loaded = [this](const std::string& model, LoadTier tier, const ModelInstance& instance) {
+      if (model != watched) return;
+      absl::StatusOr<std::vector<std::byte>> bytes = ReadPoolBytes(instance);
       std::lock_guard<std::mutex> lock(mu);
-      if (model == watched) loads.emplace_back(tier, Fnv1a(PoolBytes(instance)));
+      if (!bytes.ok()) {
+        broken.push_back("reading the loaded weights: " + std::string(bytes.status().message()));
+        return;
+      }
+      loads.emplace_back(tier, Fnv1a(*bytes));
     };
     return hooks;
   }

@@ -81,6 +81,9 @@ absl::StatusOr<EngineOptions> EngineOptionsFor(const ServerConfig& config) {
   options.max_batch = config.engine.max_batch;
   options.max_pending_requests = config.engine.max_pending_requests;
   options.compute_threads = config.engine.compute_threads;
+  options.host_cache_bytes = config.engine.host_cache_bytes;
+  options.prefetch = config.engine.prefetch;
+  options.state_file = config.engine.state_file;  // the engine writes it when the service ends
   if (config.engine.default_keep_alive) {
     options.default_keep_alive_seconds =
         config.engine.default_keep_alive->forever ? -1 : config.engine.default_keep_alive->seconds;

@@ -210,6 +210,7 @@ cace_residency cace_model_list_state(const cace_model_list* list, size_t index) 
     case cace::Residency::kLoading: return CACE_RESIDENCY_LOADING;
     case cace::Residency::kResident: return CACE_RESIDENCY_RESIDENT;
     case cace::Residency::kEvicting: return CACE_RESIDENCY_EVICTING;
+    case cace::Residency::kHostCache: return CACE_RESIDENCY_HOST_CACHE;
   }
   return CACE_RESIDENCY_ABSENT;
 }

@@ -416,6 +416,8 @@ typedef int32_t cace_residency;
 #define CACE_RESIDENCY_LOADING 1
 #define CACE_RESIDENCY_RESIDENT 2
 #define CACE_RESIDENCY_EVICTING 3
+#define CACE_RESIDENCY_HOST_CACHE 4 /* out of the budget's memory, its weights in the host cache */
+/* Later versions may add states: a host treats a value it does not know as not resident. */
 
 /* The models as `ollama ps` lists them. */
 typedef struct cace_model_list cace_model_list;

@@ -382,6 +382,13 @@ TEST_CASE("with a host cache, an evicted model reloads from it, and the tier get
   CHECK(cace_metrics_model_tier_bytes(metrics, 2, CACE_LOAD_TIER_DISK) == 0);
   CHECK(cace_metrics_model_host_cache_bytes(metrics, 2) == 0);
   cace_metrics_destroy(metrics);
+
+  cace_model_list* list = nullptr;
+  Ok(cace_engine_list_models(engine, &list, &error), error);
+  REQUIRE(cace_model_list_count(list) == 2);
+  CHECK(cace_model_list_state(list, 0) == CACE_RESIDENCY_RESIDENT);
+  CHECK(cace_model_list_state(list, 1) == CACE_RESIDENCY_HOST_CACHE);
+  cace_model_list_destroy(list);
   cace_engine_destroy(engine);
 }
 

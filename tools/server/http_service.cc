@@ -237,7 +237,8 @@ void HttpService::Ps(httplib::Response& response) const {
   const double now = UnixSeconds();
   json models = json::array();
   for (const ResidencyEntry& entry : engine_->ListModels()) {
-    if (entry.state == Residency::kAbsent) continue;  // Ollama lists what is in memory
+    // Ollama lists the models loaded; one held in the host cache must be loaded again to serve.
+    if (entry.state == Residency::kAbsent || entry.state == Residency::kHostCache) continue;
     json row = {{"name", entry.model},
                 {"model", entry.model},
                 {"size", entry.weight_bytes + entry.kv_allocated_bytes},

@@ -135,6 +135,47 @@ cace_code cace_engine_options_set_default_keep_alive(cace_engine_options* option
   return Ok(error);
 }
 
+cace_code cace_engine_options_set_host_cache_bytes(cace_engine_options* options, uint64_t bytes, cace_error** error) {
+  if (options == nullptr) return NullOptions(error);
+  options->options.host_cache_bytes = bytes;
+  return Ok(error);
+}
+
+cace_code cace_engine_options_set_prefetch(cace_engine_options* options, int enabled, cace_error** error) {
+  if (options == nullptr) return NullOptions(error);
+  options->options.prefetch = enabled != 0;
+  return Ok(error);
+}
+
+cace_code cace_engine_options_set_state_file(cace_engine_options* options, const char* path, size_t path_length,
+                                             cace_error** error) {
+  return Guarded(error, [&] {
+    if (options == nullptr) return NullOptions(error);
+    auto text = Text(path, path_length, "path", error);
+    if (!text) return CACE_INVALID_ARGUMENT;
+    if (text->find('\0') != std::string_view::npos) {
+      return Fail(error, CACE_INVALID_ARGUMENT, "the state file path holds a NUL byte");
+    }
+    options->options.state_file = std::string(*text);
+    return Ok(error);
+  });
+}
+
+cace_code cace_engine_options_set_warning_callback(cace_engine_options* options, cace_warning_callback on_warning,
+                                                   void* user_data, cace_error** error) {
+  return Guarded(error, [&] {
+    if (options == nullptr) return NullOptions(error);
+    if (on_warning == nullptr) {
+      options->options.on_warning = nullptr;  // the engine's default: standard error
+    } else {
+      options->options.on_warning = [on_warning, user_data](const std::string& warning) {
+        on_warning(user_data, warning.c_str(), warning.size());
+      };
+    }
+    return Ok(error);
+  });
+}
+
 cace_engine* cace_engine_create(const cace_engine_options* options, cace_error** error) {
   cace_engine* handle = nullptr;
   Guarded(error, [&] {
@@ -249,6 +290,14 @@ cace_code cace_engine_preload(cace_engine* engine, const char* id, size_t id_len
 cace_code cace_engine_unload(cace_engine* engine, const char* id, size_t id_length, cace_error** error) {
   return ModelControl(engine, id, id_length, error,
                       [](cace::Engine& e, const std::string& model) { return e.Unload(model); });
+}
+
+cace_code cace_engine_save_state(cace_engine* engine, cace_error** error) {
+  return Guarded(error, [&] {
+    EngineCall call(engine, error);
+    if (call.engine() == nullptr) return call.code();
+    return FromStatus(error, call.engine()->SaveState());
+  });
 }
 
 }  // extern "C"

@@ -35,6 +35,16 @@ uint64_t SumKinds(const cace_metrics* metrics, size_t index, Field field) {
   return total;
 }
 
+const cace::TierLoads* TierAt(const cace_metrics* metrics, size_t index, cace_load_tier tier) {
+  const cace::ModelMetrics* model = ModelAt(metrics, index);
+  if (model == nullptr) return nullptr;
+  switch (tier) {
+    case CACE_LOAD_TIER_DISK: return &model->from_disk;
+    case CACE_LOAD_TIER_HOST_CACHE: return &model->from_host_cache;
+    default: return nullptr;
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -132,6 +142,46 @@ uint64_t cace_metrics_model_in_flight(const cace_metrics* metrics, size_t index)
   return model == nullptr ? 0 : model->in_flight;
 }
 
+uint64_t cace_metrics_host_cache_budget_bytes(const cace_metrics* metrics) {
+  return metrics == nullptr ? 0 : metrics->snapshot.host_cache_budget_bytes;
+}
+
+uint64_t cace_metrics_host_cache_used_bytes(const cace_metrics* metrics) {
+  return metrics == nullptr ? 0 : metrics->snapshot.host_cache_used_bytes;
+}
+
+uint64_t cace_metrics_model_host_cache_bytes(const cace_metrics* metrics, size_t index) {
+  const cace::ModelMetrics* model = ModelAt(metrics, index);
+  return model == nullptr ? 0 : model->host_cache_bytes;
+}
+
+uint64_t cace_metrics_model_tier_loads(const cace_metrics* metrics, size_t index, cace_load_tier tier) {
+  const cace::TierLoads* loads = TierAt(metrics, index, tier);
+  return loads == nullptr ? 0 : loads->loads;
+}
+
+uint64_t cace_metrics_model_tier_bytes(const cace_metrics* metrics, size_t index, cace_load_tier tier) {
+  const cace::TierLoads* loads = TierAt(metrics, index, tier);
+  return loads == nullptr ? 0 : loads->bytes;
+}
+
+double cace_metrics_model_tier_seconds(const cace_metrics* metrics, size_t index, cace_load_tier tier) {
+  const cace::TierLoads* loads = TierAt(metrics, index, tier);
+  return loads == nullptr ? 0 : loads->seconds;
+}
+
+uint64_t cace_metrics_prefetches(const cace_metrics* metrics) {
+  return metrics == nullptr ? 0 : metrics->snapshot.prefetches;
+}
+
+uint64_t cace_metrics_prefetches_used(const cace_metrics* metrics) {
+  return metrics == nullptr ? 0 : metrics->snapshot.prefetches_used;
+}
+
+uint64_t cace_metrics_prefetches_cancelled(const cace_metrics* metrics) {
+  return metrics == nullptr ? 0 : metrics->snapshot.prefetches_cancelled;
+}
+
 cace_code cace_engine_list_models(const cace_engine* engine, cace_model_list** list, cace_error** error) {
   return Guarded(error, [&] {
     if (list == nullptr) return Fail(error, CACE_INVALID_ARGUMENT, "list is NULL");
@@ -160,6 +210,7 @@ cace_residency cace_model_list_state(const cace_model_list* list, size_t index) 
     case cace::Residency::kLoading: return CACE_RESIDENCY_LOADING;
     case cace::Residency::kResident: return CACE_RESIDENCY_RESIDENT;
     case cace::Residency::kEvicting: return CACE_RESIDENCY_EVICTING;
+    case cace::Residency::kHostCache: return CACE_RESIDENCY_HOST_CACHE;
   }
   return CACE_RESIDENCY_ABSENT;
 }

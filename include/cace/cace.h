@@ -174,6 +174,31 @@ CACE_EXPORT cace_code cace_engine_options_set_compute_threads(cace_engine_option
  * until its memory is needed. */
 CACE_EXPORT cace_code cace_engine_options_set_default_keep_alive(cace_engine_options* options,
                                                                  double seconds, cace_error** error);
+/* The host-memory cache of evicted weights, a tier between the budget's memory and the disk: an
+ * evicted model whose weights fit it stays there (pinned host memory on CUDA) and its reload copies
+ * from memory instead of reading its files. Bytes of weights held at most; 0 (the default): off. */
+CACE_EXPORT cace_code cace_engine_options_set_host_cache_bytes(cace_engine_options* options, uint64_t bytes,
+                                                               cace_error** error);
+/* Non-zero: a model the policy evicted is loaded back into free memory while the load path is
+ * idle; a real request's load cancels it. Off by default. */
+CACE_EXPORT cace_code cace_engine_options_set_prefetch(cace_engine_options* options, int enabled,
+                                                       cace_error** error);
+/* What the engine learns (load times per tier, the policy's usage) is read from this file at
+ * cace_engine_create and written to it atomically at close and by cace_engine_save_state. A
+ * damaged or foreign file is a warning and a fresh start, never an error. The empty string (the
+ * default): none. CACE_INVALID_ARGUMENT for a path holding NUL. */
+CACE_EXPORT cace_code cace_engine_options_set_state_file(cace_engine_options* options, const char* path,
+                                                         size_t path_length, cace_error** error);
+/* Where warnings go (a state file refused at create or not written at close, a host-cache copy
+ * that could not be made): `on_warning` gets the text (UTF-8, NUL-terminated, valid during the
+ * call) and `user_data`. It runs on the thread that found the warning: the one inside
+ * cace_engine_create or cace_engine_close / cace_engine_destroy, or an engine thread; it must
+ * return quickly and must not call cace_engine_close / cace_engine_destroy. NULL (the default):
+ * standard error. */
+typedef void (*cace_warning_callback)(void* user_data, const char* text, size_t length);
+CACE_EXPORT cace_code cace_engine_options_set_warning_callback(cace_engine_options* options,
+                                                               cace_warning_callback on_warning, void* user_data,
+                                                               cace_error** error);
 
 /* ---- Engine ---------------------------------------------------------------------------- */
 
@@ -222,6 +247,10 @@ CACE_EXPORT cace_code cace_engine_preload(cace_engine* engine, const char* id, s
                                           cace_error** error);
 CACE_EXPORT cace_code cace_engine_unload(cace_engine* engine, const char* id, size_t id_length,
                                          cace_error** error);
+/* Writes the state file (cace_engine_options_set_state_file) now, atomically: a crash leaves the
+ * old file or the new one. CACE_FAILED_PRECONDITION when no state file was set (or the engine is
+ * closed); the write's error (with the file's name) otherwise. */
+CACE_EXPORT cace_code cace_engine_save_state(cace_engine* engine, cace_error** error);
 
 /* ---- Requests -------------------------------------------------------------------------- */
 
@@ -359,11 +388,36 @@ CACE_EXPORT uint64_t cace_metrics_model_kv_allocated_bytes(const cace_metrics* m
 CACE_EXPORT uint64_t cace_metrics_model_queued(const cace_metrics* metrics, size_t index);
 CACE_EXPORT uint64_t cace_metrics_model_in_flight(const cace_metrics* metrics, size_t index);
 
+/* The host cache (cace_engine_options_set_host_cache_bytes): its budget and the bytes of evicted
+ * weights it holds now; per model, that model's bytes in it. */
+CACE_EXPORT uint64_t cace_metrics_host_cache_budget_bytes(const cace_metrics* metrics);
+CACE_EXPORT uint64_t cace_metrics_host_cache_used_bytes(const cace_metrics* metrics);
+CACE_EXPORT uint64_t cace_metrics_model_host_cache_bytes(const cace_metrics* metrics, size_t index);
+
+/* Where a load's weights came from. */
+typedef int32_t cace_load_tier;
+#define CACE_LOAD_TIER_DISK 0       /* read from the model's files */
+#define CACE_LOAD_TIER_HOST_CACHE 1 /* copied from the host cache */
+/* Loads of the model finished from one tier: how many, their weight bytes, their seconds summed
+ * (cace_metrics_model_loads counts every tier). 0 for an unknown tier or index. */
+CACE_EXPORT uint64_t cace_metrics_model_tier_loads(const cace_metrics* metrics, size_t index, cace_load_tier tier);
+CACE_EXPORT uint64_t cace_metrics_model_tier_bytes(const cace_metrics* metrics, size_t index, cace_load_tier tier);
+CACE_EXPORT double cace_metrics_model_tier_seconds(const cace_metrics* metrics, size_t index, cace_load_tier tier);
+
+/* Prefetches (cace_engine_options_set_prefetch): loads started unasked while the load path was
+ * idle; those whose model then served a request before its eviction; those a real request's load
+ * cancelled. */
+CACE_EXPORT uint64_t cace_metrics_prefetches(const cace_metrics* metrics);
+CACE_EXPORT uint64_t cace_metrics_prefetches_used(const cace_metrics* metrics);
+CACE_EXPORT uint64_t cace_metrics_prefetches_cancelled(const cace_metrics* metrics);
+
 typedef int32_t cace_residency;
 #define CACE_RESIDENCY_ABSENT 0
 #define CACE_RESIDENCY_LOADING 1
 #define CACE_RESIDENCY_RESIDENT 2
 #define CACE_RESIDENCY_EVICTING 3
+#define CACE_RESIDENCY_HOST_CACHE 4 /* out of the budget's memory, its weights in the host cache */
+/* Later versions may add states: a host treats a value it does not know as not resident. */
 
 /* The models as `ollama ps` lists them. */
 typedef struct cace_model_list cace_model_list;

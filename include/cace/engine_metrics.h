@@ -37,8 +37,11 @@ struct KindMetrics {
   std::uint64_t completion_tokens = 0;
 };
 
-enum class Residency : std::uint8_t { kAbsent, kLoading, kResident, kEvicting };
-const char* ResidencyName(Residency residency);  // "absent", "loading", "resident", "evicting"
+// kHostCache: out of the budget's memory with its weights held in the host cache
+// (EngineOptions::host_cache_bytes), so that its reload copies from memory; kAbsent: on disk only.
+enum class Residency : std::uint8_t { kAbsent, kLoading, kResident, kEvicting, kHostCache };
+// "absent", "loading", "resident", "evicting", "host-cache"
+const char* ResidencyName(Residency residency);
 
 // Loads finished from one tier: how many, their weight bytes, their seconds summed.
 struct TierLoads {

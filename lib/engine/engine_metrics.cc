@@ -21,6 +21,7 @@ const char* ResidencyName(Residency residency) {
     case Residency::kLoading: return "loading";
     case Residency::kResident: return "resident";
     case Residency::kEvicting: return "evicting";
+    case Residency::kHostCache: return "host-cache";
   }
   return "unknown";
 }
@@ -161,12 +162,12 @@ std::string PrometheusText(const MetricsSnapshot& s) {
 }
 
 std::string ResidencyListing(const std::vector<ResidencyEntry>& entries) {
-  std::string out = fmt::format("{:<24} {:<9} {:>10} {:>11} {:>12} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", "MODEL",
+  std::string out = fmt::format("{:<24} {:<10} {:>10} {:>11} {:>12} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", "MODEL",
                                 "STATE", "WEIGHTS", "KV RESERVED", "KV ALLOCATED", "LAST USE", "IN FLIGHT", "QUEUED",
                                 "PINNED", "PRIORITY", "KEEP ALIVE");
   auto mib = [](std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); };
   for (const ResidencyEntry& e : entries) {
-    out += fmt::format("{:<24} {:<9} {:>10} {:>11} {:>12} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", e.model,
+    out += fmt::format("{:<24} {:<10} {:>10} {:>11} {:>12} {:>10} {:>9} {:>7} {:>6} {:>8} {:>11}\n", e.model,
                        ResidencyName(e.state), mib(e.weight_bytes), mib(e.kv_reserved_bytes), mib(e.kv_allocated_bytes),
                        e.last_use_seconds_ago < 0 ? std::string("never") : fmt::format("{:.1f} s ago", e.last_use_seconds_ago),
                        e.in_flight, e.queued, e.pinned ? "yes" : "no", e.priority,

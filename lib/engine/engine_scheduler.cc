@@ -726,6 +726,9 @@ std::vector<ResidencyEntry> EngineScheduler::ListModels() const {
     ResidencyEntry e;
     e.model = m.options.id;
     e.state = ResidencyOf(record->state);
+    // Out of the pool with a host copy to reload from (a copy that could not be made leaves none:
+    // that reload reads the files, and the model is absent).
+    if (e.state == Residency::kAbsent && m.host_copy != nullptr) e.state = Residency::kHostCache;
     e.weight_bytes = record->spec.weight_bytes;
     e.kv_reserved_bytes = record->kv_bytes;
     e.kv_allocated_bytes = KvAllocatedBytes(m);

@@ -1,12 +1,15 @@
 // The C ABI over a real engine and tiny models: a policy supplied as C callbacks, streams,
 // cancellation, close with requests pending (and callbacks calling back in), metrics and the
-// residency listing.
+// residency listing, the host cache's tier and its getters, the state file and warnings.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -43,12 +46,15 @@ void Ok(cace_code code, cace_error* error) {
   REQUIRE(code == CACE_OK);
 }
 
-cace_engine* MakeEngine(std::uint64_t budget, const cace_policy_callbacks* policy = nullptr) {
+// `configure` sets further options on top of the budget and one compute thread.
+cace_engine* MakeEngine(std::uint64_t budget, const cace_policy_callbacks* policy = nullptr,
+                        const std::function<void(cace_engine_options*)>& configure = {}) {
   cace_engine_options* options = cace_engine_options_create();
   cace_error* error = nullptr;
   Ok(cace_engine_options_set_memory_budget(options, budget, &error), error);
   Ok(cace_engine_options_set_compute_threads(options, 1, &error), error);
   if (policy != nullptr) Ok(cace_engine_options_set_host_policy(options, "c-lru", 5, policy, &error), error);
+  if (configure) configure(options);
   cace_engine* engine = cace_engine_create(options, &error);
   cace_engine_options_destroy(options);
   INFO(cace_error_message(error, nullptr));
@@ -332,6 +338,142 @@ TEST_CASE("close ends pending requests cancelled, and callbacks that call in the
   CHECK(cace_engine_submit(engine, request, nullptr, nullptr, &error) == CACE_FAILED_PRECONDITION);
   cace_error_free(error);
   cace_request_destroy(request);
+  cace_engine_destroy(engine);
+}
+
+TEST_CASE("with a host cache, an evicted model reloads from it, and the tier getters say so") {
+  TinyModels models;
+  // Room for one model and its caches in the budget; a host cache for both.
+  const std::uint64_t cache_budget = 2 * models.largest_bytes;
+  cace_engine* engine = MakeEngine(models.largest_bytes * 3 / 2, nullptr, [&](cace_engine_options* options) {
+    cace_error* error = nullptr;
+    Ok(cace_engine_options_set_host_cache_bytes(options, cache_budget, &error), error);
+  });
+  AddModel(engine, models.paths[0], "a");
+  AddModel(engine, models.paths[1], "b");
+  for (const char* id : {"a", "b", "a"}) {  // a from disk; b evicts a into the cache; a from the cache
+    cace_request* request = MakeRequest(id, 4);
+    CHECK(RunToEnd(engine, request) == CACE_OK);
+    cace_request_destroy(request);
+  }
+  cace_metrics* metrics = nullptr;
+  cace_error* error = nullptr;
+  Ok(cace_engine_metrics(engine, &metrics, &error), error);
+  REQUIRE(cace_metrics_model_count(metrics) == 2);
+  CHECK(cace_metrics_model_tier_loads(metrics, 0, CACE_LOAD_TIER_DISK) == 1);
+  CHECK(cace_metrics_model_tier_loads(metrics, 0, CACE_LOAD_TIER_HOST_CACHE) == 1);
+  CHECK(cace_metrics_model_loads(metrics, 0) == 2);
+  const std::uint64_t a_bytes = cace_metrics_model_tier_bytes(metrics, 0, CACE_LOAD_TIER_DISK);
+  CHECK(a_bytes > 0);
+  CHECK(cace_metrics_model_tier_bytes(metrics, 0, CACE_LOAD_TIER_HOST_CACHE) == a_bytes);
+  CHECK(cace_metrics_model_tier_seconds(metrics, 0, CACE_LOAD_TIER_DISK) > 0);
+  CHECK(cace_metrics_model_tier_seconds(metrics, 0, CACE_LOAD_TIER_HOST_CACHE) > 0);
+  CHECK(cace_metrics_model_host_cache_bytes(metrics, 0) == 0);  // back in the budget's memory
+  // b went into the cache when a came back.
+  const std::uint64_t b_bytes = cace_metrics_model_tier_bytes(metrics, 1, CACE_LOAD_TIER_DISK);
+  CHECK(cace_metrics_model_tier_loads(metrics, 1, CACE_LOAD_TIER_HOST_CACHE) == 0);
+  CHECK(cace_metrics_model_host_cache_bytes(metrics, 1) == b_bytes);
+  CHECK(cace_metrics_host_cache_used_bytes(metrics) == b_bytes);
+  CHECK(cace_metrics_host_cache_budget_bytes(metrics) == cache_budget);
+  CHECK(cace_metrics_prefetches(metrics) == 0);  // prefetch is off
+  // Unknown tiers and indices read 0.
+  CHECK(cace_metrics_model_tier_loads(metrics, 0, 7) == 0);
+  CHECK(cace_metrics_model_tier_seconds(metrics, 0, -1) == 0);
+  CHECK(cace_metrics_model_tier_bytes(metrics, 2, CACE_LOAD_TIER_DISK) == 0);
+  CHECK(cace_metrics_model_host_cache_bytes(metrics, 2) == 0);
+  cace_metrics_destroy(metrics);
+
+  cace_model_list* list = nullptr;
+  Ok(cace_engine_list_models(engine, &list, &error), error);
+  REQUIRE(cace_model_list_count(list) == 2);
+  CHECK(cace_model_list_state(list, 0) == CACE_RESIDENCY_RESIDENT);
+  CHECK(cace_model_list_state(list, 1) == CACE_RESIDENCY_HOST_CACHE);
+  cace_model_list_destroy(list);
+  cace_engine_destroy(engine);
+}
+
+// Warnings an engine sent to the host.
+struct Warnings {
+  std::mutex mutex;
+  std::vector<std::string> texts;
+  static void Collect(void* user_data, const char* text, size_t length) {
+    auto* warnings = static_cast<Warnings*>(user_data);
+    std::lock_guard<std::mutex> lock(warnings->mutex);
+    warnings->texts.emplace_back(text, length);
+  }
+};
+
+std::string FileBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_CASE("save_state writes the state file, a second engine reads it, a damaged one is a warning") {
+  TinyModels models;
+  const fs::path state = models.dir / "engine.state";
+  const std::string state_path = state.string();
+  Warnings warnings;
+  auto with_state = [&](cace_engine_options* options) {
+    cace_error* error = nullptr;
+    Ok(cace_engine_options_set_state_file(options, state_path.data(), state_path.size(), &error), error);
+    Ok(cace_engine_options_set_warning_callback(options, Warnings::Collect, &warnings, &error), error);
+  };
+  {
+    cace_engine* engine = MakeEngine(64u << 20, nullptr, with_state);
+    AddModel(engine, models.paths[0], "model-alpha");
+    AddModel(engine, models.paths[1], "model-beta");
+    for (const char* id : {"model-alpha", "model-beta"}) {
+      cace_request* request = MakeRequest(id, 4);
+      CHECK(RunToEnd(engine, request) == CACE_OK);
+      cace_request_destroy(request);
+    }
+    cace_error* error = nullptr;
+    Ok(cace_engine_save_state(engine, &error), error);
+    REQUIRE(fs::exists(state));
+    CHECK(FileBytes(state).find("model-beta") != std::string::npos);
+    cace_engine_destroy(engine);
+  }
+  {
+    // A second engine with model-alpha only: what it saves still holds model-beta, which it can
+    // only have read from the first engine's file (what a run did not add is carried forward).
+    cace_engine* engine = MakeEngine(64u << 20, nullptr, with_state);
+    AddModel(engine, models.paths[0], "model-alpha");
+    cace_error* error = nullptr;
+    Ok(cace_engine_save_state(engine, &error), error);
+    const std::string saved = FileBytes(state);
+    CHECK(saved.find("model-alpha") != std::string::npos);
+    CHECK(saved.find("model-beta") != std::string::npos);
+    cace_engine_destroy(engine);
+  }
+  CHECK(warnings.texts.empty());
+
+  // Damaged: the engine starts fresh and says so through the callback, naming the file.
+  std::string bytes = FileBytes(state);
+  REQUIRE(bytes.size() > 16);
+  bytes.resize(bytes.size() - 5);
+  std::ofstream(state, std::ios::binary | std::ios::trunc) << bytes;
+  cace_engine* engine = MakeEngine(64u << 20, nullptr, with_state);
+  {
+    std::lock_guard<std::mutex> lock(warnings.mutex);
+    REQUIRE(warnings.texts.size() == 1);
+    CHECK(warnings.texts[0].find(state_path) != std::string::npos);
+  }
+  cace_error* error = nullptr;
+  Ok(cace_engine_save_state(engine, &error), error);  // a good file replaces it
+  cace_engine_destroy(engine);
+  CHECK(warnings.texts.size() == 1);
+}
+
+TEST_CASE("save_state without a state file is a precondition error with a message") {
+  cace_engine* engine = MakeEngine(16u << 20);
+  cace_error* error = nullptr;
+  CHECK(cace_engine_save_state(engine, &error) == CACE_FAILED_PRECONDITION);
+  REQUIRE(error != nullptr);
+  CHECK(cace_error_code(error) == CACE_FAILED_PRECONDITION);
+  size_t length = 0;
+  cace_error_message(error, &length);
+  CHECK(length > 0);
+  cace_error_free(error);
   cace_engine_destroy(engine);
 }
 

@@ -39,6 +39,14 @@ static void choose_nothing(void* state, cace_eviction_choice* choice) {
   (void)choice;
 }
 
+static int warnings = 0;
+static void count_warning(void* user_data, const char* text, size_t length) {
+  (void)user_data;
+  (void)text;
+  (void)length;
+  ++warnings;
+}
+
 static int destroyed = 0;
 static void count_destroy(void* state) {
   (void)state;
@@ -81,6 +89,10 @@ int main(void) {
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_max_batch(NULL, 1, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_compute_threads(NULL, 1, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_default_keep_alive(NULL, 1, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_host_cache_bytes(NULL, 1, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_prefetch(NULL, 1, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_state_file(NULL, "s", 1, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_warning_callback(NULL, count_warning, NULL, &error));
   cace_engine_options_destroy(NULL);
   {
     cace_error* error = NULL;
@@ -100,6 +112,8 @@ int main(void) {
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_policy(options, NULL, 3, &error));
   EXPECT(CACE_NOT_FOUND, cace_engine_options_set_cace_weight(options, "no_such_weight", 14, 1.0, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_max_batch(options, 0, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_state_file(options, NULL, 4, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_options_set_state_file(options, "a\0b", 3, &error));
   memset(&policy, 0, sizeof policy);
   policy.struct_size = sizeof policy;
   policy.destroy = count_destroy;
@@ -125,6 +139,8 @@ int main(void) {
     expect_code("cace_engine_create(unknown policy)", cace_error_code(error), error, CACE_INVALID_ARGUMENT);
   }
   cace_engine_options_set_policy(options, "lru", 3, NULL);
+  /* Warnings would count here (none is expected: no state file, no host cache). */
+  EXPECT_TRUE(cace_engine_options_set_warning_callback(options, count_warning, NULL, NULL) == CACE_OK);
 
   /* Requests with NULL and bad values. */
   EXPECT(CACE_INVALID_ARGUMENT, cace_request_set_model(NULL, "a", 1, &error));
@@ -166,6 +182,7 @@ int main(void) {
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_prometheus_text(NULL, &text, &length, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_metrics(NULL, &metrics, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_list_models(NULL, &list, &error));
+  EXPECT(CACE_INVALID_ARGUMENT, cace_engine_save_state(NULL, &error));
 
   /* An open engine: NULL arguments, unknown names. */
   engine = cace_engine_create(options, NULL);
@@ -180,6 +197,7 @@ int main(void) {
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_prometheus_text(engine, NULL, &length, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_metrics(engine, NULL, &error));
   EXPECT(CACE_INVALID_ARGUMENT, cace_engine_list_models(engine, NULL, &error));
+  EXPECT(CACE_FAILED_PRECONDITION, cace_engine_save_state(engine, &error)); /* no state file set */
   {
     cace_error* error = NULL;
     EXPECT_TRUE(cace_engine_cancel(engine, 12345, &pending, &error) == CACE_OK && error == NULL && pending == 0);
@@ -201,7 +219,9 @@ int main(void) {
   EXPECT(CACE_FAILED_PRECONDITION, cace_engine_prometheus_text(engine, &text, &length, &error));
   EXPECT(CACE_FAILED_PRECONDITION, cace_engine_metrics(engine, &metrics, &error));
   EXPECT(CACE_FAILED_PRECONDITION, cace_engine_list_models(engine, &list, &error));
+  EXPECT(CACE_FAILED_PRECONDITION, cace_engine_save_state(engine, &error));
   cace_engine_destroy(engine);
+  EXPECT_TRUE(warnings == 0);
 
   /* Streams, events, results, metrics, lists, eviction choices: NULL gives errors or empty values. */
   EXPECT(CACE_INVALID_ARGUMENT, cace_stream_next(NULL, 0, &event, &error));
@@ -227,6 +247,13 @@ int main(void) {
   EXPECT_TRUE(cace_metrics_model_evictions(NULL, 0) == 0 && cace_metrics_model_resident_bytes(NULL, 0) == 0);
   EXPECT_TRUE(cace_metrics_model_queued(NULL, 0) == 0 && cace_metrics_model_in_flight(NULL, 0) == 0);
   EXPECT_TRUE(cace_metrics_model_kv_reserved_bytes(NULL, 0) == 0 && cace_metrics_model_kv_allocated_bytes(NULL, 0) == 0);
+  EXPECT_TRUE(cace_metrics_host_cache_budget_bytes(NULL) == 0 && cace_metrics_host_cache_used_bytes(NULL) == 0);
+  EXPECT_TRUE(cace_metrics_model_host_cache_bytes(NULL, 0) == 0);
+  EXPECT_TRUE(cace_metrics_model_tier_loads(NULL, 0, CACE_LOAD_TIER_DISK) == 0);
+  EXPECT_TRUE(cace_metrics_model_tier_bytes(NULL, 0, CACE_LOAD_TIER_HOST_CACHE) == 0);
+  EXPECT_TRUE(cace_metrics_model_tier_seconds(NULL, 0, CACE_LOAD_TIER_DISK) == 0);
+  EXPECT_TRUE(cace_metrics_prefetches(NULL) == 0 && cace_metrics_prefetches_used(NULL) == 0);
+  EXPECT_TRUE(cace_metrics_prefetches_cancelled(NULL) == 0);
   cace_metrics_destroy(NULL);
   EXPECT_TRUE(cace_model_list_count(NULL) == 0 && cace_model_list_id(NULL, 0, &length)[0] == '\0');
   EXPECT_TRUE(cace_model_list_state(NULL, 0) == CACE_RESIDENCY_ABSENT);

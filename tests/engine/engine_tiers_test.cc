@@ -168,10 +168,25 @@ TEST_CASE("A reload from the host cache holds the same weights and answers the s
     REQUIRE(r.status.ok());
     return rec.Get(*id).tokens;
   };
+  auto state_of = [&](const std::string& model) {
+    for (const ResidencyEntry& e : engine->ListModels()) {
+      if (e.model == model) return e.state;
+    }
+    FAIL("no model " << model);
+    return Residency::kAbsent;
+  };
+  CHECK(state_of("b") == Residency::kAbsent);          // never loaded: on disk only
   const std::vector<std::int32_t> first = ask("a");   // from disk
   ask("b");                                            // evicts a into the host cache
+  CHECK(state_of("a") == Residency::kHostCache);
+  CHECK(state_of("b") == Residency::kResident);
   const std::vector<std::int32_t> second = ask("a");  // from the host cache; b goes there
   CHECK(second == first);
+  CHECK(state_of("a") == Residency::kResident);
+  CHECK(state_of("b") == Residency::kHostCache);
+  const std::string listing = ResidencyListing(engine->ListModels());
+  INFO(listing);
+  CHECK(listing.find("host-cache") != std::string::npos);
 
   // The weights in the pool after each load, and those a plain load of the files gives.
   auto pool = CreateHostArena(16 * kMiB);

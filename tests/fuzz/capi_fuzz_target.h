@@ -7,7 +7,9 @@
 // NULL handle is CACE_INVALID_ARGUMENT and a closed engine CACE_FAILED_PRECONDITION; every request
 // accepted gets exactly one on_done by the time its engine is destroyed. Handles are never used
 // after destroy (cace.h: destroyed handles cannot be checked). Paths given to add_model are a tiny
-// model, a missing path or text under a folder that does not exist (no arbitrary file reads).
+// model, a missing path or text under a folder that does not exist (no arbitrary file reads);
+// state files are one in the temporary folder or text under a folder that does not exist (no
+// arbitrary file writes).
 // Shared by the libFuzzer binary fuzz_capi and by tests/capi/capi_fuzz_corpus_test.cc.
 #ifndef CACE_TESTS_FUZZ_CAPI_FUZZ_TARGET_H_
 #define CACE_TESTS_FUZZ_CAPI_FUZZ_TARGET_H_
@@ -124,6 +126,11 @@ inline void CountDone(void* user_data, const cace_result* result) {
 inline int32_t IgnoreToken(void*, uint64_t, int32_t, const char* text, size_t length) {
   CACE_CAPI_REQUIRE(length == 0 || text != nullptr);
   return 0;
+}
+
+// A warning has text (NUL-terminated, as cace.h promises).
+inline void CheckWarning(void*, const char* text, size_t length) {
+  CACE_CAPI_REQUIRE(text != nullptr && length > 0 && text[length] == '\0');
 }
 
 // A host whose sink fails at once: its request ends with CACE_ABORTED.
@@ -364,10 +371,49 @@ inline int FuzzCapiCalls(const std::uint8_t* data, std::size_t size) {
           (void)cace_metrics_model_requests_ok(metrics, i);
           (void)cace_metrics_model_resident_bytes(metrics, i % (n + 1));
           (void)cace_metrics_memory_used_bytes(metrics);
+          const cace_load_tier tier = static_cast<cace_load_tier>(in.U8() % 4);  // two known, two not
+          const std::size_t j = i % (n + 1);
+          if (j == n || tier > CACE_LOAD_TIER_HOST_CACHE) CACE_CAPI_REQUIRE(cace_metrics_model_tier_loads(metrics, j, tier) == 0);
+          const double seconds = cace_metrics_model_tier_seconds(metrics, j, tier);
+          CACE_CAPI_REQUIRE(seconds >= 0);
+          (void)cace_metrics_model_tier_bytes(metrics, j, tier);
+          (void)cace_metrics_model_host_cache_bytes(metrics, j);
+          CACE_CAPI_REQUIRE(cace_metrics_host_cache_used_bytes(metrics) <= cace_metrics_host_cache_budget_bytes(metrics));
+          CACE_CAPI_REQUIRE(cace_metrics_prefetches_used(metrics) <= cace_metrics_prefetches(metrics));
+          CACE_CAPI_REQUIRE(cace_metrics_prefetches_cancelled(metrics) <= cace_metrics_prefetches(metrics));
         }
         cace_metrics_destroy(metrics);
         break;
       }
+      case 28: {
+        // The host cache (up to 64 MiB, or the extremes), prefetch, a state file (none, one in the
+        // temporary folder, bytes under a folder that does not exist, whose write fails at close
+        // with a warning, or NULL with a length), and warnings to the host or to standard error.
+        cace_engine_options* o = null_handle ? nullptr : options[s];
+        const std::uint8_t k = in.U8();
+        const std::uint64_t cache = k == 0 ? 0 : k == 1 ? ~0ull : in.U64() % (64ull << 20);
+        Checked(cace_engine_options_set_host_cache_bytes(o, cache, &error), error);
+        Checked(cace_engine_options_set_prefetch(o, in.U8() % 3, &error), error);
+        const std::uint8_t which = in.U8() % 4;
+        const CallStream::Text t = in.Str();
+        std::string name = t.data == nullptr ? "" : std::string(t.data, t.length);
+        std::erase(name, '/');
+        const std::string path = which == 0 ? "" : which == 1 ? CapiFuzzModel() + ".state"
+                                                              : "/nonexistent-cace-fuzz/" + name;
+        // which == 3: NULL with a length. Bytes holding NUL are refused; no other path is ever written.
+        const cace_code c = Checked(cace_engine_options_set_state_file(o, which == 3 ? nullptr : path.data(),
+                                                                       which == 3 ? 1 + name.size() : path.size(),
+                                                                       &error), error);
+        if (o == nullptr || which == 3 || path.find('\0') != std::string::npos) {
+          CACE_CAPI_REQUIRE(c == CACE_INVALID_ARGUMENT);
+        }
+        Checked(cace_engine_options_set_warning_callback(o, in.U8() % 2 ? CheckWarning : nullptr, nullptr, &error),
+                error);
+        break;
+      }
+      case 29:
+        expect_engine_misuse(Checked(cace_engine_save_state(engine, &error), error));
+        break;
       default: {  // the basics, on codes of any value
         const cace_code code = in.I32();
         CACE_CAPI_REQUIRE(cace_code_name(code) != nullptr);

@@ -275,5 +275,19 @@ TEST_CASE("concurrent clients of the real HTTP service, one of them hanging up m
   CHECK(live.steps().Of(hung_up) < kLongRequest);
 }
 
+TEST_CASE("the engine section's host cache, prefetch and state file reach the engine's options") {
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(
+      R"({"engine": {"memory_budget_bytes": 1048576, "host_cache_bytes": 2097152, "prefetch": true,
+                     "state_file": "learned.state"},
+          "models": [{"id": "a", "path": "a"}]})",
+      "inline.json");
+  REQUIRE(config.ok());
+  absl::StatusOr<EngineOptions> options = EngineOptionsFor(*config);
+  REQUIRE(options.ok());
+  CHECK(options->host_cache_bytes == 2097152);
+  CHECK(options->prefetch);
+  CHECK(options->state_file == "learned.state");
+}
+
 }  // namespace
 }  // namespace cace::server

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 
 namespace cace::server {
 namespace {
@@ -54,6 +55,41 @@ TEST_CASE("the API key from the environment, an unset variable is an error") {
   CHECK(config->api_key == "sekrit");
   unsetenv("CACE_TEST_KEY");
   CHECK(!ParseServerConfig(R"({"api_key_env": "CACE_TEST_KEY", )" + rest, "c.json").ok());
+}
+
+TEST_CASE("the engine's host cache, prefetch and state file: read, resolved against the file's folder, checked") {
+  const std::string folder = std::filesystem::temp_directory_path().string();
+  const std::string config_path = folder + "/server.json";
+  const std::string models = R"(, "models": [{"id": "a", "path": "a"}]})";
+  auto config = ParseServerConfig(
+      R"({"engine": {"memory_budget_bytes": 1, "host_cache_bytes": 17179869184, "prefetch": true,
+                     "state_file": "cace.state"})" + models, config_path);
+  REQUIRE(config.ok());
+  CHECK(config->engine.host_cache_bytes == 17179869184ull);
+  CHECK(config->engine.prefetch);
+  CHECK(config->engine.state_file == folder + "/cace.state");
+  // Defaults: no host cache, no prefetch, no state file.
+  auto plain = ParseServerConfig(R"({"engine": {"memory_budget_bytes": 1})" + models, config_path);
+  REQUIRE(plain.ok());
+  CHECK(plain->engine.host_cache_bytes == 0);
+  CHECK(!plain->engine.prefetch);
+  CHECK(plain->engine.state_file.empty());
+
+  auto error = [&](const std::string& engine_fields) {
+    auto parsed = ParseServerConfig(R"({"engine": {"memory_budget_bytes": 1, )" + engine_fields + "}" + models,
+                                    "c.json");
+    REQUIRE(!parsed.ok());
+    CHECK(absl::IsInvalidArgument(parsed.status()));
+    return std::string(parsed.status().message());
+  };
+  CHECK(error(R"("host_cache_bytes": -1)") == "c.json: engine: host_cache_bytes must be an integer >= 0");
+  CHECK(error(R"("host_cache_bytes": "16GB")") == "c.json: engine: host_cache_bytes must be an integer >= 0");
+  CHECK(error(R"("host_cache_bytes": 1.5)") == "c.json: engine: host_cache_bytes must be an integer >= 0");
+  CHECK(error(R"("prefetch": 1)") == "c.json: engine: prefetch must be a boolean");
+  CHECK(error(R"("state_file": 3)") == "c.json: engine: state_file must be a string");
+  CHECK(error(R"("state_file": "/nonexistent-cace-folder/cace.state")") ==
+        "c.json: engine: state_file's folder /nonexistent-cace-folder does not exist");
+  CHECK(error(R"("state_file": ")" + folder + R"(")") == "c.json: engine: state_file " + folder + " is a folder");
 }
 
 }  // namespace

@@ -81,6 +81,9 @@ absl::StatusOr<EngineOptions> EngineOptionsFor(const ServerConfig& config) {
   options.max_batch = config.engine.max_batch;
   options.max_pending_requests = config.engine.max_pending_requests;
   options.compute_threads = config.engine.compute_threads;
+  options.host_cache_bytes = config.engine.host_cache_bytes;
+  options.prefetch = config.engine.prefetch;
+  options.state_file = config.engine.state_file;  // the engine writes it when the service ends
   if (config.engine.default_keep_alive) {
     options.default_keep_alive_seconds =
         config.engine.default_keep_alive->forever ? -1 : config.engine.default_keep_alive->seconds;
@@ -234,7 +237,8 @@ void HttpService::Ps(httplib::Response& response) const {
   const double now = UnixSeconds();
   json models = json::array();
   for (const ResidencyEntry& entry : engine_->ListModels()) {
-    if (entry.state == Residency::kAbsent) continue;  // Ollama lists what is in memory
+    // Ollama lists the models loaded; one held in the host cache must be loaded again to serve.
+    if (entry.state == Residency::kAbsent || entry.state == Residency::kHostCache) continue;
     json row = {{"name", entry.model},
                 {"model", entry.model},
                 {"size", entry.weight_bytes + entry.kv_allocated_bytes},

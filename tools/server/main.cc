@@ -1,7 +1,8 @@
 // cace_server: the OpenAI-compatible server (tools/server/README.md).
 //   cace_server --config server.json [--host ADDR] [--port N]
 // Prints "listening on HOST:PORT" once it accepts connections (port 0 picks a free one); SIGINT
-// or SIGTERM stop it: requests in progress end cancelled, then the engine stops.
+// or SIGTERM stop it: requests in progress end cancelled, then the engine stops (when main's
+// HttpService goes, which destroys the engine) and writes its state file if the config names one.
 #include <httplib.h>
 
 #include <unistd.h>

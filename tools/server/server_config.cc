@@ -130,6 +130,22 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view text, const std:
       section.Read("max_pending_requests", e.max_pending_requests);
       section.Read("compute_threads", e.compute_threads);
       section.ReadKeepAlive("default_keep_alive", e.default_keep_alive);
+      section.Read("host_cache_bytes", e.host_cache_bytes);
+      section.Read("prefetch", e.prefetch);
+      section.Read("state_file", e.state_file);
+      if (!e.state_file.empty()) {
+        // Checked now: a state file that cannot be written would be found only at shutdown.
+        std::filesystem::path state(e.state_file);
+        if (state.is_relative()) state = std::filesystem::path(path).parent_path() / state;
+        std::error_code error;
+        if (std::filesystem::is_directory(state, error)) {
+          section.Fail(absl::StrCat("state_file ", state.string(), " is a folder"));
+        } else if (const std::filesystem::path folder = state.parent_path();
+                   !folder.empty() && !std::filesystem::is_directory(folder, error)) {
+          section.Fail(absl::StrCat("state_file's folder ", folder.string(), " does not exist"));
+        }
+        e.state_file = state.string();
+      }
       if (const json* weights = section.Get("cace_weights")) {
         if (!weights->is_object()) section.Fail("cace_weights must be an object of numbers");
         for (const auto& [name, value] : weights->items()) {

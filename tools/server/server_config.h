@@ -11,6 +11,7 @@
 //                "stream_write_timeout_s": 10, "max_buffered_pieces": 4096},
 //     "engine": {"memory_budget_bytes": 8589934592, "policy": "cace", "max_batch": 32,
 //                "max_pending_requests": 1024, "compute_threads": 0, "default_keep_alive": "5m",
+//                "host_cache_bytes": 17179869184, "prefetch": true, "state_file": "cace.state",
 //                "cace_weights": {"load_cost": 1.0, ...}},
 //     "models": [{"id": "coder", "path": "models/coder.gguf", "pin": false, "keep_alive": "10m",
 //                 "priority": 0, "chat_template_file": "templates/chatml.jinja"}]
@@ -46,6 +47,10 @@ struct EngineSection {
   int compute_threads = 0;
   std::optional<KeepAlive> default_keep_alive;
   std::map<std::string, double> cace_weights;  // by CaceWeights field name; checked at wiring
+  std::uint64_t host_cache_bytes = 0;  // EngineOptions::host_cache_bytes; 0: no host cache
+  bool prefetch = false;
+  // Resolved against the config file's folder, which must hold the folder it names; empty: none.
+  std::string state_file;
 };
 
 struct ServerConfig {

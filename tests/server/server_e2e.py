@@ -175,14 +175,17 @@ def pool_tests(args, work):
             check(True, "openai raises NotFoundError for an unknown model")
 
         # 16 concurrent clients over two models in a pool that holds one.
+        # Answered means the request ended with a finish reason (and, unstreamed, its usage): the
+        # tiny models sample at temperature 1, so an end-of-text token may come first and a
+        # completion may rightly hold no token.
         def one(i):
             model = "tiny-a" if i % 2 == 0 else "tiny-b"
             if i % 4 < 2:
                 r = client.completions.create(model=model, prompt=f"def f{i}(x):", max_tokens=8)
-                return r.usage.completion_tokens >= 1
-            text = "".join(c.choices[0].text for c in client.completions.create(
-                model=model, prompt=f"y{i} =", max_tokens=8, stream=True) if c.choices)
-            return text is not None
+                return r.choices[0].finish_reason in ("stop", "length") and r.usage.prompt_tokens >= 1
+            reasons = [c.choices[0].finish_reason for c in client.completions.create(
+                model=model, prompt=f"y{i} =", max_tokens=8, stream=True) if c.choices]
+            return reasons[-1] in ("stop", "length")
 
         start = time.time()
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
@@ -315,15 +318,21 @@ def smol_tests(args, work):
               "models": [{"id": "smollm2", "path": gguf}]}
     server = Server(args.server, config, work, "smol")
     client = openai.OpenAI(base_url=server.base + "/v1", api_key="unused", max_retries=0)
+    # The question is one whose greedy answer is not a near tie: in transformers' F32 forward pass of
+    # this GGUF, the smallest gap between the two best logits along the answer is 0.73 (of logits
+    # near 25), above the int8 activations' worst logit error (1.2 % of the largest logit, measured by
+    # runtime_reference.smollm2_135m_gguf_vs_transformers). "What is the capital of France?" is not:
+    # its first token is "The" by 0.08 over "L", and with int8 activations cace answers
+    # "L'Étoile, la Marseillaise," instead.
+    question = [{"role": "user", "content": "Name the capital city of France."}]
     try:
         chat = client.chat.completions.create(
-            model="smollm2", messages=[{"role": "user", "content": "What is the capital of France?"}],
+            model="smollm2", messages=question,
             max_tokens=12, temperature=0)
         answer = chat.choices[0].message.content
         check("Paris" in answer, f"SmolLM2 chat through its own template: {answer!r}")
         deltas = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
-            model="smollm2", messages=[{"role": "user", "content": "What is the capital of France?"}],
-            max_tokens=12, temperature=0, stream=True) if c.choices]
+            model="smollm2", messages=question, max_tokens=12, temperature=0, stream=True) if c.choices]
         check("".join(deltas) == answer, "SmolLM2 streamed chat gives the same text, greedy")
         code = client.completions.create(model="smollm2", prompt="def fibonacci(n):", max_tokens=16, temperature=0)
         check(len(code.choices[0].text) > 0 and code.usage.completion_tokens > 0,

@@ -31,10 +31,10 @@ int main(int argc, char** argv) {
     if (!c.ok()) return fail(c.status());
     const double mb = static_cast<double>(c->weight_bytes) / 1e6;
     std::fprintf(stderr, "%-16s %7.1f MB: cold load %.3f s (%.2f GB/s) idle, %.3f s (%.2f GB/s) beside a decode loop; "
-                 "warm %.3f s (%.2f GB/s)\n", m.name.c_str(), mb, c->cold_load_seconds,
+                 "warm %.3f s (%.2f GB/s); from the host cache %.3f s (%.2f GB/s)\n", m.name.c_str(), mb, c->cold_load_seconds,
                  mb / 1e3 / c->cold_load_seconds, c->busy_cold_load_seconds, mb / 1e3 / c->busy_cold_load_seconds,
-                 c->warm_load_seconds,
-                 static_cast<double>(c->weight_bytes) / c->warm_load_seconds / 1e9);
+                 c->warm_load_seconds, mb / 1e3 / c->warm_load_seconds, c->host_cache_load_seconds,
+                 mb / 1e3 / c->host_cache_load_seconds);
     costs.push_back(*std::move(c));
   }
   const std::string text = cace::FormatMeasuredCosts(costs, "measured by cace_calibrate; " + cace::MachineLine());

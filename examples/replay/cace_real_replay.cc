@@ -5,7 +5,8 @@
 // model measured on this machine (cace_calibrate), then both means side by side.
 //
 //   cace_real_replay [--costs costs.csv] [--policies lru,cace,ollama] [--requests 300]
-//                    [--compress 4] [--budget_mb 0] [--models full|test] [--work DIR]
+//                    [--compress 4] [--budget_mb 0] [--host_cache_mb 0] [--models full|test] [--work DIR]
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/flags/flag.h"
@@ -32,6 +33,9 @@ ABSL_FLAG(std::uint32_t, max_output, 48, "output tokens at most");
 ABSL_FLAG(double, budget_mb, 0,
           "memory budget in MB (0: 45 % of the models' weights, at least the largest model with "
           "room for a full batch)");
+ABSL_FLAG(double, host_cache_mb, 0,
+          "host memory for evicted weights in MB (EngineOptions::host_cache_bytes; 0: none), the "
+          "simulator's host cache the same");
 ABSL_FLAG(int, max_batch, 8, "sequences of one model decoded together");
 ABSL_FLAG(double, tolerance, 0.25, "how far a prediction may be from the measured mean");
 ABSL_FLAG(bool, page_cache, false, "let loads come from the page cache (not cold)");
@@ -126,6 +130,7 @@ int Main() {
       absl::GetFlag(FLAGS_budget_mb) > 0
           ? static_cast<std::uint64_t>(absl::GetFlag(FLAGS_budget_mb) * 1e6)
           : DefaultBudget(*costs, *models, run.max_batch, trace_options.max_prompt_tokens + trace_options.max_output_tokens);
+  run.host_cache_bytes = static_cast<std::uint64_t>(std::max(0.0, absl::GetFlag(FLAGS_host_cache_mb)) * 1e6);
 
   ScenarioInfo info;
   info.name = "real replay";
@@ -141,7 +146,11 @@ int Main() {
   info.rate_scale = trace_options.time_compression;
   info.slo_ttft_seconds = run.slo_ttft;
   info.notes.push_back("requests per model: " + per_model);
-  info.notes.push_back(std::string(run.cold_loads ? "every load cold from disk (pages dropped)" : "loads may hit the page cache"));
+  info.notes.push_back(std::string(run.cold_loads ? "every load from disk cold (pages dropped)" : "loads may hit the page cache"));
+  if (run.host_cache_bytes > 0) {
+    info.notes.push_back(fmt::format("host cache of evicted weights: {:.0f} MB (a cached reload copies from memory)",
+                                     static_cast<double>(run.host_cache_bytes) / 1e6));
+  }
   const std::string start_line = MachineLine();
 
   std::vector<RealPolicyRun> runs;

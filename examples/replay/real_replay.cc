@@ -120,6 +120,7 @@ absl::StatusOr<PolicyResult> Serve(const std::string& policy, const std::vector<
                                    const RealRunOptions& options, std::vector<Outcome>& outcomes) {
   EngineOptions engine_options;
   engine_options.memory_budget_bytes = options.memory_budget_bytes;
+  engine_options.host_cache_bytes = options.host_cache_bytes;
   engine_options.policy = policy;
   engine_options.max_batch = options.max_batch;
   engine_options.compute_threads = options.compute_threads;
@@ -187,6 +188,8 @@ absl::StatusOr<PolicyResult> Serve(const std::string& policy, const std::vector<
     result.evictions += m.evictions;
     result.bytes_loaded += m.bytes_loaded;
     result.load_seconds += m.load_seconds;
+    result.host_cache_loads += m.from_host_cache.loads;
+    result.host_cache_bytes_loaded += m.from_host_cache.bytes;
   }
   result.simulated_seconds = last_end;
   result.replay_wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -223,6 +226,7 @@ absl::StatusOr<PolicyResult> Predict(const std::string& policy, const std::vecto
   if (!setup.ok()) return setup.status();
   SimulationOptions simulation;
   simulation.memory_budget_bytes = options.memory_budget_bytes;
+  simulation.core.host_cache_bytes = options.host_cache_bytes;
   simulation.core.max_batch = options.max_batch;
   simulation.slo_ttft = options.slo_ttft;
   simulation.decode_with_prefill = options.decode_with_prefill;

@@ -46,6 +46,9 @@ struct RealRunOptions {
   std::vector<ModelFile> models;
   std::vector<MeasuredModelCosts> costs;  // one per model, by name
   std::uint64_t memory_budget_bytes = 0;
+  // Host memory for evicted weights (EngineOptions::host_cache_bytes; the simulator's
+  // CoreOptions::host_cache_bytes, a cached reload charged the calibrated host-cache reload).
+  std::uint64_t host_cache_bytes = 0;
   int compute_threads = 0;
   int max_batch = 32;
   bool cold_loads = true;  // keep the model files out of the page cache

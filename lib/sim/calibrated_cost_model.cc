@@ -10,8 +10,8 @@ namespace cace {
 namespace {
 
 constexpr ColumnSpec kColumns[] = {
-    {"model"},         {"weight_bytes"},  {"cold_load_s"}, {"busy_cold_load_s"}, {"warm_load_s"},        {"prefill_base_s"},
-    {"prefill_per_token_s"}, {"decode_base_s"}, {"decode_per_sequence_s"}, {"decode_per_kv_token_s"}};
+    {"model"},         {"weight_bytes"},  {"cold_load_s"}, {"busy_cold_load_s"}, {"warm_load_s"},        {"host_cache_load_s"},
+    {"prefill_base_s"}, {"prefill_per_token_s"}, {"decode_base_s"}, {"decode_per_sequence_s"}, {"decode_per_kv_token_s"}};
 
 // The accelerator a measured machine stands for: only its name is read (the times come from the
 // measurements).
@@ -38,9 +38,9 @@ absl::StatusOr<std::vector<MeasuredModelCosts>> ReadMeasuredCosts(const std::str
         ParseCount(path, line.number, "weight_bytes", field(1), std::uint64_t{1} << 50);
     if (!bytes.ok()) return bytes.status();
     c.weight_bytes = *bytes;
-    Seconds* seconds[] = {&c.cold_load_seconds, &c.busy_cold_load_seconds, &c.warm_load_seconds, &c.prefill_base, &c.prefill_per_token,
+    Seconds* seconds[] = {&c.cold_load_seconds, &c.busy_cold_load_seconds, &c.warm_load_seconds, &c.host_cache_load_seconds, &c.prefill_base, &c.prefill_per_token,
                           &c.decode_base,       &c.decode_per_sequence, &c.decode_per_kv_token};
-    for (int k = 0; k < 8; ++k) {
+    for (int k = 0; k < 9; ++k) {
       const std::optional<double> v = ParseFiniteDouble(field(k + 2));
       if (!v || *v < 0) {
         return FieldError(path, line.number, kColumns[k + 2].name, "must be a non-negative number of seconds");
@@ -59,11 +59,11 @@ std::string FormatMeasuredCosts(std::span<const MeasuredModelCosts> costs, const
   std::string out;
   if (!comment.empty()) out += fmt::format("# {}\n", comment);
   out +=
-      "model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
+      "model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,host_cache_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
       "decode_per_sequence_s,decode_per_kv_token_s\n";
   for (const MeasuredModelCosts& c : costs) {
-    out += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", c.model, c.weight_bytes,
-                       c.cold_load_seconds, c.busy_cold_load_seconds, c.warm_load_seconds, c.prefill_base, c.prefill_per_token, c.decode_base,
+    out += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", c.model, c.weight_bytes,
+                       c.cold_load_seconds, c.busy_cold_load_seconds, c.warm_load_seconds, c.host_cache_load_seconds, c.prefill_base, c.prefill_per_token, c.decode_base,
                        c.decode_per_sequence, c.decode_per_kv_token);
   }
   return out;
@@ -91,7 +91,7 @@ const MeasuredModelCosts& CalibratedCostModel::Of(const FleetModel& model) const
 Seconds CalibratedCostModel::LoadSeconds(const FleetModel& model) const { return Of(model).cold_load_seconds; }
 
 Seconds CalibratedCostModel::LoadSeconds(const FleetModel& model, LoadTier tier) const {
-  return tier == LoadTier::kDisk ? Of(model).cold_load_seconds : Of(model).warm_load_seconds;
+  return tier == LoadTier::kDisk ? Of(model).cold_load_seconds : Of(model).host_cache_load_seconds;
 }
 
 Seconds CalibratedCostModel::PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const {

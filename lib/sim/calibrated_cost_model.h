@@ -26,6 +26,9 @@ struct MeasuredModelCosts {
   Seconds cold_load_seconds = 0;
   Seconds busy_cold_load_seconds = 0;
   Seconds warm_load_seconds = 0;   // load with the file in the page cache (host memory)
+  // Reload from the Engine's host cache (HostModelCopy::Load: one copy of the pool allocation
+  // from host memory, no file read): what a reload of an evicted model the cache holds costs.
+  Seconds host_cache_load_seconds = 0;
   // prefill(P tokens) = prefill_base + prefill_per_token x P   (one sequence's forward pass)
   Seconds prefill_base = 0;
   Seconds prefill_per_token = 0;
@@ -36,8 +39,8 @@ struct MeasuredModelCosts {
   Seconds decode_per_kv_token = 0;
 };
 
-// The cost-model file: CSV, header `model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,prefill_base_s,
-// prefill_per_token_s,decode_base_s,decode_per_sequence_s,decode_per_kv_token_s`; '#' starts a
+// The cost-model file: CSV, header `model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,host_cache_load_s,
+// prefill_base_s,prefill_per_token_s,decode_base_s,decode_per_sequence_s,decode_per_kv_token_s`; '#' starts a
 // comment line (cace_calibrate writes the machine and its load there). Errors name the file,
 // line and column.
 absl::StatusOr<std::vector<MeasuredModelCosts>> ReadMeasuredCosts(const std::string& path);
@@ -49,8 +52,7 @@ class CalibratedCostModel final : public CostModel {
   static absl::StatusOr<CalibratedCostModel> ForFleet(std::span<const MeasuredModelCosts> costs,
                                                       std::span<const FleetModel> fleet);
 
-  // A miss loads cold from disk; a reload from the host cache is read as the warm load measured
-  // (the file's pages in host memory).
+  // A miss loads cold from disk; a reload from the host cache costs the host-cache reload measured.
   Seconds LoadSeconds(const FleetModel& model) const override;
   Seconds LoadSeconds(const FleetModel& model, LoadTier tier) const override;
   Seconds PrefillSeconds(const FleetModel& model, std::uint64_t prompt_tokens) const override;

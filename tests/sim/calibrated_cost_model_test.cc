@@ -16,7 +16,7 @@ namespace {
 
 MeasuredModelCosts Costs() {
   return MeasuredModelCosts{.model = "m", .weight_bytes = 100, .cold_load_seconds = 1.0,
-                            .busy_cold_load_seconds = 0.5, .warm_load_seconds = 0.25,
+                            .busy_cold_load_seconds = 0.5, .warm_load_seconds = 0.25, .host_cache_load_seconds = 0.125,
                             .prefill_base = 0, .prefill_per_token = 0.1, .decode_base = 0.5,
                             .decode_per_sequence = 0.01, .decode_per_kv_token = 0.001};
 }
@@ -37,16 +37,17 @@ TEST_CASE("the cost-model file reads back what was written, and refuses bad line
   CHECK((*read)[0].model == "m");
   CHECK((*read)[0].weight_bytes == 100);
   CHECK((*read)[0].warm_load_seconds == Approx(0.25));
+  CHECK((*read)[0].host_cache_load_seconds == Approx(0.125));
   CHECK((*read)[0].decode_per_kv_token == Approx(0.001));
 
   const std::string header =
-      "model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,prefill_base_s,prefill_per_token_s,decode_base_s,"
-      "decode_per_sequence_s,decode_per_kv_token_s\n";
-  auto negative = ReadMeasuredCosts(Write(header + "m,100,1,0.5,0.2,0,0.1,-0.5,0,0\n"));
+      "model,weight_bytes,cold_load_s,busy_cold_load_s,warm_load_s,host_cache_load_s,prefill_base_s,prefill_per_token_s,"
+      "decode_base_s,decode_per_sequence_s,decode_per_kv_token_s\n";
+  auto negative = ReadMeasuredCosts(Write(header + "m,100,1,0.5,0.2,0.1,0,0.1,-0.5,0,0\n"));
   REQUIRE(!negative.ok());
   CHECK_THAT(std::string(negative.status().message()), Catch::Contains(":2:"));
   CHECK_THAT(std::string(negative.status().message()), Catch::Contains("decode_base_s"));
-  CHECK(!ReadMeasuredCosts(Write(header + "m,100,1,0.5,0.2,0,0.1,0.5,0,0\nm,100,1,0.5,0.2,0,0.1,0.5,0,0\n")).ok());
+  CHECK(!ReadMeasuredCosts(Write(header + "m,100,1,0.5,0.2,0.1,0,0.1,0.5,0,0\nm,100,1,0.5,0.2,0.1,0,0.1,0.5,0,0\n")).ok());
   CHECK(!ReadMeasuredCosts(Write("model,weight_bytes\nm,1\n")).ok());
 }
 
@@ -56,7 +57,7 @@ TEST_CASE("the calibrated model charges what was measured, and knows every model
   auto cost = CalibratedCostModel::ForFleet(costs, fleet);
   REQUIRE(cost.ok());
   CHECK(cost->LoadSeconds(Model()) == Approx(1.0));
-  CHECK(cost->LoadSeconds(Model(), LoadTier::kHostCache) == Approx(0.25));
+  CHECK(cost->LoadSeconds(Model(), LoadTier::kHostCache) == Approx(0.125));
   CHECK(cost->PrefillSeconds(Model(), 10) == Approx(1.0));
   CHECK(cost->DecodeStepSeconds(Model(), 4, 100) == Approx(0.5 + 0.04 + 0.1));
   FleetModel other = Model();

@@ -6,7 +6,7 @@
 //   cace_replay --sweep                   memory x arrival-rate sweep, CACE against the baselines
 //   cace_replay --seeds 5                 seeds 1..5 of the model assignment, summarized across
 //                                         them (with --sweep: every cell with each seed)
-//   cace_replay --trace my.csv --fleet my_fleet.csv --gpu h100 --budget-gb 70 --policies lru,cace
+//   cace_replay --trace my.csv --fleet my_fleet.csv --gpu h100 --budget_gb 70 --policies lru,cace
 #include <unistd.h>
 
 #include <algorithm>

@@ -69,7 +69,7 @@ typedef int32_t cace_code;
 #define CACE_INTERNAL 13
 #define CACE_UNAVAILABLE 14
 
-/* The library's version as CACE_VERSION_NUMBER packs it, and as text ("0.1.0", static). */
+/* The library's version as CACE_VERSION_NUMBER packs it, and as text ("0.2.0", static). */
 CACE_EXPORT uint32_t cace_version(void);
 CACE_EXPORT const char* cace_version_string(void);
 

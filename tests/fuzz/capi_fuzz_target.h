@@ -10,7 +10,7 @@
 // model, a missing path or text under a folder that does not exist (no arbitrary file reads);
 // state files are one in the temporary folder or text under a folder that does not exist (no
 // arbitrary file writes).
-// Shared by the libFuzzer binary fuzz_capi and by tests/capi/capi_fuzz_corpus_test.cc.
+// Shared by the libFuzzer binary fuzz_capi and by tests/reliability/fuzz_seeds_test.cc (its seed corpus replayed in every build).
 #ifndef CACE_TESTS_FUZZ_CAPI_FUZZ_TARGET_H_
 #define CACE_TESTS_FUZZ_CAPI_FUZZ_TARGET_H_
 

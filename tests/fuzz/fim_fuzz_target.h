@@ -4,7 +4,7 @@
 // (FailedPrecondition); otherwise every id is in the vocabulary and the prompt holds exactly one
 // prefix, one suffix and one middle token, in that order, the middle last: "<fim_middle>" written
 // in the code cannot end the prompt early. Shared by fuzz_fim_prompt and
-// tests/tokenizer/fim_fuzz_corpus_test.cc.
+// tests/reliability/fim_seeds_test.cc.
 #ifndef CACE_TESTS_FUZZ_FIM_FUZZ_TARGET_H_
 #define CACE_TESTS_FUZZ_FIM_FUZZ_TARGET_H_
 

@@ -85,6 +85,9 @@ struct MetricsSnapshot {
   std::uint64_t prefetches = 0;
   std::uint64_t prefetches_used = 0;
   std::uint64_t prefetches_cancelled = 0;
+  // Compactions of the memory pool: a load refused because the free bytes were in pieces (between
+  // KV caches and weights) was retried after sliding every allocation down.
+  std::uint64_t pool_compactions = 0;
   std::vector<ModelMetrics> models;     // in the order they were added
 };
 
@@ -112,7 +115,7 @@ struct ResidencyEntry {
 // cace_model_tier_load_bytes_total, cace_model_tier_load_seconds_total (label tier: "disk" or
 // "host-cache"), cace_model_host_cache_bytes, cace_memory_budget_bytes, cace_memory_used_bytes,
 // cace_host_cache_budget_bytes, cace_host_cache_used_bytes, cace_prefetches_total,
-// cace_prefetches_used_total, cace_prefetches_cancelled_total; labels model, kind (and status for
+// cace_prefetches_used_total, cace_prefetches_cancelled_total, cace_pool_compactions_total; labels model, kind (and status for
 // requests).
 std::string PrometheusText(const MetricsSnapshot& snapshot);
 

@@ -92,8 +92,9 @@ absl::StatusOr<std::unique_ptr<Engine>> EngineImpl::Create(EngineOptions options
   if (options.compute_threads < 0) return absl::InvalidArgumentError("compute_threads must be >= 0");
   auto impl = std::unique_ptr<EngineImpl>(new EngineImpl(std::move(options), std::move(hooks)));
   // The arena is larger than the budget by a quarter: the budget counts the bytes held, and the
-  // slack absorbs fragmentation between KV caches and weights (the arena is never compacted under
-  // live weights). It is address space, touched only where allocations land.
+  // slack absorbs most fragmentation between KV caches and weights; a load the pieces still
+  // refuse is retried after a compaction, with the device idle (EngineScheduler::
+  // CompactThenLoadIfIdle). It is address space, touched only where allocations land.
   const std::uint64_t budget = impl->options_.memory_budget_bytes;
   const std::uint64_t arena = budget + budget / 4 + (4u << 20);
   // The CUDA arena answers FailedPrecondition in a build without CUDA, Unavailable without a device.

@@ -153,7 +153,9 @@ std::string PrometheusText(const MetricsSnapshot& s) {
       {"cace_prefetches_used_total", "counter", "Prefetched models that served a request before their eviction.",
        s.prefetches_used},
       {"cace_prefetches_cancelled_total", "counter", "Prefetches a real request's load cancelled.",
-       s.prefetches_cancelled}};
+       s.prefetches_cancelled},
+      {"cace_pool_compactions_total", "counter", "Compactions of the memory pool that made room for a load.",
+       s.pool_compactions}};
   for (const auto& [name, type, help, value] : engine_wide) {
     Header(out, name, type, help);
     out += fmt::format("{} {}\n", name, value);

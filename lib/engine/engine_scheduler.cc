@@ -334,10 +334,13 @@ void EngineScheduler::Cancel(RequestId id) {
 
 void EngineScheduler::StartLoad(ModelHandle model) { StartLoadFrom(model, LoadTier::kDisk); }
 
-void EngineScheduler::StartLoadFrom(ModelHandle model, LoadTier tier) {
+void EngineScheduler::StartLoadFrom(ModelHandle model, LoadTier tier) { PostLoad(model, tier, false); }
+
+void EngineScheduler::PostLoad(ModelHandle model, LoadTier tier, bool after_compaction) {
   ModelEntry& m = models_[model];
   auto job = std::make_shared<LoadJob>();
   job->model = model;
+  job->after_compaction = after_compaction;
   // A model whose host copy could not be made is read from its files, and counted so.
   if (tier == LoadTier::kHostCache && m.host_copy != nullptr) {
     job->tier = LoadTier::kHostCache;
@@ -370,6 +373,10 @@ void EngineScheduler::StartLoadFrom(ModelHandle model, LoadTier tier) {
 }
 
 bool EngineScheduler::CancelLoad(ModelHandle model) {
+  if (compact_then_load_ && compact_then_load_->model == model) {
+    compact_then_load_.reset();  // the refused load holds nothing; the pool stays as it is
+    return true;
+  }
   if (load_ == nullptr || load_->model != model) return false;
   const std::shared_ptr<LoadJob> job = std::exchange(load_, nullptr);
   job->stop.request_stop();
@@ -402,6 +409,15 @@ void EngineScheduler::FinishLoad(LoadJob& job) {
   ModelEntry& m = models_[model];
   const Seconds now = Now();
   if (context_.hooks->after_load) context_.hooks->after_load(m.options.id, loaded.status());
+  if (!loaded.ok() && absl::IsResourceExhausted(loaded.status()) && !job.after_compaction && !shutting_down_) {
+    const absl::StatusOr<ModelRecord> record = core_->registry().Get(model);
+    if (record.ok() && context_.pool->CanFitAfterCompaction(record->spec.weight_bytes, MemoryPool::kDefaultAlignment)) {
+      compact_then_load_ = CompactionRetry{model, job.tier};
+      StopChain();
+      CompactThenLoadIfIdle();
+      return;
+    }
+  }
   if (!loaded.ok()) {
     ++m.metrics.load_failures;
     // Its waiting requests end with this status (RequestEnded); a host copy stays cached.
@@ -430,6 +446,29 @@ void EngineScheduler::FinishLoad(LoadJob& job) {
     m.host_copy_failed = false;
   }
   TryRemove(model);
+}
+
+void EngineScheduler::CompactThenLoadIfIdle() {
+  if (!compact_then_load_ || computing_) return;
+  const CompactionRetry retry = *std::exchange(compact_then_load_, std::nullopt);
+  // No step runs and no load: nothing reads the pool's addresses while Compact moves the bytes.
+  // KV caches re-read their address before each step (KvCache::Refresh); weights are re-pointed.
+  absl::Status compacted = context_.pool->Compact([](const Relocation&) {});
+  for (ModelEntry& m : models_) {
+    if (compacted.ok() && m.instance != nullptr) compacted = m.instance->Rebind();
+  }
+  if (!compacted.ok()) {
+    ModelEntry& m = models_[retry.model];
+    ++m.metrics.load_failures;
+    (void)core_->OnLoadFailed(retry.model,
+                              absl::InternalError(absl::StrCat("loading model '", m.options.id,
+                                                               "': compacting the pool failed: ", compacted.message())),
+                              Now());
+    TryRemove(retry.model);
+    return;
+  }
+  ++compactions_;
+  PostLoad(retry.model, retry.tier, true);
 }
 
 void EngineScheduler::Unload(ModelHandle model) {
@@ -499,7 +538,8 @@ Seconds EngineScheduler::DrainSeconds(ModelHandle model) const {
 }
 
 void EngineScheduler::MaybeStep() {
-  if (computing_) return;
+  // While a compaction waits, the device stays idle so that it can run.
+  if (computing_ || compact_then_load_) return;
   // The core chooses whose batch steps next. A batch with nothing to step (its requests' sequences
   // failed to start and are about to end) gives its turn back; each model is asked at most once.
   for (std::size_t tries = 0; tries <= models_.size(); ++tries) {
@@ -608,11 +648,17 @@ void EngineScheduler::FinishStep(std::unique_ptr<StepJob> job) {
   (void)core_->OnStepFinished(job->model, finished, now);  // RequestEnded(OK) for each finished
   for (LiveRequest* r : ending) (void)core_->Cancel(r->id, now, r->end_early);
   TryRemove(job->model);
+  CompactThenLoadIfIdle();
 }
 
 void EngineScheduler::Shutdown() {
   shutting_down_ = true;
   if (load_ != nullptr) load_->stop.request_stop();
+  if (compact_then_load_) {  // the load waiting for a compaction ends as a stopped load would
+    const ModelHandle model = std::exchange(compact_then_load_, std::nullopt)->model;
+    (void)core_->OnLoadFailed(model, absl::CancelledError("the engine is shutting down"), Now());
+    TryRemove(model);
+  }
   std::vector<LiveRequest*> pending;
   for (auto& [id, r] : requests_) pending.push_back(r.get());
   for (LiveRequest* r : pending) {
@@ -696,6 +742,7 @@ MetricsSnapshot EngineScheduler::Metrics() const {
   s.prefetches = counters.prefetches;
   s.prefetches_used = counters.prefetches_used;
   s.prefetches_cancelled = counters.prefetches_cancelled;
+  s.pool_compactions = compactions_;
   for (ModelHandle h = 0; h < models_.size(); ++h) {
     const ModelEntry& m = models_[h];
     if (m.removed || m.files == nullptr) continue;

@@ -99,7 +99,9 @@ class EngineScheduler final : public ServingBackend {
   void Shutdown();
   // Nothing pending, no step and no load under way: after Shutdown, nothing will be posted to the
   // workers again.
-  bool Quiet() const { return requests_.empty() && !computing_ && loads_posted_ == 0 && !adapting_; }
+  bool Quiet() const {
+    return requests_.empty() && !computing_ && loads_posted_ == 0 && !adapting_ && !compact_then_load_;
+  }
 
   // What a previous run learned (the state file), applied to each model as AddModel adds it.
   void Restore(LearnedState learned) { restored_ = std::move(learned); }
@@ -154,6 +156,7 @@ class EngineScheduler final : public ServingBackend {
     LoadTier tier = LoadTier::kDisk;  // where the bytes really come from
     std::shared_ptr<const HostModelCopy> copy;  // the source when tier is the host cache
     std::stop_source stop;
+    bool after_compaction = false;  // the retry of a load the pool's fragmentation refused
     bool cancelled = false;  // scheduler thread: CancelLoad took the result, the core was told
     std::mutex mu;
     std::condition_variable done_cv;
@@ -186,7 +189,15 @@ class EngineScheduler final : public ServingBackend {
   absl::Status OnModel(const std::string& id, Control control);
   LiveRequest* Live(RequestId id);
 
+  // Posts a load to the load worker (StartLoadFrom, and the retry after a compaction).
+  void PostLoad(ModelHandle model, LoadTier tier, bool after_compaction);
   void FinishLoad(LoadJob& job);
+  // A load the pool refused for want of one free block that Compact would make (its free bytes
+  // are in pieces between KV caches and weights): the pool is compacted once the device is idle,
+  // every resident model's weights re-pointed, and the load tried once more. The core sees one
+  // load, under way throughout. Called after each step and each load's end; does nothing while
+  // a step runs.
+  void CompactThenLoadIfIdle();
   // The host cache's bytes held against the core's count, after the core's own checks.
   absl::Status CheckInvariants() const;
   // What the state file holds for a model being added: its learned figures (load times only if
@@ -227,11 +238,18 @@ class EngineScheduler final : public ServingBackend {
       deadlines_;
   bool computing_ = false;
   std::shared_ptr<LoadJob> load_;  // the load under way (one at a time)
+  // The load that waits for the pool's compaction (CompactThenLoadIfIdle), with its tier.
+  struct CompactionRetry {
+    ModelHandle model = 0;
+    LoadTier tier = LoadTier::kDisk;
+  };
+  std::optional<CompactionRetry> compact_then_load_;
   int loads_posted_ = 0;  // load tasks whose FinishLoad has not run (a cancelled one's too)
   StepJob* stepping_ = nullptr;  // the job with the compute worker (while computing_)
   static constexpr int kMaxDeferredSteps = 64;
   int deferred_steps_ = 0;  // tasks in a row that left the idle device for the tasks queued behind
   bool adapting_ = false;   // a round of shadow replays is with the policy worker
+  std::uint64_t compactions_ = 0;  // of the pool, for a load (MetricsSnapshot::pool_compactions)
   bool shutting_down_ = false;
 };
 

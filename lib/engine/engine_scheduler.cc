@@ -710,7 +710,12 @@ TaskThread::Clock::time_point EngineScheduler::NextWake() const {
   Seconds next = core_->NextTimer();
   if (!deadlines_.empty()) next = std::min(next, deadlines_.top().first);
   if (next == kNever) return TaskThread::Clock::time_point::max();
-  const Seconds in = std::max(0.0, next - Now());
+  // A keep-alive or deadline may lie centuries ahead (any double a host passes): waking after a
+  // day at most keeps the conversion to the clock's integer nanoseconds in range (found by
+  // fuzz_capi: a keep-alive of 2.7e163 s), and a wake with nothing due only reads the timers again.
+  constexpr Seconds kLongestSleep = 24 * 3600.0;
+  const Seconds until = next - Now();
+  const Seconds in = std::isnan(until) ? kLongestSleep : std::clamp(until, 0.0, kLongestSleep);
   return TaskThread::Clock::now() +
          std::chrono::duration_cast<TaskThread::Clock::duration>(std::chrono::duration<double>(in));
 }

@@ -52,6 +52,19 @@ void WaitFor(Engine& engine, const std::string& id, Residency state) {
   FAIL("model " << id << " never became " << ResidencyName(state));
 }
 
+// An engine whose pool is a host arena of exactly `arena` bytes. The core's budget is far above
+// it: the core never evicts for room, so only the pool's layout decides whether a load fits.
+std::unique_ptr<Engine> EngineOnArena(std::uint64_t arena, std::uint64_t budget) {
+  EngineHooks hooks;
+  hooks.wrap_pool = [arena](std::unique_ptr<MemoryPool>) -> std::unique_ptr<MemoryPool> {
+    absl::StatusOr<std::unique_ptr<MemoryPool>> pool = CreateHostArena(arena);
+    return pool.ok() ? *std::move(pool) : nullptr;
+  };
+  absl::StatusOr<std::unique_ptr<Engine>> engine = CreateEngineForTest({.memory_budget_bytes = budget}, hooks);
+  REQUIRE(engine.ok());
+  return *std::move(engine);
+}
+
 struct Served {
   std::vector<std::int32_t> tokens;
   absl::Status status;
@@ -91,15 +104,8 @@ TEST_CASE("A load refused by a fragmented pool is retried after a compaction; th
   // smaller than the large model L: the arena is S + L + 0.9 S, so its top hole is L - 0.1 S.
   // After the compaction b sits at [0, S) and [S, arena) holds L and the request's KV cache.
   const std::uint64_t arena = small_bytes + large_bytes + small_bytes * 9 / 10;
-  EngineHooks hooks;
-  hooks.wrap_pool = [arena](std::unique_ptr<MemoryPool>) -> std::unique_ptr<MemoryPool> {
-    absl::StatusOr<std::unique_ptr<MemoryPool>> pool = CreateHostArena(arena);
-    return pool.ok() ? *std::move(pool) : nullptr;
-  };
-  // The core's budget is far above the arena: it never evicts, so only the pool's layout decides.
-  auto engine = CreateEngineForTest({.memory_budget_bytes = 16 * (small_bytes + large_bytes)}, hooks);
-  REQUIRE(engine.ok());
-  Engine& e = **engine;
+  std::unique_ptr<Engine> engine = EngineOnArena(arena, 16 * (small_bytes + large_bytes));
+  Engine& e = *engine;
   REQUIRE(e.AddModel(a, {.id = "a"}).ok());
   REQUIRE(e.AddModel(b, {.id = "b"}).ok());
   REQUIRE(e.AddModel(large, {.id = "large"}).ok());
@@ -131,14 +137,8 @@ TEST_CASE("A load that no compaction can make room for fails with the pool's rea
   const std::uint64_t small_bytes = WeightBytes(b), large_bytes = WeightBytes(large);
   // Room for b and less than the large model beside it, however the bytes are laid out.
   const std::uint64_t arena = small_bytes + large_bytes / 2;
-  EngineHooks hooks;
-  hooks.wrap_pool = [arena](std::unique_ptr<MemoryPool>) -> std::unique_ptr<MemoryPool> {
-    absl::StatusOr<std::unique_ptr<MemoryPool>> pool = CreateHostArena(arena);
-    return pool.ok() ? *std::move(pool) : nullptr;
-  };
-  auto engine = CreateEngineForTest({.memory_budget_bytes = 16 * (small_bytes + large_bytes)}, hooks);
-  REQUIRE(engine.ok());
-  Engine& e = **engine;
+  std::unique_ptr<Engine> engine = EngineOnArena(arena, 16 * (small_bytes + large_bytes));
+  Engine& e = *engine;
   REQUIRE(e.AddModel(b, {.id = "b"}).ok());
   REQUIRE(e.AddModel(large, {.id = "large"}).ok());
   REQUIRE(e.Preload("b").ok());

@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,12 @@
 namespace cace::testing {
 
 // A folder of tiny safetensors models "m0".."m<n-1>" (different seeds), written once per process.
+// The folder is this process's alone (its pid and a random tag): a test that damages its files
+// (a truncation mid-load) must not find another run's damaged copy under a reused pid.
 inline std::string TinyModelDir(const std::string& name, int index) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("cace_engine_" + std::to_string(::getpid())) / (name + std::to_string(index));
+  static const std::string process_tag = std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}());
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("cace_engine_" + process_tag) /
+                                    (name + std::to_string(index));
   if (!std::filesystem::exists(dir / "config.json")) {
     TinyModelSpec spec;
     spec.seed = static_cast<std::uint64_t>(index) + 1;

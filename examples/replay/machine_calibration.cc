@@ -149,12 +149,13 @@ absl::StatusOr<MeasuredModelCosts> MeasureModel(const ModelFile& model, const Ca
   const std::uint64_t kv = footprint->kv_bytes_per_token * 8 * 512;
   absl::StatusOr<std::unique_ptr<MemoryPool>> pool = CreateHostArena((2 * footprint->weight_bytes + kv) * 5 / 4 + (64 << 20));
   if (!pool.ok()) return pool.status();
-  auto load = [&]() -> absl::StatusOr<std::unique_ptr<ModelInstance>> {
+  auto instance_options = [&](std::string owner) {
     ModelInstanceOptions o;
-    o.owner = model.name;
+    o.owner = std::move(owner);
     o.cpu.threads = options.compute_threads;
-    return LoadModelInstance(model.path, **pool, std::move(o));
+    return o;
   };
+  auto load = [&]() { return LoadModelInstance(model.path, **pool, instance_options(model.name)); };
   MeasuredModelCosts c;
   c.model = model.name;
   std::vector<double> cold, warm;
@@ -180,11 +181,9 @@ absl::StatusOr<MeasuredModelCosts> MeasureModel(const ModelFile& model, const Ca
     if (!copy.ok()) return copy.status();
     std::vector<double> from_cache;
     for (int r = 0; r < options.repeats; ++r) {
-      ModelInstanceOptions o;
-      o.owner = model.name + " (host cache)";
-      o.cpu.threads = options.compute_threads;
       const auto start = Clock::now();
-      absl::StatusOr<std::unique_ptr<ModelInstance>> reloaded = (*copy)->Load(**pool, std::move(o));
+      absl::StatusOr<std::unique_ptr<ModelInstance>> reloaded =
+          (*copy)->Load(**pool, instance_options(model.name + " (host cache)"));
       if (!reloaded.ok()) return reloaded.status();
       from_cache.push_back(Since(start));
     }

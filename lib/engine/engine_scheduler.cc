@@ -419,13 +419,7 @@ void EngineScheduler::FinishLoad(LoadJob& job) {
     }
   }
   if (!loaded.ok()) {
-    ++m.metrics.load_failures;
-    // Its waiting requests end with this status (RequestEnded); a host copy stays cached.
-    (void)core_->OnLoadFailed(model,
-                              absl::Status(loaded.status().code(), absl::StrCat("loading model '", m.options.id,
-                                                                                "': ", loaded.status().message())),
-                              now);
-    TryRemove(model);
+    FailLoad(model, loaded.status());
     return;
   }
   m.instance = *std::move(loaded);
@@ -448,6 +442,15 @@ void EngineScheduler::FinishLoad(LoadJob& job) {
   TryRemove(model);
 }
 
+void EngineScheduler::FailLoad(ModelHandle model, const absl::Status& why) {
+  ModelEntry& m = models_[model];
+  ++m.metrics.load_failures;
+  // Its waiting requests end with this status (RequestEnded); a host copy stays cached.
+  (void)core_->OnLoadFailed(
+      model, absl::Status(why.code(), absl::StrCat("loading model '", m.options.id, "': ", why.message())), Now());
+  TryRemove(model);
+}
+
 void EngineScheduler::CompactThenLoadIfIdle() {
   if (!compact_then_load_ || computing_) return;
   const CompactionRetry retry = *std::exchange(compact_then_load_, std::nullopt);
@@ -458,13 +461,7 @@ void EngineScheduler::CompactThenLoadIfIdle() {
     if (compacted.ok() && m.instance != nullptr) compacted = m.instance->Rebind();
   }
   if (!compacted.ok()) {
-    ModelEntry& m = models_[retry.model];
-    ++m.metrics.load_failures;
-    (void)core_->OnLoadFailed(retry.model,
-                              absl::InternalError(absl::StrCat("loading model '", m.options.id,
-                                                               "': compacting the pool failed: ", compacted.message())),
-                              Now());
-    TryRemove(retry.model);
+    FailLoad(retry.model, absl::InternalError(absl::StrCat("compacting the pool failed: ", compacted.message())));
     return;
   }
   ++compactions_;
@@ -655,9 +652,7 @@ void EngineScheduler::Shutdown() {
   shutting_down_ = true;
   if (load_ != nullptr) load_->stop.request_stop();
   if (compact_then_load_) {  // the load waiting for a compaction ends as a stopped load would
-    const ModelHandle model = std::exchange(compact_then_load_, std::nullopt)->model;
-    (void)core_->OnLoadFailed(model, absl::CancelledError("the engine is shutting down"), Now());
-    TryRemove(model);
+    FailLoad(std::exchange(compact_then_load_, std::nullopt)->model, absl::CancelledError("the engine is shutting down"));
   }
   std::vector<LiveRequest*> pending;
   for (auto& [id, r] : requests_) pending.push_back(r.get());

@@ -192,6 +192,9 @@ class EngineScheduler final : public ServingBackend {
   // Posts a load to the load worker (StartLoadFrom, and the retry after a compaction).
   void PostLoad(ModelHandle model, LoadTier tier, bool after_compaction);
   void FinishLoad(LoadJob& job);
+  // A load that ended without the model: counted, its waiting requests told `why` (prefixed with
+  // the model's name), a removal that waited for it retried.
+  void FailLoad(ModelHandle model, const absl::Status& why);
   // A load the pool refused for want of one free block that Compact would make (its free bytes
   // are in pieces between KV caches and weights): the pool is compacted once the device is idle,
   // every resident model's weights re-pointed, and the load tried once more. The core sees one

@@ -19,16 +19,6 @@
 #include "tests/engine/engine_test_support.h"
 #include "tools/server/http_service.h"
 
-#if defined(__SANITIZE_THREAD__)
-// Debian's cpp-httplib is a shared library built without ThreadSanitizer: the function-local
-// statics it keeps (the regexes it parses with, constant strings it writes) are published through
-// a guard that TSan cannot see in uninstrumented code, so a first use on one thread and a later
-// one on another read as a race. Accesses the library itself makes are ignored; every access of instrumented code (the
-// service's handlers, the engine, this test) is still checked. The client side's statics are
-// made before the client threads start (see the warm-up below).
-extern "C" const char* __tsan_default_suppressions() { return "called_from_lib:libcpp-httplib.so\n"; }
-#endif
-
 namespace cace::server {
 namespace {
 

@@ -1,5 +1,6 @@
 // The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
-// (1536 x 576, SmolLM2-135M's gate projection) times 1 to 512 tokens, for every stored type and
+// (1536 x 576, SmolLM2-135M's gate projection; for Q4_K, whose rows are whole blocks of 256, its
+// down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored type and
 // every vector set this processor runs, Q8_0 also by int8 products, beside the plain reference
 // (DotRow per row and token).
 // Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/loader/quantize.h"
 #include "lib/runtime/aligned_vector.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm.h"
@@ -23,11 +25,25 @@ namespace {
 constexpr std::int64_t kRows = 1536;
 constexpr std::int64_t kCols = 576;
 
+// Random Q4_K weights of the down projection's shape, quantized by the loader's quantizer.
+WeightMatrix Q4_KMatrix() {
+  static std::vector<std::byte> bytes = [] {
+    std::vector<float> values(static_cast<std::size_t>(kRows * kCols));
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 7919) % 2001) / 1000.0f - 1.0f;
+    return *QuantizeFromF32(DType::kQ4_K, values);
+  }();
+  return {DType::kQ4_K, bytes.data(), kCols, kRows};
+}
+
 const WeightMatrix& Matrix(DType type) {
   static std::vector<std::shared_ptr<ModelWeights>> keep;
   static std::vector<std::pair<DType, WeightMatrix>> made;
   for (const auto& [t, m] : made) {
     if (t == type) return m;
+  }
+  if (type == DType::kQ4_K) {
+    made.emplace_back(type, Q4_KMatrix());
+    return made.back().second;
   }
   testing::RandomModelOptions o;
   o.vocab = 32;
@@ -47,7 +63,7 @@ void Report(benchmark::State& state, const WeightMatrix& w, std::int64_t tokens,
   state.counters["GFLOP_s"] = benchmark::Counter(iters * 2.0 * kRows * kCols * static_cast<double>(tokens) / 1e9,
                                                  benchmark::Counter::kIsRate);
   state.counters["weight_GB_s"] =
-      benchmark::Counter(iters * static_cast<double>(w.RowBytes() * kRows) / 1e9, benchmark::Counter::kIsRate);
+      benchmark::Counter(iters * static_cast<double>(w.RowBytes()) * static_cast<double>(w.rows) / 1e9, benchmark::Counter::kIsRate);
   state.SetLabel(label);
 }
 
@@ -61,11 +77,11 @@ void BM_Gemm(benchmark::State& state) {
     return;
   }
   const WeightMatrix& w = Matrix(type);
-  AlignedVector<float> x(static_cast<std::size_t>(tokens * kCols), 0.5f);
-  AlignedVector<float> y(static_cast<std::size_t>(tokens * kRows));
+  AlignedVector<float> x(static_cast<std::size_t>(tokens * w.cols), 0.5f);
+  AlignedVector<float> y(static_cast<std::size_t>(tokens * w.rows));
   AlignedVector<float> scratch(GemmScratchFloats(w));
   for (auto _ : state) {
-    GemmRows(isa, w, x.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
+    GemmRows(isa, w, x.data(), tokens, y.data(), w.rows, 0, w.rows, scratch.data());
     benchmark::DoNotOptimize(y.data());
   }
   Report(state, w, tokens, std::string(DTypeName(type)) + " " + std::string(CpuIsaName(isa)));
@@ -98,11 +114,11 @@ void BM_DotRowReference(benchmark::State& state) {
   const DType type = static_cast<DType>(state.range(0));
   const std::int64_t tokens = state.range(1);
   const WeightMatrix& w = Matrix(type);
-  std::vector<float> x(static_cast<std::size_t>(tokens * kCols), 0.5f);
-  std::vector<float> y(static_cast<std::size_t>(tokens * kRows));
+  std::vector<float> x(static_cast<std::size_t>(tokens * w.cols), 0.5f);
+  std::vector<float> y(static_cast<std::size_t>(tokens * w.rows));
   for (auto _ : state) {
-    for (std::int64_t r = 0; r < kRows; ++r) {
-      for (std::int64_t t = 0; t < tokens; ++t) y[static_cast<std::size_t>(t * kRows + r)] = DotRow(w, r, x.data() + t * kCols);
+    for (std::int64_t r = 0; r < w.rows; ++r) {
+      for (std::int64_t t = 0; t < tokens; ++t) y[static_cast<std::size_t>(t * w.rows + r)] = DotRow(w, r, x.data() + t * w.cols);
     }
     benchmark::DoNotOptimize(y.data());
   }
@@ -110,7 +126,7 @@ void BM_DotRowReference(benchmark::State& state) {
 }
 
 void GemmArgs(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K}) {
     for (std::int64_t tokens : {1, 8, 32, 512}) {
       for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
         b->Args({static_cast<std::int64_t>(t), tokens, static_cast<std::int64_t>(isa)});
@@ -126,7 +142,7 @@ void Int8Args(benchmark::internal::Benchmark* b) {
 }
 
 void ReferenceArgs(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K}) {
     for (std::int64_t tokens : {1, 32}) b->Args({static_cast<std::int64_t>(t), tokens});
   }
 }

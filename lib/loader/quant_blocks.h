@@ -141,21 +141,29 @@ CACE_HD inline void Q4KScaleMin(int j, const std::uint8_t* scales, int* scale, i
   }
 }
 
-CACE_HD inline void DequantizeQ4_K(const std::uint8_t* block, float* out) {
+// The multipliers of a Q4_K block's eight sub-blocks of 32 as floats: value l of sub-block s is
+// scale[s] * q - min[s]. One owner of that arithmetic, so that the vector kernels that widen Q4_K
+// rows (lib/runtime/cpu_gemm_kernel.inc) give exactly DequantizeQ4_K's values.
+CACE_HD inline void Q4KSubBlockScales(const std::uint8_t* block, float* scale, float* min) {
   const float d = HalfToFloat(LoadU16(block));
   const float dmin = HalfToFloat(LoadU16(block + 2));
-  const std::uint8_t* scales = block + 4;
+  for (int s = 0; s < kQKValues / 32; ++s) {
+    int sc, m;
+    Q4KScaleMin(s, block + 4, &sc, &m);
+    scale[s] = d * static_cast<float>(sc);
+    min[s] = dmin * static_cast<float>(m);
+  }
+}
+
+CACE_HD inline void DequantizeQ4_K(const std::uint8_t* block, float* out) {
+  float scale[kQKValues / 32], min[kQKValues / 32];
+  Q4KSubBlockScales(block, scale, min);
+  // Each 32 bytes of q hold two sub-blocks: low nibbles (sub-block 2p) then high (2p + 1).
   const std::uint8_t* q = block + 16;
-  // Each 32 bytes of q hold two sub-blocks: low nibbles then high nibbles.
   for (int pair = 0; pair < 4; ++pair) {
-    int sc0, m0, sc1, m1;
-    Q4KScaleMin(2 * pair, scales, &sc0, &m0);
-    Q4KScaleMin(2 * pair + 1, scales, &sc1, &m1);
-    const float d0 = d * static_cast<float>(sc0), min0 = dmin * static_cast<float>(m0);
-    const float d1 = d * static_cast<float>(sc1), min1 = dmin * static_cast<float>(m1);
     for (int l = 0; l < 32; ++l) {
-      out[64 * pair + l] = d0 * static_cast<float>(q[l] & 0x0F) - min0;
-      out[64 * pair + 32 + l] = d1 * static_cast<float>(q[l] >> 4) - min1;
+      out[64 * pair + l] = scale[2 * pair] * static_cast<float>(q[l] & 0x0F) - min[2 * pair];
+      out[64 * pair + 32 + l] = scale[2 * pair + 1] * static_cast<float>(q[l] >> 4) - min[2 * pair + 1];
     }
     q += 32;
   }

@@ -67,6 +67,7 @@ inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm512_set1_ps(x); }
 inline Vec Zero() { return _mm512_setzero_ps(); }
 inline Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+inline Vec Sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline float HalfScalar(std::uint16_t h) { return _cvtsh_ss(h); }
 inline Vec LoadHalves(const std::uint16_t* p) {
@@ -78,6 +79,10 @@ inline Vec LoadBf16s(const std::uint16_t* p) {
 }
 inline Vec LoadInt8s(const std::uint8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline Vec LoadNibbles(const std::uint8_t* p, int shift) {
+  const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srl_epi32(bytes, _mm_cvtsi32_si128(shift)), _mm512_set1_epi32(0x0F)));
 }
 
 // Four horizontal sums at once: halves of each pair interleaved and added (two 128-bit lanes of a
@@ -117,6 +122,7 @@ inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm256_set1_ps(x); }
 inline Vec Zero() { return _mm256_setzero_ps(); }
 inline Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+inline Vec Sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 inline float HalfScalar(std::uint16_t h) { return _cvtsh_ss(h); }
 inline Vec LoadHalves(const std::uint16_t* p) {
@@ -128,6 +134,10 @@ inline Vec LoadBf16s(const std::uint16_t* p) {
 }
 inline Vec LoadInt8s(const std::uint8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+inline Vec LoadNibbles(const std::uint8_t* p, int shift) {
+  const __m256i bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(bytes, _mm_cvtsi32_si128(shift)), _mm256_set1_epi32(0x0F)));
 }
 
 // hadd of (0,1), (2,3), then of those: each 128-bit half holds the four half-sums; add the halves.

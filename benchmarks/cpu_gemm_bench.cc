@@ -1,7 +1,7 @@
 // The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
 // (1536 x 576, SmolLM2-135M's gate projection; for Q4_K, whose rows are whole blocks of 256, its
 // down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored type and
-// every vector set this processor runs, Q8_0 also by int8 products, beside the plain reference
+// every vector set this processor runs, Q8_0 and Q4_K also by int8 products, beside the plain reference
 // (DotRow per row and token).
 // Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
 // per second, the figure that bounds decode).
@@ -16,6 +16,7 @@
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm.h"
 #include "lib/runtime/cpu_gemm_int8.h"
+#include "lib/runtime/cpu_gemm_q4_k_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "tests/runtime/random_model.h"
 
@@ -110,6 +111,29 @@ void BM_GemmInt8(benchmark::State& state) {
   Report(state, w, tokens, std::string("Q8_0 int8 ") + std::string(CpuIsaName(isa)));
 }
 
+// Q4_K rows times int8 activations (cpu_gemm_q4_k_int8.h), quantized in every iteration as
+// CpuMatmul does per product. state.range: 0 tokens, 1 vector set (CpuIsa).
+void BM_GemmQ4_KInt8(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
+  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
+    state.SkipWithError("this processor lacks the vector set");
+    return;
+  }
+  const WeightMatrix& w = Matrix(DType::kQ4_K);
+  AlignedVector<float> x(static_cast<std::size_t>(tokens * w.cols));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.001f * static_cast<float>(i % 997) - 0.5f;
+  AlignedVector<float> y(static_cast<std::size_t>(tokens * w.rows));
+  Q4_KActivations q;
+  for (auto _ : state) {
+    q.Resize(tokens, static_cast<int>(w.cols));
+    q.Quantize(x.data(), 0, tokens);
+    GemmRowsQ4_KInt8(isa, w, q, y.data(), w.rows, 0, w.rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  Report(state, w, tokens, std::string("Q4_K int8 ") + std::string(CpuIsaName(isa)));
+}
+
 void BM_DotRowReference(benchmark::State& state) {
   const DType type = static_cast<DType>(state.range(0));
   const std::int64_t tokens = state.range(1);
@@ -149,6 +173,7 @@ void ReferenceArgs(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Gemm)->Apply(GemmArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_GemmInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+BENCHMARK(BM_GemmQ4_KInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_DotRowReference)->Apply(ReferenceArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 
 }  // namespace

@@ -71,7 +71,7 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
 std::uint64_t CpuMatmul::ScratchBytes() const {
   std::uint64_t bytes = widened_.capacity() * sizeof(float);
   for (const AlignedVector<float>& s : scratch_) bytes += s.capacity() * sizeof(float);
-  return bytes + quantized_.CapacityBytes() + rounded_.capacity() * sizeof(float);
+  return bytes + quantized_.CapacityBytes() + q4_k_quantized_.CapacityBytes() + rounded_.capacity() * sizeof(float);
 }
 
 bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
@@ -87,16 +87,29 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
   const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
-  // Q8_0 with int8 activations: up to kInt8MaxTokens tokens integer dot products on the
-  // activations quantized once here (one token: quantized on this thread, not worth waking the
-  // pool); beyond, the activations rounded the same way go to the F32 kernel below.
-  if (w.dtype == DType::kQ8_0 && int8_activations_ && n_tokens > kInt8MaxTokens) {
+  // Q8_0 and Q4_K with int8 activations: up to kInt8MaxTokens (kQ4_KInt8MaxTokens) tokens integer
+  // dot products on the activations quantized once here (one token: quantized on this thread, not
+  // worth waking the pool); beyond, the activations rounded the same way go to the F32 kernel below.
+  const bool int8 = int8_activations_ && (w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K);
+  const std::int64_t int8_max_tokens = w.dtype == DType::kQ4_K ? kQ4_KInt8MaxTokens : kInt8MaxTokens;
+  if (int8 && n_tokens > int8_max_tokens) {
     rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
     pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {
       RoundToQ8_0(x, static_cast<int>(cols), b, e, rounded_.data());
     });
     x = rounded_.data();
-  } else if (w.dtype == DType::kQ8_0 && int8_activations_) {
+  } else if (int8 && w.dtype == DType::kQ4_K) {
+    q4_k_quantized_.Resize(n_tokens, static_cast<int>(cols));
+    if (n_tokens == 1) {
+      q4_k_quantized_.Quantize(x, 0, 1);
+    } else {
+      pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { q4_k_quantized_.Quantize(x, b, e); });
+    }
+    pool_->ParallelFor(groups, [&](std::int64_t b, std::int64_t e, int) {
+      GemmRowsQ4_KInt8(isa_, w, q4_k_quantized_, y, rows, b * kGemmRowGroup, std::min(rows, e * kGemmRowGroup));
+    });
+    return;
+  } else if (int8) {
     quantized_.Resize(n_tokens, static_cast<int>(cols));
     if (n_tokens == 1) {
       quantized_.Quantize(x, 0, 1);

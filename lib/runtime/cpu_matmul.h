@@ -10,6 +10,7 @@
 #include "lib/runtime/aligned_vector.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm_int8.h"
+#include "lib/runtime/cpu_gemm_q4_k_int8.h"
 #include "lib/runtime/model_weights.h"
 #include "lib/runtime/thread_pool.h"
 
@@ -27,7 +28,8 @@ class CpuMatmul {
   // use_blas: products over more than kBlasMinTokens tokens (prefill) go to OpenBLAS's sgemm, when
   // cace was built with it (off by default: benchmarks/decode_bench.cc BM_Prefill measures both).
   // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`.
-  // int8_activations: Q8_0 matrices multiply activations quantized to int8 (cpu_gemm_int8.h).
+  // int8_activations: Q8_0 and Q4_K matrices multiply activations quantized to int8
+  // (cpu_gemm_int8.h, cpu_gemm_q4_k_int8.h).
   CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations);
 
   static bool HaveBlas();
@@ -35,8 +37,8 @@ class CpuMatmul {
   static constexpr std::int64_t kBlasMinTokens = 8;
 
   // x: [n_tokens][w.cols], y: [n_tokens][w.rows]. Each weight row is read once per block of
-  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or by GemmRowsInt8
-  // for Q8_0 with int8 activations and up to kInt8MaxTokens tokens.
+  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or with int8
+  // activations and up to kInt8MaxTokens tokens by GemmRowsInt8 (Q8_0) or GemmRowsQ4_KInt8 (Q4_K).
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
   // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix,
@@ -49,6 +51,7 @@ class CpuMatmul {
   bool int8_activations_;
   CpuIsa isa_;
   Int8Activations quantized_;  // the activations of the current Q8_0 product, few tokens
+  Q4_KActivations q4_k_quantized_;  // the same for Q4_K
   AlignedVector<float> rounded_;  // the same rounded to Q8_0 as F32, more tokens
   std::vector<AlignedVector<float>> scratch_;  // a widened row group per thread
   std::vector<float> widened_;               // the whole matrix as F32, for sgemm

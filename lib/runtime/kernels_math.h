@@ -123,6 +123,24 @@ CACE_HD inline float DotQ8_0Int8Row(const std::uint8_t* row, const std::int8_t* 
   return sum;
 }
 
+// One Q4_K block (144 bytes) with its 256 activations quantized as eight Q8_0 blocks, one a
+// sub-block (values q, scales dx, and each block's sum of q): sub-block s contributes
+// dx[s] * (scale[s] * sum(nibble * q) - min[s] * q_sums[s]), the integer sums exact.
+CACE_HD inline float DotQ4_KInt8Block(const std::uint8_t* block, const std::int8_t* q, const float* dx,
+                                      const std::int32_t* q_sums) {
+  float scale[quant::kQKValues / 32], min[quant::kQKValues / 32];
+  quant::Q4KSubBlockScales(block, scale, min);
+  float sum = 0.0f;
+  for (int s = 0; s < quant::kQKValues / 32; ++s) {
+    const std::uint8_t* bytes = block + 16 + 32 * (s / 2);  // sub-block 2p low nibbles, 2p + 1 high
+    const int shift = 4 * (s % 2);
+    std::int32_t dot = 0;
+    for (int l = 0; l < 32; ++l) dot += ((bytes[l] >> shift) & 0x0F) * q[32 * s + l];
+    sum += dx[s] * (scale[s] * static_cast<float>(dot) - min[s] * static_cast<float>(q_sums[s]));
+  }
+  return sum;
+}
+
 // One Q4_K block (144 bytes) with 256 activations. Each 64-weight chunk uses 32 bytes of q: the
 // low nibbles are sub-block 2c, the high nibbles sub-block 2c+1.
 CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {

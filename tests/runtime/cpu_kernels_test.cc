@@ -15,6 +15,7 @@
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm.h"
 #include "lib/runtime/cpu_gemm_int8.h"
+#include "lib/runtime/cpu_gemm_q4_k_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "lib/runtime/kernels_math.h"
 
@@ -108,6 +109,47 @@ TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot
         GemmRowsInt8(isa, m.w, q, y.data(), kRows, 8, kRows);
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
         // The same activations rounded in F32 and multiplied by GemmRows (the path of many tokens).
+        std::vector<float> rounded(x.size());
+        RoundToQ8_0(x.data(), static_cast<int>(cols), 0, tokens, rounded.data());
+        AlignedVector<float> scratch(GemmScratchFloats(m.w));
+        GemmRows(isa, m.w, rounded.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
+      }
+    }
+  }
+}
+
+TEST_CASE("GemmRowsQ4_KInt8, and GemmRows on RoundToQ8_0, equal kmath's Q4_K int8 dot for every vector set and tail", "[cpu_kernels]") {
+  constexpr std::int64_t kRows = 13;
+  for (std::int64_t cols : {256, 768}) {
+    const Matrix m = MakeMatrix(DType::kQ4_K, kRows, cols);
+    for (std::int64_t tokens : {1, 2, 3, 4, 5, 7, 13, 40}) {
+      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * cols), 11);
+      Q4_KActivations q;
+      q.Resize(tokens, static_cast<int>(cols));
+      q.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
+      q.Quantize(x.data(), tokens / 2, tokens);
+      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
+      double max_abs = 0;
+      for (std::int64_t t = 0; t < tokens; ++t) {
+        for (std::int64_t r = 0; r < kRows; ++r) {
+          float& wt = want[static_cast<std::size_t>(t * kRows + r)];
+          wt = 0;
+          for (std::int64_t b = 0; b < cols / 256; ++b) {
+            wt += kmath::DotQ4_KInt8Block(reinterpret_cast<const std::uint8_t*>(m.w.Row(r)) + b * quant::kQ4_KBlockBytes,
+                                          q.values(t) + b * 256, q.scales(t) + b * 8, q.sums(t) + b * 8);
+          }
+          max_abs = std::max(max_abs, std::abs(double(wt)));
+        }
+      }
+      for (CpuIsa isa : IsasHere()) {
+        INFO("cols " << cols << " tokens " << tokens << " " << CpuIsaName(isa));
+        std::vector<float> y(want.size(), -1.0f);
+        GemmRowsQ4_KInt8(isa, m.w, q, y.data(), kRows, 0, 8);
+        GemmRowsQ4_KInt8(isa, m.w, q, y.data(), kRows, 8, kRows);
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
+        // The same activations rounded in F32 and multiplied by GemmRows: Q8_0's rounding, one
+        // block a sub-block, so both paths of the int8 activations compute the same products.
         std::vector<float> rounded(x.size());
         RoundToQ8_0(x.data(), static_cast<int>(cols), 0, tokens, rounded.data());
         AlignedVector<float> scratch(GemmScratchFloats(m.w));

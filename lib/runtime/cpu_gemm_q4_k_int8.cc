@@ -1,0 +1,315 @@
+#include "lib/runtime/cpu_gemm_q4_k_int8.h"
+
+#include <algorithm>
+
+#include "lib/runtime/kernels_math.h"
+
+#if CACE_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+namespace cace {
+namespace {
+
+constexpr int kSubBlock = quant::kQ8_0BlockValues;               // 32 values: one activation block
+constexpr int kSubBlocks = quant::kQKValues / kSubBlock;          // 8 in a Q4_K block
+constexpr int kNibbleOffset = 16;                                 // after d, dmin and the 12 scale bytes
+
+// Activations of one token block stay within this many bytes (half the L2 of the core this was
+// tuned on, as in cpu_gemm.cc): each weight row is read once per token block.
+constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
+
+// Rows ahead of the one being read that are asked of the memory, in each of the four streams.
+constexpr std::int64_t kPrefetchRows = 2;
+
+// One register tile: up to four weight rows (the missing ones repeat the first) times `tokens`
+// consecutive tokens; y[i * ldy + j * row_step] gets the product of row j with token i.
+struct Tile {
+  const std::uint8_t* rows[4];
+  int valid;
+  const Q4_KActivations* x;
+  std::int64_t token;
+  int tokens;
+  float* y;
+  std::int64_t ldy;
+  std::int64_t row_step;
+};
+
+using TileFn = void (*)(const Tile&);
+
+void StoreTile(const Tile& t, float sums[][4]) {
+  for (int i = 0; i < t.tokens; ++i) {
+    for (int j = 0; j < t.valid; ++j) t.y[i * t.ldy + j * t.row_step] = sums[i][j];
+  }
+}
+
+constexpr int kBaselineTileTokens = 4;
+
+void BaselineTile(const Tile& t) {
+  float sums[kBaselineTileTokens][4] = {};
+  for (int b = 0; b < t.x->cols() / quant::kQKValues; ++b) {
+    for (int i = 0; i < t.tokens; ++i) {
+      const std::int64_t token = t.token + i;
+      const int first = b * kSubBlocks;  // the activation block of the Q4_K block's first sub-block
+      for (int j = 0; j < 4; ++j) {
+        sums[i][j] += kmath::DotQ4_KInt8Block(t.rows[j] + b * quant::kQ4_KBlockBytes, t.x->values(token) + first * kSubBlock,
+                                              t.x->scales(token) + first, t.x->sums(token) + first);
+      }
+    }
+  }
+  StoreTile(t, sums);
+}
+
+// Rows in four streams, each row once per token block, token tiles of up to tile_tokens.
+void DriveRows(const WeightMatrix& w, const Q4_KActivations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+               std::int64_t row_end, int tile_tokens, TileFn tile) {
+  const std::int64_t n_tokens = x.n_tokens();
+  const std::int64_t token_bytes = x.cols() + x.blocks() * static_cast<std::int64_t>(sizeof(float) + sizeof(std::int32_t));
+  const std::int64_t block = std::max<std::int64_t>(tile_tokens, kTokenBlockBytes / token_bytes / tile_tokens * tile_tokens);
+  const std::int64_t step = (row_end - row_begin + 3) / 4;
+  const std::int64_t row_bytes = static_cast<std::int64_t>(w.RowBytes());
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
+    const std::int64_t t1 = std::min(n_tokens, t0 + block);
+    for (std::int64_t i = 0; i < step; ++i) {
+      const std::int64_t r = row_begin + i;
+      const int valid = static_cast<int>(std::min<std::int64_t>(4, (row_end - r + step - 1) / step));
+      if (i + kPrefetchRows < step) {  // the prefetchers alone leave loads waiting
+        for (int j = 0; j < valid; ++j) {
+          const char* ahead = reinterpret_cast<const char*>(w.Row(r + j * step + kPrefetchRows));
+          for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
+        }
+      }
+      Tile t{};
+      for (int j = 0; j < 4; ++j) t.rows[j] = reinterpret_cast<const std::uint8_t*>(w.Row(r + (j < valid ? j : 0) * step));
+      t.valid = valid;
+      t.x = &x;
+      t.ldy = ldy;
+      t.row_step = step;
+      for (std::int64_t tok = t0; tok < t1; tok += tile_tokens) {
+        t.token = tok;
+        t.tokens = static_cast<int>(std::min<std::int64_t>(tile_tokens, t1 - tok));
+        t.y = y + tok * ldy + r;
+        tile(t);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+#if CACE_X86_KERNELS
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized reports.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// ---- AVX-512 VNNI: two sub-blocks a vector; 4 tokens x 4 rows = 16 accumulators -----------------
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
+namespace q4_k_vnni {
+namespace {
+
+constexpr int kTileTokens = 4;
+
+// The 32 bytes of nibble pair p (sub-blocks 2p and 2p + 1) as 64 unsigned bytes: lanes 0-7 the
+// low nibbles (sub-block 2p's values in order), lanes 8-15 the high ones (2p + 1's).
+inline __m512i PairNibbles(const std::uint8_t* block, int p) {
+  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + kNibbleOffset + 32 * p));
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(bytes, low4)),
+                            _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4), 1);
+}
+
+// Lanes 0-7 get element 2p of v, lanes 8-15 element 2p + 1: a sub-block's factor for each half.
+inline __m512 PairOf(__m512 v, int p) {
+  const __m512i index = _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1);
+  return _mm512_permutexvar_ps(index, v);
+}
+
+// The eight scales (lanes 0-7) and minimums (lanes 8-15) of a Q4_K block, exactly
+// quant::Q4KSubBlockScales's values, its 12 packed bytes unpacked four at a time: bytes 0-3 hold
+// scales 0-3 in their low 6 bits, bytes 4-7 minimums 0-3; scales and minimums 4-7 take their low
+// nibble from bytes 8-11 (low and high halves) and their top two bits from the tops of bytes 0-3
+// and 4-7.
+inline __m512 ScalesAndMins(const std::uint8_t* block) {
+  std::uint32_t scales_low, mins_low, nibbles;
+  __builtin_memcpy(&scales_low, block + 4, 4);
+  __builtin_memcpy(&mins_low, block + 8, 4);
+  __builtin_memcpy(&nibbles, block + 12, 4);
+  const std::uint32_t scales_high = (nibbles & 0x0F0F0F0Fu) | ((scales_low >> 2) & 0x30303030u);
+  const std::uint32_t mins_high = ((nibbles >> 4) & 0x0F0F0F0Fu) | ((mins_low >> 2) & 0x30303030u);
+  const __m128i bytes = _mm_set_epi32(static_cast<int>(mins_high), static_cast<int>(mins_low & 0x3F3F3F3Fu),
+                                      static_cast<int>(scales_high), static_cast<int>(scales_low & 0x3F3F3F3Fu));
+  const __m512 d_dmin = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(quant::LoadU16(block))),
+                                           _mm256_set1_ps(_cvtsh_ss(quant::LoadU16(block + 2))), 1);
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)), d_dmin);
+}
+
+template <int MR>
+void TileOf(const Tile& t) {
+  const int n_blocks = t.x->cols() / quant::kQKValues;
+  __m512 acc[MR][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block[4];
+    __m512 scale[4], min[4];  // lanes 0-7: the sub-blocks' multipliers (the rest unused, or zero)
+    for (int j = 0; j < 4; ++j) {
+      block[j] = t.rows[j] + b * quant::kQ4_KBlockBytes;
+      scale[j] = ScalesAndMins(block[j]);
+      min[j] = _mm512_shuffle_f32x4(scale[j], scale[j], 0x4E);  // lanes 8-15 to 0-7
+    }
+    __m512 dx[MR];  // lanes 0-7: the activation steps of the block's sub-blocks
+    for (int i = 0; i < MR; ++i) {
+      const std::int64_t token = t.token + i;
+      dx[i] = _mm512_maskz_loadu_ps(0xFF, t.x->scales(token) + b * kSubBlocks);
+      // The minimums' term: sum over sub-blocks of min * dx * (sum of values).
+      const __m512 sums = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(0xFF, t.x->sums(token) + b * kSubBlocks));
+      const __m512 dx_sums = _mm512_mul_ps(dx[i], sums);
+      for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fnmadd_ps(min[j], dx_sums, acc[i][j]);
+    }
+    for (int p = 0; p < kSubBlocks / 2; ++p) {
+      __m512i w[4];
+      __m512 scale_pair[4];
+      for (int j = 0; j < 4; ++j) {
+        w[j] = PairNibbles(block[j], p);
+        scale_pair[j] = PairOf(scale[j], p);
+      }
+      for (int i = 0; i < MR; ++i) {
+        const std::int64_t token = t.token + i;
+        const __m512i xv = _mm512_loadu_si512(t.x->values(token) + b * quant::kQKValues + 2 * kSubBlock * p);
+        const __m512 dx_pair = PairOf(dx[i], p);
+        for (int j = 0; j < 4; ++j) {
+          const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[j], xv);  // nibble x int8, in fours
+          acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale_pair[j], dx_pair), acc[i][j]);
+        }
+      }
+    }
+  }
+  float sums[kTileTokens][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) sums[i][j] = _mm512_reduce_add_ps(acc[i][j]);
+  }
+  StoreTile(t, sums);
+}
+
+void TileUpTo(const Tile& t) {
+  switch (t.tokens) {
+    case 1: return TileOf<1>(t);
+    case 2: return TileOf<2>(t);
+    case 3: return TileOf<3>(t);
+    default: return TileOf<4>(t);
+  }
+}
+
+}  // namespace
+}  // namespace q4_k_vnni
+#pragma GCC pop_options
+
+// ---- AVX2: one sub-block a vector; 2 tokens x 4 rows = 8 accumulators ----------------------------
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace q4_k_avx2 {
+namespace {
+
+constexpr int kTileTokens = 2;
+
+inline float Sum(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 h = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+
+template <int MR>
+void TileOf(const Tile& t) {
+  const int n_blocks = t.x->cols() / quant::kQKValues;
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[MR][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block[4];
+    float scale[4][kSubBlocks];
+    __m256 min[4];
+    for (int j = 0; j < 4; ++j) {
+      block[j] = t.rows[j] + b * quant::kQ4_KBlockBytes;
+      float m[kSubBlocks];
+      quant::Q4KSubBlockScales(block[j], scale[j], m);
+      min[j] = _mm256_loadu_ps(m);
+    }
+    for (int i = 0; i < MR; ++i) {
+      const std::int64_t token = t.token + i;
+      const __m256 sums = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.x->sums(token) + b * kSubBlocks)));
+      const __m256 dx_sums = _mm256_mul_ps(_mm256_loadu_ps(t.x->scales(token) + b * kSubBlocks), sums);
+      for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_fnmadd_ps(min[j], dx_sums, acc[i][j]);
+    }
+    for (int s = 0; s < kSubBlocks; ++s) {
+      __m256i w[4];
+      for (int j = 0; j < 4; ++j) {
+        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block[j] + kNibbleOffset + 32 * (s / 2)));
+        w[j] = _mm256_and_si256(s % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
+      }
+      for (int i = 0; i < MR; ++i) {
+        const std::int64_t token = t.token + i;
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.x->values(token) + b * quant::kQKValues + kSubBlock * s));
+        const float dx = t.x->scales(token)[b * kSubBlocks + s];
+        for (int j = 0; j < 4; ++j) {
+          // nibble x int8 in pairs (at most 2 x 15 x 128 in magnitude: no saturation), then fours.
+          const __m256i quads = _mm256_madd_epi16(_mm256_maddubs_epi16(w[j], xv), ones);
+          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(quads), _mm256_set1_ps(scale[j][s] * dx), acc[i][j]);
+        }
+      }
+    }
+  }
+  float sums[kTileTokens][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
+  }
+  StoreTile(t, sums);
+}
+
+void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
+
+}  // namespace
+}  // namespace q4_k_avx2
+#pragma GCC pop_options
+#pragma GCC diagnostic pop
+#endif  // CACE_X86_KERNELS
+
+void Q4_KActivations::Resize(std::int64_t n_tokens, int cols) {
+  n_tokens_ = n_tokens;
+  cols_ = cols;
+  q_.resize(static_cast<std::size_t>(n_tokens * cols));
+  d_.resize(static_cast<std::size_t>(n_tokens * blocks()));
+  sums_.resize(static_cast<std::size_t>(n_tokens * blocks()));
+}
+
+CACE_CPU_CLONES void Q4_KActivations::Quantize(const float* x, std::int64_t t0, std::int64_t t1) {
+  for (std::int64_t t = t0; t < t1; ++t) {
+    std::int8_t* q = q_.data() + t * cols_;
+    float* d = d_.data() + t * blocks();
+    std::int32_t* sums = sums_.data() + t * blocks();
+    for (int b = 0; b < blocks(); ++b) {
+      d[b] = kmath::QuantizeQ8_0Block(x + t * cols_ + b * kSubBlock, q + b * kSubBlock);
+      std::int32_t sum = 0;
+      for (int l = 0; l < kSubBlock; ++l) sum += q[b * kSubBlock + l];
+      sums[b] = sum;
+    }
+  }
+}
+
+void GemmRowsQ4_KInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Q4_KActivations& x, float* y,
+                      std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
+#if CACE_X86_KERNELS
+  if (isa >= CpuIsa::kAvx512Vnni) {
+    return DriveRows(w, x, y, ldy, row_begin, row_end, q4_k_vnni::kTileTokens, q4_k_vnni::TileUpTo);
+  }
+  if (isa >= CpuIsa::kAvx2) return DriveRows(w, x, y, ldy, row_begin, row_end, q4_k_avx2::kTileTokens, q4_k_avx2::TileUpTo);
+#endif
+  DriveRows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+}
+
+}  // namespace cace

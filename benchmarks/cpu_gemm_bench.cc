@@ -1,6 +1,6 @@
 // The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
-// (1536 x 576, SmolLM2-135M's gate projection; for Q4_K, whose rows are whole blocks of 256, its
-// down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored type and
+// (1536 x 576, SmolLM2-135M's gate projection; for Q4_K and Q6_K, whose rows are whole blocks of
+// 256, its down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored type and
 // every vector set this processor runs, Q8_0 and Q4_K also by int8 products, beside the plain reference
 // (DotRow per row and token).
 // Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
@@ -26,14 +26,14 @@ namespace {
 constexpr std::int64_t kRows = 1536;
 constexpr std::int64_t kCols = 576;
 
-// Random Q4_K weights of the down projection's shape, quantized by the loader's quantizer.
-WeightMatrix Q4_KMatrix() {
-  static std::vector<std::byte> bytes = [] {
-    std::vector<float> values(static_cast<std::size_t>(kRows * kCols));
-    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 7919) % 2001) / 1000.0f - 1.0f;
-    return *QuantizeFromF32(DType::kQ4_K, values);
-  }();
-  return {DType::kQ4_K, bytes.data(), kCols, kRows};
+// Weights of a K-quant type (blocks of 256) in the down projection's shape, quantized by the
+// loader's quantizer; kept for the whole run.
+WeightMatrix KQuantMatrix(DType type) {
+  static std::vector<std::vector<std::byte>> keep;
+  std::vector<float> values(static_cast<std::size_t>(kRows * kCols));
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 7919) % 2001) / 1000.0f - 1.0f;
+  keep.push_back(*QuantizeFromF32(type, values));
+  return {type, keep.back().data(), kCols, kRows};
 }
 
 const WeightMatrix& Matrix(DType type) {
@@ -42,8 +42,8 @@ const WeightMatrix& Matrix(DType type) {
   for (const auto& [t, m] : made) {
     if (t == type) return m;
   }
-  if (type == DType::kQ4_K) {
-    made.emplace_back(type, Q4_KMatrix());
+  if (type == DType::kQ4_K || type == DType::kQ6_K) {
+    made.emplace_back(type, KQuantMatrix(type));
     return made.back().second;
   }
   testing::RandomModelOptions o;
@@ -150,7 +150,7 @@ void BM_DotRowReference(benchmark::State& state) {
 }
 
 void GemmArgs(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     for (std::int64_t tokens : {1, 8, 32, 512}) {
       for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
         b->Args({static_cast<std::int64_t>(t), tokens, static_cast<std::int64_t>(isa)});
@@ -166,7 +166,7 @@ void Int8Args(benchmark::internal::Benchmark* b) {
 }
 
 void ReferenceArgs(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     for (std::int64_t tokens : {1, 32}) b->Args({static_cast<std::int64_t>(t), tokens});
   }
 }

@@ -84,6 +84,13 @@ inline Vec LoadNibbles(const std::uint8_t* p, int shift) {
   const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srl_epi32(bytes, _mm_cvtsi32_si128(shift)), _mm512_set1_epi32(0x0F)));
 }
+inline Vec LoadQ6_K(const std::uint8_t* low, int low_shift, const std::uint8_t* high, int high_shift) {
+  const __m512i l = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(low)));
+  const __m512i h = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(high)));
+  const __m512i q = _mm512_or_si512(_mm512_and_si512(_mm512_srl_epi32(l, _mm_cvtsi32_si128(low_shift)), _mm512_set1_epi32(0x0F)),
+                                    _mm512_slli_epi32(_mm512_and_si512(_mm512_srl_epi32(h, _mm_cvtsi32_si128(high_shift)), _mm512_set1_epi32(3)), 4));
+  return _mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(32)));
+}
 
 // Four horizontal sums at once: halves of each pair interleaved and added (two 128-bit lanes of a
 // and two of b in one register, then one lane each of a, b, c, d), then the four floats of every
@@ -138,6 +145,13 @@ inline Vec LoadInt8s(const std::uint8_t* p) {
 inline Vec LoadNibbles(const std::uint8_t* p, int shift) {
   const __m256i bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
   return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(bytes, _mm_cvtsi32_si128(shift)), _mm256_set1_epi32(0x0F)));
+}
+inline Vec LoadQ6_K(const std::uint8_t* low, int low_shift, const std::uint8_t* high, int high_shift) {
+  const __m256i l = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(low)));
+  const __m256i h = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(high)));
+  const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srl_epi32(l, _mm_cvtsi32_si128(low_shift)), _mm256_set1_epi32(0x0F)),
+                                    _mm256_slli_epi32(_mm256_and_si256(_mm256_srl_epi32(h, _mm_cvtsi32_si128(high_shift)), _mm256_set1_epi32(3)), 4));
+  return _mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(32)));
 }
 
 // hadd of (0,1), (2,3), then of those: each 128-bit half holds the four half-sums; add the halves.

@@ -35,6 +35,15 @@ CACE_CPU_CLONES float DotRow(const WeightMatrix& w, std::int64_t r, const float*
       }
       return sum;
     }
+    case DType::kQ6_K: {
+      float sum = 0.0f;
+      float values[quant::kQKValues];
+      for (int b = 0; b < n / quant::kQKValues; ++b) {
+        quant::DequantizeQ6_K(U8(row) + b * quant::kQ6_KBlockBytes, values);
+        sum += kmath::DotF32(values, x + b * quant::kQKValues, quant::kQKValues);
+      }
+      return sum;
+    }
     default:
       return 0.0f;  // ValidateWeights admits no other type
   }
@@ -61,6 +70,11 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
     case DType::kQ4_K:
       for (int b = 0; b < n / quant::kQKValues; ++b) {
         quant::DequantizeQ4_K(U8(row) + b * quant::kQ4_KBlockBytes, out + b * quant::kQKValues);
+      }
+      return;
+    case DType::kQ6_K:
+      for (int b = 0; b < n / quant::kQKValues; ++b) {
+        quant::DequantizeQ6_K(U8(row) + b * quant::kQ6_KBlockBytes, out + b * quant::kQKValues);
       }
       return;
     default:

@@ -47,7 +47,7 @@ absl::Status CheckVector(const float* v, const std::string& role) {
 
 bool IsDirectMatmulType(DType dtype) {
   return dtype == DType::kF32 || dtype == DType::kF16 || dtype == DType::kBF16 || dtype == DType::kQ8_0 ||
-         dtype == DType::kQ4_K;
+         dtype == DType::kQ4_K || dtype == DType::kQ6_K;
 }
 
 absl::StatusOr<LlamaShape> ShapeFromConfig(const ModelConfig& config, kmath::RopeStyle rope_style) {

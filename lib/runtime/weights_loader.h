@@ -14,8 +14,8 @@
 namespace cace {
 
 // The type the CPU backend stores a tensor in (LoadOptions::store_as): matrices of a type its
-// products read directly (F32, F16, BF16, Q8_0, Q4_K) as they are, other matrices (Q4_0, Q4_1,
-// Q6_K, F64, ...) and every norm and bias as F32.
+// products read directly (F32, F16, BF16, Q8_0, Q4_K, Q6_K) as they are, other matrices (Q4_0,
+// Q4_1, F64, ...) and every norm and bias as F32.
 DType CpuWeightType(const ExpectedTensor& tensor, DType file_dtype);
 
 // Views into `model` in `pool` (host or device: ModelWeights::memory says which), bound by the

@@ -55,7 +55,7 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
   };
   // 100 = 6 x 16 + 4 (a tail after the AVX-512 and AVX2 loops); quantized types need whole blocks.
   const Case cases[] = {{DType::kF32, 100}, {DType::kF16, 100}, {DType::kBF16, 100}, {DType::kQ8_0, 96},
-                        {DType::kQ4_K, 512}};
+                        {DType::kQ4_K, 512}, {DType::kQ6_K, 512}};
   constexpr std::int64_t kRows = 13;
   for (const Case& c : cases) {
     const Matrix m = MakeMatrix(c.type, kRows, c.cols);
@@ -188,9 +188,9 @@ TEST_CASE("Int8 activations stay within their rounding bound of DotRow", "[cpu_k
 }
 
 TEST_CASE("WidenRow gives exactly DequantizeRow's values", "[cpu_kernels]") {
-  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K}) {
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     // Whole blocks of the quantized types; 300 leaves a tail after 8- and 16-lane loops.
-    const std::int64_t cols = type == DType::kQ4_K ? 512 : type == DType::kQ8_0 ? 288 : 300;
+    const std::int64_t cols = type == DType::kQ4_K || type == DType::kQ6_K ? 512 : type == DType::kQ8_0 ? 288 : 300;
     const Matrix m = MakeMatrix(type, 3, cols);
     std::vector<float> want(static_cast<std::size_t>(cols)), got(static_cast<std::size_t>(cols));
     for (CpuIsa isa : IsasHere()) {

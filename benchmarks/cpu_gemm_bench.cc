@@ -94,6 +94,31 @@ void BM_GemmInt8(benchmark::State& state) {
   Report(state, w, tokens, std::string("Q8_0 int8 ") + std::string(CpuIsaName(isa)));
 }
 
+// Q8_0 rows times int8 activations by 16-row panels (GemmPanelsInt8, prefill and big batches), the
+// activations quantized and the panels repacked in every iteration as CpuMatmul does per product.
+// state.range: 0 tokens, 1 vector set (CpuIsa).
+void BM_GemmPanelsInt8(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
+  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
+    state.SkipWithError("this processor lacks the vector set");
+    return;
+  }
+  const WeightMatrix& w = Matrix(DType::kQ8_0);
+  AlignedVector<float> x(static_cast<std::size_t>(tokens * kCols));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.001f * static_cast<float>(i % 997) - 0.5f;
+  AlignedVector<float> y(static_cast<std::size_t>(tokens * kRows));
+  AlignedVector<float> scratch(Int8PanelScratchFloats(w));
+  Int8TokenTiles q;
+  for (auto _ : state) {
+    q.Resize(tokens, static_cast<int>(kCols));
+    q.Quantize(x.data(), 0, tokens);
+    GemmPanelsInt8(isa, w, q, y.data(), kRows, 0, kRows, scratch.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  Report(state, w, tokens, std::string("Q8_0 int8 panels ") + std::string(CpuIsaName(isa)));
+}
+
 void BM_DotRowReference(benchmark::State& state) {
   const DType type = static_cast<DType>(state.range(0));
   const std::int64_t tokens = state.range(1);
@@ -111,7 +136,7 @@ void BM_DotRowReference(benchmark::State& state) {
 
 void GemmArgs(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
-    for (std::int64_t tokens : {1, 8, 32, 512}) {
+    for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
       for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
         b->Args({static_cast<std::int64_t>(t), tokens, static_cast<std::int64_t>(isa)});
       }
@@ -120,9 +145,14 @@ void GemmArgs(benchmark::internal::Benchmark* b) {
 }
 
 void Int8Args(benchmark::internal::Benchmark* b) {
-  for (std::int64_t tokens : {1, 8, 32, 512}) {
+  for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
     for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512Vnni}) b->Args({tokens, static_cast<std::int64_t>(isa)});
   }
+}
+
+// The panels' vector kernel is AVX-512 VNNI's alone (elsewhere kmath's loop, not worth timing).
+void PanelArgs(benchmark::internal::Benchmark* b) {
+  for (std::int64_t tokens : {8, 9, 16, 32, 128, 512}) b->Args({tokens, static_cast<std::int64_t>(CpuIsa::kAvx512Vnni)});
 }
 
 void ReferenceArgs(benchmark::internal::Benchmark* b) {
@@ -133,6 +163,7 @@ void ReferenceArgs(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Gemm)->Apply(GemmArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_GemmInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+BENCHMARK(BM_GemmPanelsInt8)->Apply(PanelArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_DotRowReference)->Apply(ReferenceArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 
 }  // namespace

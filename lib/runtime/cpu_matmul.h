@@ -35,22 +35,29 @@ class CpuMatmul {
   static constexpr std::int64_t kBlasMinTokens = 8;
 
   // x: [n_tokens][w.cols], y: [n_tokens][w.rows]. Each weight row is read once per block of
-  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or by GemmRowsInt8
-  // for Q8_0 with int8 activations and up to kInt8MaxTokens tokens.
+  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or, for Q8_0 with
+  // int8 activations, by GemmRowsInt8 up to kInt8StreamMaxTokens tokens and by GemmPanelsInt8
+  // beyond where Int8PanelsRun (AVX-512 VNNI; elsewhere GemmRows on RoundToQ8_0's activations).
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
-  // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix,
-  // quantized activations).
+  // Bytes of the scratch the products have sized so far (widened rows or a repacked int8 panel
+  // per thread, sgemm's matrix, quantized activations).
   std::uint64_t ScratchBytes() const;
 
  private:
+  // Q8_0 with int8 activations: the activations quantized once per product, then rows as stored
+  // (few tokens) or repacked into panels (many).
+  void MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+  void MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+
   ThreadPool* pool_;
   bool use_blas_;
   bool int8_activations_;
   CpuIsa isa_;
   Int8Activations quantized_;  // the activations of the current Q8_0 product, few tokens
-  AlignedVector<float> rounded_;  // the same rounded to Q8_0 as F32, more tokens
-  std::vector<AlignedVector<float>> scratch_;  // a widened row group per thread
+  Int8TokenTiles tiles_;       // the same, more tokens, where Int8PanelsRun
+  AlignedVector<float> rounded_;  // the same rounded to Q8_0 as F32, more tokens elsewhere
+  std::vector<AlignedVector<float>> scratch_;  // a widened row group or an int8 panel per thread
   std::vector<float> widened_;               // the whole matrix as F32, for sgemm
 };
 

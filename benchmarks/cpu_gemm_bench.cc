@@ -152,7 +152,7 @@ void Int8Args(benchmark::internal::Benchmark* b) {
 
 // The panels' vector kernel is AVX-512 VNNI's alone (elsewhere kmath's loop, not worth timing).
 void PanelArgs(benchmark::internal::Benchmark* b) {
-  for (std::int64_t tokens : {8, 9, 16, 32, 128, 512}) b->Args({tokens, static_cast<std::int64_t>(CpuIsa::kAvx512Vnni)});
+  for (std::int64_t tokens : {1, 4, 8, 9, 16, 32, 128, 512}) b->Args({tokens, static_cast<std::int64_t>(CpuIsa::kAvx512Vnni)});
 }
 
 void ReferenceArgs(benchmark::internal::Benchmark* b) {

@@ -7,7 +7,7 @@
 // (vpmaddubsw on |w| and x with w's sign, then vpmaddwd), the baseline kmath's loop.
 //
 // Two kernels, by the number of tokens:
-// - GemmRowsInt8 (decode, up to kInt8StreamMaxTokens tokens; every vector set): rows read as
+// - GemmRowsInt8 (decode of few sequences, every vector set; see kInt8PanelMinTokens): rows read as
 //   GemmRows reads them for decode, four rows a quarter of the range apart side by side (four
 //   memory streams, prefetched a few rows ahead), meeting a register tile of tokens (4 with VNNI,
 //   2 with AVX2) on activations laid out per token (Int8Activations).
@@ -53,10 +53,15 @@ class Int8Activations {
   AlignedVector<float> d_;        // [n_tokens][cols / 32]
 };
 
-// Up to this many tokens Q8_0 products are GemmRowsInt8's; beyond, GemmPanelsInt8's where
-// Int8PanelsRun (cpu_gemm_bench, 1536 x 576, AVX-512 VNNI: TODO), elsewhere the activations are
-// rounded to Q8_0 (RoundToQ8_0) and multiplied in F32 by GemmRows, faster there than
-// GemmRowsInt8: the same arithmetic every way, up to F32 rounding.
+// Which kernel multiplies a Q8_0 product of n tokens (CpuMatmul::Multiply): where Int8PanelsRun
+// (AVX-512 VNNI), GemmPanelsInt8 from kInt8PanelMinTokens tokens and GemmRowsInt8 below; on the
+// other vector sets GemmRowsInt8 up to kInt8StreamMaxTokens, beyond that the activations rounded
+// to Q8_0 (RoundToQ8_0) and multiplied in F32 by GemmRows, faster there than GemmRowsInt8. The
+// same arithmetic every way, up to F32 rounding. Measured on a Xeon with VNNI (cpu_gemm_bench,
+// 1536 x 576, one thread): the panels at 8, 32, 128, 512 tokens 1.9x, 2.9x, 3.3x, 2.5x
+// GemmRowsInt8's speed and 2.8x, 3.1x, 2.7x, 1.7x GemmRows's; cace_gguf_speed decode of 8
+// sequences 1.4x GemmRowsInt8's tokens/s, of 4 no faster (rows read as stored keep up there).
+inline constexpr std::int64_t kInt8PanelMinTokens = 5;
 inline constexpr std::int64_t kInt8StreamMaxTokens = 8;
 
 // Whether GemmPanelsInt8 has its vector kernel on isa (AVX-512 VNNI); elsewhere it is kmath's

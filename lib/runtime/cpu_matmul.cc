@@ -114,8 +114,8 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   const std::int64_t cols = w.cols;
   const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
   if (w.dtype == DType::kQ8_0 && int8_activations_) {
+    if (Int8PanelsRun(isa_) && n_tokens >= kInt8PanelMinTokens) return MultiplyInt8Panels(w, x, n_tokens, y);
     if (n_tokens <= kInt8StreamMaxTokens) return MultiplyInt8Rows(w, x, n_tokens, y);
-    if (Int8PanelsRun(isa_)) return MultiplyInt8Panels(w, x, n_tokens, y);
     // Elsewhere the activations rounded as the int8 kernels round them go to the F32 kernel below.
     rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
     pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {

@@ -26,7 +26,8 @@ class CpuMatmul {
  public:
   // use_blas: products over more than kBlasMinTokens tokens (prefill) go to OpenBLAS's sgemm, when
   // cace was built with it (off by default: benchmarks/decode_bench.cc BM_Prefill measures both).
-  // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`.
+  // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`. Q8_0 products
+  // on GemmPanelsInt8 (int8 activations) stay there, faster than widening rows for sgemm.
   // int8_activations: Q8_0 matrices multiply activations quantized to int8 (cpu_gemm_int8.h).
   CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations);
 
@@ -36,8 +37,9 @@ class CpuMatmul {
 
   // x: [n_tokens][w.cols], y: [n_tokens][w.rows]. Each weight row is read once per block of
   // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or, for Q8_0 with
-  // int8 activations, by GemmRowsInt8 up to kInt8StreamMaxTokens tokens and by GemmPanelsInt8
-  // beyond where Int8PanelsRun (AVX-512 VNNI; elsewhere GemmRows on RoundToQ8_0's activations).
+  // int8 activations, by GemmRowsInt8 (few tokens) or GemmPanelsInt8 (more, AVX-512 VNNI), or
+  // GemmRows on RoundToQ8_0's activations (more, other vector sets): kInt8PanelMinTokens says
+  // where each runs.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
   // Bytes of the scratch the products have sized so far (widened rows or a repacked int8 panel

@@ -58,9 +58,10 @@ class Int8Activations {
 // other vector sets GemmRowsInt8 up to kInt8StreamMaxTokens, beyond that the activations rounded
 // to Q8_0 (RoundToQ8_0) and multiplied in F32 by GemmRows, faster there than GemmRowsInt8. The
 // same arithmetic every way, up to F32 rounding. Measured on a Xeon with VNNI (cpu_gemm_bench,
-// 1536 x 576, one thread): the panels at 8, 32, 128, 512 tokens 1.9x, 2.9x, 3.3x, 2.5x
-// GemmRowsInt8's speed and 2.8x, 3.1x, 2.7x, 1.7x GemmRows's; cace_gguf_speed decode of 8
-// sequences 1.4x GemmRowsInt8's tokens/s, of 4 no faster (rows read as stored keep up there).
+// 1536 x 576, one thread, two runs on a shared machine): the panels at 8, 32, 128, 512 tokens
+// 1.9x, 2.9x, 3.3x, 2.5-3.2x GemmRowsInt8's speed and 2.8-3.4x, 3.1-3.4x, 2.6-2.7x, 1.7-2.8x
+// GemmRows's; cace_gguf_speed decode of 8 sequences 1.4x GemmRowsInt8's tokens/s, of 4 no faster
+// (rows read as stored keep up there).
 inline constexpr std::int64_t kInt8PanelMinTokens = 5;
 inline constexpr std::int64_t kInt8StreamMaxTokens = 8;
 

@@ -81,6 +81,20 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
   }
 }
 
+// kmath's int8 row dot of every row of w with every token of q, [tokens][rows]; *max_abs the
+// largest magnitude (the scale of the tolerance).
+std::vector<float> Int8RowDots(const WeightMatrix& w, const Int8Activations& q, double* max_abs) {
+  std::vector<float> dots(static_cast<std::size_t>(q.n_tokens() * w.rows));
+  for (std::int64_t t = 0; t < q.n_tokens(); ++t) {
+    for (std::int64_t r = 0; r < w.rows; ++r) {
+      float& d = dots[static_cast<std::size_t>(t * w.rows + r)];
+      d = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(w.Row(r)), q.values(t), q.scales(t), q.blocks());
+      *max_abs = std::max(*max_abs, std::abs(double(d)));
+    }
+  }
+  return dots;
+}
+
 TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot for every vector set and tail", "[cpu_kernels]") {
   constexpr std::int64_t kRows = 13;
   // 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4.
@@ -92,15 +106,8 @@ TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot
       q.Resize(tokens, static_cast<int>(cols));
       q.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
       q.Quantize(x.data(), tokens / 2, tokens);
-      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
       double max_abs = 0;
-      for (std::int64_t t = 0; t < tokens; ++t) {
-        for (std::int64_t r = 0; r < kRows; ++r) {
-          float& wt = want[static_cast<std::size_t>(t * kRows + r)];
-          wt = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(m.w.Row(r)), q.values(t), q.scales(t), q.blocks());
-          max_abs = std::max(max_abs, std::abs(double(wt)));
-        }
-      }
+      const std::vector<float> want = Int8RowDots(m.w, q, &max_abs);
       for (CpuIsa isa : IsasHere()) {
         INFO("cols " << cols << " tokens " << tokens << " " << CpuIsaName(isa));
         std::vector<float> y(want.size(), -1.0f);
@@ -139,15 +146,8 @@ TEST_CASE("GemmPanelsInt8 equals kmath's int8 row dot for every vector set, toke
       tiles.Resize(tokens, static_cast<int>(c.cols));
       tiles.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
       tiles.Quantize(x.data(), tokens / 2, tokens);
-      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
       double max_abs = 0;
-      for (std::int64_t t = 0; t < tokens; ++t) {
-        for (std::int64_t r = 0; r < kRows; ++r) {
-          float& wt = want[static_cast<std::size_t>(t * kRows + r)];
-          wt = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(m.w.Row(r)), q.values(t), q.scales(t), q.blocks());
-          max_abs = std::max(max_abs, std::abs(double(wt)));
-        }
-      }
+      const std::vector<float> want = Int8RowDots(m.w, q, &max_abs);
       for (CpuIsa isa : IsasHere()) {
         INFO("cols " << c.cols << " tokens " << tokens << " " << CpuIsaName(isa));
         AlignedVector<float> scratch(Int8PanelScratchFloats(m.w));

@@ -1,8 +1,8 @@
 // The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
 // (1536 x 576, SmolLM2-135M's gate projection; for Q4_K and Q6_K, whose rows are whole blocks of
-// 256, its down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored type and
-// every vector set this processor runs, Q8_0 and Q4_K also by int8 products, beside the plain reference
-// (DotRow per row and token).
+// 256, its down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored
+// type and every vector set this processor runs, Q8_0 and Q4_K also by int8 products, beside the
+// plain reference (DotRow per row and token).
 // Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
 // per second, the figure that bounds decode).
 #include <benchmark/benchmark.h>
@@ -68,15 +68,27 @@ void Report(benchmark::State& state, const WeightMatrix& w, std::int64_t tokens,
   state.SetLabel(label);
 }
 
+// Whether this processor lacks isa (the benchmark is then skipped, with the reason).
+bool SkippedHere(benchmark::State& state, CpuIsa isa) {
+  if (static_cast<int>(isa) <= static_cast<int>(DetectedCpuIsa())) return false;
+  state.SkipWithError("this processor lacks the vector set");
+  return true;
+}
+
+// Activations of tokens tokens of cols values spread over [-0.5, 0.5): blocks of unequal scales for
+// the int8 products.
+AlignedVector<float> Int8BenchActivations(std::int64_t tokens, std::int64_t cols) {
+  AlignedVector<float> x(static_cast<std::size_t>(tokens * cols));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.001f * static_cast<float>(i % 997) - 0.5f;
+  return x;
+}
+
 // state.range: 0 type, 1 tokens, 2 vector set (CpuIsa).
 void BM_Gemm(benchmark::State& state) {
   const DType type = static_cast<DType>(state.range(0));
   const std::int64_t tokens = state.range(1);
   const CpuIsa isa = static_cast<CpuIsa>(state.range(2));
-  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
-    state.SkipWithError("this processor lacks the vector set");
-    return;
-  }
+  if (SkippedHere(state, isa)) return;
   const WeightMatrix& w = Matrix(type);
   AlignedVector<float> x(static_cast<std::size_t>(tokens * w.cols), 0.5f);
   AlignedVector<float> y(static_cast<std::size_t>(tokens * w.rows));
@@ -88,49 +100,50 @@ void BM_Gemm(benchmark::State& state) {
   Report(state, w, tokens, std::string(DTypeName(type)) + " " + std::string(CpuIsaName(isa)));
 }
 
-// Q8_0 rows times int8 activations (cpu_gemm_int8.h), the activations quantized in every
-// iteration as CpuMatmul does per product. state.range: 0 tokens, 1 vector set (CpuIsa).
-void BM_GemmInt8(benchmark::State& state) {
-  const std::int64_t tokens = state.range(0);
-  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
-  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
-    state.SkipWithError("this processor lacks the vector set");
-    return;
-  }
-  const WeightMatrix& w = Matrix(DType::kQ8_0);
-  AlignedVector<float> x(static_cast<std::size_t>(tokens * kCols));
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.001f * static_cast<float>(i % 997) - 0.5f;
-  AlignedVector<float> y(static_cast<std::size_t>(tokens * kRows));
-  Int8Activations q;
-  for (auto _ : state) {
-    q.Resize(tokens, static_cast<int>(kCols));
-    q.Quantize(x.data(), 0, tokens);
-    GemmRowsInt8(isa, w, q, y.data(), kRows, 0, kRows);
-    benchmark::DoNotOptimize(y.data());
-  }
-  Report(state, w, tokens, std::string("Q8_0 int8 ") + std::string(CpuIsaName(isa)));
-}
-
-// Q4_K rows times int8 activations (cpu_gemm_q4_k_int8.h), quantized in every iteration as
-// CpuMatmul does per product. state.range: 0 tokens, 1 vector set (CpuIsa).
-void BM_GemmQ4_KInt8(benchmark::State& state) {
-  const std::int64_t tokens = state.range(0);
-  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
-  if (static_cast<int>(isa) > static_cast<int>(DetectedCpuIsa())) {
-    state.SkipWithError("this processor lacks the vector set");
-    return;
-  }
-  const WeightMatrix& w = Matrix(DType::kQ4_K);
-  AlignedVector<float> x(static_cast<std::size_t>(tokens * w.cols));
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.001f * static_cast<float>(i % 997) - 0.5f;
+// The activations quantized into q and multiplied with w by product(q, y) in every iteration, as
+// CpuMatmul does per product.
+template <typename Activations, typename Product>
+void TimeInt8(benchmark::State& state, const WeightMatrix& w, std::int64_t tokens, Activations& q, const Product& product) {
+  const AlignedVector<float> x = Int8BenchActivations(tokens, w.cols);
   AlignedVector<float> y(static_cast<std::size_t>(tokens * w.rows));
-  Q4_KActivations q;
   for (auto _ : state) {
     q.Resize(tokens, static_cast<int>(w.cols));
     q.Quantize(x.data(), 0, tokens);
-    GemmRowsQ4_KInt8(isa, w, q, y.data(), w.rows, 0, w.rows);
+    product(q, y.data());
     benchmark::DoNotOptimize(y.data());
   }
+}
+
+// Q8_0 rows times int8 activations (cpu_gemm_int8.h): rows as stored (GemmRowsInt8, decode) or
+// 16-row panels repacked per product (GemmPanelsInt8, prefill and big batches).
+// state.range: 0 tokens, 1 vector set (CpuIsa), 2 kernel (0 rows, 1 panels).
+void BM_GemmInt8(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
+  if (SkippedHere(state, isa)) return;
+  const WeightMatrix& w = Matrix(DType::kQ8_0);
+  if (state.range(2) == 0) {
+    Int8Activations q;
+    TimeInt8(state, w, tokens, q, [&](const Int8Activations& a, float* y) { GemmRowsInt8(isa, w, a, y, kRows, 0, kRows); });
+    Report(state, w, tokens, std::string("Q8_0 int8 ") + std::string(CpuIsaName(isa)));
+    return;
+  }
+  AlignedVector<float> scratch(Int8PanelScratchFloats(w));
+  Int8TokenTiles q;
+  TimeInt8(state, w, tokens, q,
+           [&](const Int8TokenTiles& a, float* y) { GemmPanelsInt8(isa, w, a, y, kRows, 0, kRows, scratch.data()); });
+  Report(state, w, tokens, std::string("Q8_0 int8 panels ") + std::string(CpuIsaName(isa)));
+}
+
+// Q4_K rows times int8 activations (cpu_gemm_q4_k_int8.h). state.range: 0 tokens, 1 vector set
+// (CpuIsa).
+void BM_GemmQ4_KInt8(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
+  if (SkippedHere(state, isa)) return;
+  const WeightMatrix& w = Matrix(DType::kQ4_K);
+  Q4_KActivations q;
+  TimeInt8(state, w, tokens, q, [&](const Q4_KActivations& a, float* y) { GemmRowsQ4_KInt8(isa, w, a, y, w.rows, 0, w.rows); });
   Report(state, w, tokens, std::string("Q4_K int8 ") + std::string(CpuIsaName(isa)));
 }
 
@@ -151,7 +164,7 @@ void BM_DotRowReference(benchmark::State& state) {
 
 void GemmArgs(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
-    for (std::int64_t tokens : {1, 8, 32, 512}) {
+    for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
       for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
         b->Args({static_cast<std::int64_t>(t), tokens, static_cast<std::int64_t>(isa)});
       }
@@ -160,7 +173,15 @@ void GemmArgs(benchmark::internal::Benchmark* b) {
 }
 
 void Int8Args(benchmark::internal::Benchmark* b) {
-  for (std::int64_t tokens : {1, 8, 32, 512}) {
+  for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
+    for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512Vnni}) b->Args({tokens, static_cast<std::int64_t>(isa), 0});
+  }
+  // The panels' vector kernel is AVX-512 VNNI's alone (elsewhere kmath's loop, not worth timing).
+  for (std::int64_t tokens : {1, 4, 8, 9, 16, 32, 128, 512}) b->Args({tokens, static_cast<std::int64_t>(CpuIsa::kAvx512Vnni), 1});
+}
+
+void Q4_KInt8Args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
     for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512Vnni}) b->Args({tokens, static_cast<std::int64_t>(isa)});
   }
 }
@@ -173,7 +194,7 @@ void ReferenceArgs(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Gemm)->Apply(GemmArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_GemmInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
-BENCHMARK(BM_GemmQ4_KInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+BENCHMARK(BM_GemmQ4_KInt8)->Apply(Q4_KInt8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_DotRowReference)->Apply(ReferenceArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 
 }  // namespace

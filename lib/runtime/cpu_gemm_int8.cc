@@ -225,6 +225,106 @@ void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t
 }  // namespace
 }  // namespace int8_avx2
 #pragma GCC pop_options
+
+// ---- AVX-512 VNNI panels: 16 rows in the lanes, 8 tokens = 8 accumulators ------------------------
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
+namespace int8_panels {
+namespace {
+
+// A panel block: 8 vectors, vector g holding in lane l values 4g..4g+3 of row l plus 128 (as
+// unsigned bytes: vpdpbusd's unsigned operand is a register, so the signed one, the activations,
+// can be broadcast from memory), then the 16 rows' scales as F32. 576 bytes per 32 values.
+constexpr int kGroups = kBlock / 4;
+constexpr int kVectorBytes = 64;
+constexpr std::int64_t kPanelBlockBytes = (kGroups + 1) * kVectorBytes;
+
+// Rows [r0, r0 + valid) of w into panel (valid <= 16; the lanes past them repeat the last row).
+void Repack(const WeightMatrix& w, std::int64_t r0, int valid, std::byte* panel) {
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i rows = _mm512_min_epi32(lanes, _mm512_set1_epi32(valid - 1));
+  const __m512i offsets = _mm512_mullo_epi32(rows, _mm512_set1_epi32(static_cast<int>(w.RowBytes())));
+  const __m512i plus_128 = _mm512_set1_epi8(static_cast<char>(0x80));
+  const std::byte* row = w.Row(r0);
+  const int blocks = static_cast<int>(w.cols / kBlock);
+  for (int b = 0; b < blocks; ++b, panel += kPanelBlockBytes) {
+    const std::byte* block = row + b * kBlockBytes;
+    for (int g = 0; g < kGroups; ++g) {
+      const __m512i values = _mm512_i32gather_epi32(offsets, block + 2 + 4 * g, 1);
+      _mm512_store_si512(panel + g * kVectorBytes, _mm512_xor_si512(values, plus_128));
+    }
+    const __m512i scales = _mm512_i32gather_epi32(offsets, block, 1);  // the F16 scale, then two values
+    _mm512_store_ps(panel + kGroups * kVectorBytes, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(scales)));
+  }
+}
+
+inline __m512i BroadcastFour(const std::int8_t* p) {
+  std::int32_t four;
+  __builtin_memcpy(&four, p, sizeof four);
+  return _mm512_set1_epi32(four);
+}
+
+// y[i * ldy + l] for the lanes l in `rows` = panel row l times token i of the tile, i < kTokens.
+template <int kTokens>
+void PanelTimesTile(const std::byte* panel, const Int8TileBlock* tile, int blocks, float* y, std::int64_t ldy,
+                    __mmask16 rows) {
+  __m512 acc[kTokens];
+  for (int i = 0; i < kTokens; ++i) acc[i] = _mm512_setzero_ps();
+  for (int b = 0; b < blocks; ++b, panel += kPanelBlockBytes) {
+    const Int8TileBlock& x = tile[b];
+    __m512i dot[kTokens];
+    for (int i = 0; i < kTokens; ++i) dot[i] = _mm512_set1_epi32(x.minus_128_sums[i]);
+    for (int g = 0; g < kGroups; ++g) {
+      const __m512i w = _mm512_load_si512(panel + g * kVectorBytes);
+      for (int i = 0; i < kTokens; ++i) dot[i] = _mm512_dpbusd_epi32(dot[i], w, BroadcastFour(x.values[i] + 4 * g));
+    }
+    const __m512 dw = _mm512_load_ps(panel + kGroups * kVectorBytes);
+    for (int i = 0; i < kTokens; ++i) {  // sum (w + 128) x - 128 sum x = sum w x, exact
+      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[i]), _mm512_mul_ps(dw, _mm512_set1_ps(x.scales[i])), acc[i]);
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) _mm512_mask_storeu_ps(y + i * ldy, rows, acc[i]);
+}
+
+void PanelTimesTileOf(int tokens, const std::byte* panel, const Int8TileBlock* tile, int blocks, float* y,
+                      std::int64_t ldy, __mmask16 rows) {
+  static_assert(kInt8TileTokens == 8);
+  switch (tokens) {
+    case 1: return PanelTimesTile<1>(panel, tile, blocks, y, ldy, rows);
+    case 2: return PanelTimesTile<2>(panel, tile, blocks, y, ldy, rows);
+    case 3: return PanelTimesTile<3>(panel, tile, blocks, y, ldy, rows);
+    case 4: return PanelTimesTile<4>(panel, tile, blocks, y, ldy, rows);
+    case 5: return PanelTimesTile<5>(panel, tile, blocks, y, ldy, rows);
+    case 6: return PanelTimesTile<6>(panel, tile, blocks, y, ldy, rows);
+    case 7: return PanelTimesTile<7>(panel, tile, blocks, y, ldy, rows);
+    default: return PanelTimesTile<8>(panel, tile, blocks, y, ldy, rows);
+  }
+}
+
+// Token blocks whose tiles stay in L2, each panel repacked once per token block.
+void DrivePanels(const WeightMatrix& w, const Int8TokenTiles& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+                 std::int64_t row_end, std::byte* panel) {
+  const int blocks = x.blocks();
+  const std::int64_t tile_bytes = blocks * static_cast<std::int64_t>(sizeof(Int8TileBlock));
+  const std::int64_t block_tiles = std::max<std::int64_t>(1, kTokenBlockBytes / tile_bytes);
+  for (std::int64_t tile0 = 0; tile0 < x.tiles(); tile0 += block_tiles) {
+    const std::int64_t tile1 = std::min(x.tiles(), tile0 + block_tiles);
+    for (std::int64_t r = row_begin; r < row_end; r += kInt8PanelRows) {
+      const int valid = static_cast<int>(std::min(kInt8PanelRows, row_end - r));
+      Repack(w, r, valid, panel);
+      const auto rows = static_cast<__mmask16>((1u << valid) - 1);
+      for (std::int64_t i = tile0; i < tile1; ++i) {
+        const std::int64_t t = i * kInt8TileTokens;
+        const int tokens = static_cast<int>(std::min<std::int64_t>(kInt8TileTokens, x.n_tokens() - t));
+        PanelTimesTileOf(tokens, panel, x.tile(i), blocks, y + t * ldy + r, ldy, rows);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace int8_panels
+#pragma GCC pop_options
 #pragma GCC diagnostic pop
 #endif  // CACE_X86_KERNELS
 
@@ -245,6 +345,57 @@ CACE_CPU_CLONES void Int8Activations::Quantize(const float* x, std::int64_t t0, 
 
 CACE_CPU_CLONES void RoundToQ8_0(const float* x, int cols, std::int64_t t0, std::int64_t t1, float* out) {
   for (std::int64_t i = t0 * cols; i < t1 * cols; i += kBlock) kmath::RoundToQ8_0Block(x + i, out + i);
+}
+
+void Int8TokenTiles::Resize(std::int64_t n_tokens, int cols) {
+  n_tokens_ = n_tokens;
+  cols_ = cols;
+  blocks_.resize(static_cast<std::size_t>(tiles() * blocks()));
+}
+
+CACE_CPU_CLONES void Int8TokenTiles::Quantize(const float* x, std::int64_t t0, std::int64_t t1) {
+  for (std::int64_t t = t0; t < t1; ++t) {
+    Int8TileBlock* tile = blocks_.data() + t / kInt8TileTokens * blocks();
+    const std::int64_t i = t % kInt8TileTokens;
+    for (int b = 0; b < blocks(); ++b) {
+      std::int8_t* q = tile[b].values[i];
+      tile[b].scales[i] = kmath::QuantizeQ8_0Block(x + t * cols_ + b * kBlock, q);
+      std::int32_t sum = 0;
+      for (int v = 0; v < kBlock; ++v) sum += q[v];
+      tile[b].minus_128_sums[i] = -128 * sum;
+    }
+  }
+}
+
+bool Int8PanelsRun([[maybe_unused]] CpuIsa isa) { return CACE_X86_KERNELS && isa >= CpuIsa::kAvx512Vnni; }
+
+std::size_t Int8PanelScratchFloats(const WeightMatrix& w) {
+#if CACE_X86_KERNELS
+  return static_cast<std::size_t>(w.cols / kBlock * int8_panels::kPanelBlockBytes) / sizeof(float);
+#else
+  return 0;
+#endif
+}
+
+void GemmPanelsInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8TokenTiles& x, float* y,
+                    std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end, [[maybe_unused]] float* scratch) {
+#if CACE_X86_KERNELS
+  if (Int8PanelsRun(isa)) {
+    return int8_panels::DrivePanels(w, x, y, ldy, row_begin, row_end, reinterpret_cast<std::byte*>(scratch));
+  }
+#endif
+  for (std::int64_t r = row_begin; r < row_end; ++r) {  // kmath's loop, on the tiles as laid out
+    const auto* row = reinterpret_cast<const std::uint8_t*>(w.Row(r));
+    for (std::int64_t t = 0; t < x.n_tokens(); ++t) {
+      const Int8TileBlock* tile = x.tile(t / kInt8TileTokens);
+      const std::int64_t i = t % kInt8TileTokens;
+      float sum = 0.0f;
+      for (int b = 0; b < x.blocks(); ++b) {
+        sum += kmath::DotQ8_0Int8Block(row + b * kBlockBytes, tile[b].values[i], tile[b].scales[i]);
+      }
+      y[t * ldy + r] = sum;
+    }
+  }
 }
 
 void GemmRowsInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8Activations& x, float* y,

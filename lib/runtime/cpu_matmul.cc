@@ -85,7 +85,8 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
 std::uint64_t CpuMatmul::ScratchBytes() const {
   std::uint64_t bytes = widened_.capacity() * sizeof(float);
   for (const AlignedVector<float>& s : scratch_) bytes += s.capacity() * sizeof(float);
-  return bytes + quantized_.CapacityBytes() + q4_k_quantized_.CapacityBytes() + rounded_.capacity() * sizeof(float);
+  return bytes + quantized_.CapacityBytes() + tiles_.CapacityBytes() + q4_k_quantized_.CapacityBytes() +
+         rounded_.capacity() * sizeof(float);
 }
 
 bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
@@ -97,43 +98,69 @@ CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations)
 #endif
 }
 
+namespace {
+
+// The int8 products that read rows as stored: x quantized into `activations` (one token on this
+// thread: not worth waking the pool), then kernel(row_begin, row_end) over groups of rows.
+template <typename Activations, typename Kernel>
+void QuantizedRowProduct(ThreadPool& pool, Activations& activations, const WeightMatrix& w, const float* x,
+                         std::int64_t n_tokens, Kernel kernel) {
+  activations.Resize(n_tokens, static_cast<int>(w.cols));
+  if (n_tokens == 1) {
+    activations.Quantize(x, 0, 1);
+  } else {
+    pool.ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { activations.Quantize(x, b, e); });
+  }
+  pool.ParallelFor((w.rows + kGemmRowGroup - 1) / kGemmRowGroup, [&](std::int64_t b, std::int64_t e, int) {
+    kernel(b * kGemmRowGroup, std::min(w.rows, e * kGemmRowGroup));
+  });
+}
+
+}  // namespace
+
+void CpuMatmul::MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
+  QuantizedRowProduct(*pool_, quantized_, w, x, n_tokens, [&](std::int64_t begin, std::int64_t end) {
+    GemmRowsInt8(isa_, w, quantized_, y, w.rows, begin, end);
+  });
+}
+
+void CpuMatmul::MultiplyQ4_KInt8(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
+  QuantizedRowProduct(*pool_, q4_k_quantized_, w, x, n_tokens, [&](std::int64_t begin, std::int64_t end) {
+    GemmRowsQ4_KInt8(isa_, w, q4_k_quantized_, y, w.rows, begin, end);
+  });
+}
+
+void CpuMatmul::MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
+  const std::int64_t rows = w.rows;
+  tiles_.Resize(n_tokens, static_cast<int>(w.cols));
+  pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { tiles_.Quantize(x, b, e); });
+  scratch_.resize(static_cast<std::size_t>(pool_->size()));
+  // Threads take whole panels: a range of rows cut inside one would repack it twice.
+  pool_->ParallelFor((rows + kInt8PanelRows - 1) / kInt8PanelRows, [&](std::int64_t b, std::int64_t e, int thread) {
+    AlignedVector<float>& scratch = scratch_[static_cast<std::size_t>(thread)];
+    scratch.resize(Int8PanelScratchFloats(w));
+    GemmPanelsInt8(isa_, w, tiles_, y, rows, b * kInt8PanelRows, std::min(rows, e * kInt8PanelRows), scratch.data());
+  });
+}
+
 void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
   const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
-  // Q8_0 and Q4_K with int8 activations: up to kInt8MaxTokens (kQ4_KInt8MaxTokens) tokens integer
-  // dot products on the activations quantized once here (one token: quantized on this thread, not
-  // worth waking the pool); beyond, the activations rounded the same way go to the F32 kernel below.
-  const bool int8 = int8_activations_ && (w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K);
-  const std::int64_t int8_max_tokens = w.dtype == DType::kQ4_K ? kQ4_KInt8MaxTokens : kInt8MaxTokens;
-  if (int8 && n_tokens > int8_max_tokens) {
+  if (w.dtype == DType::kQ8_0 && int8_activations_) {
+    if (Int8PanelsRun(isa_) && n_tokens >= kInt8PanelMinTokens) return MultiplyInt8Panels(w, x, n_tokens, y);
+    if (n_tokens <= kInt8StreamMaxTokens) return MultiplyInt8Rows(w, x, n_tokens, y);
+  }
+  if (w.dtype == DType::kQ4_K && int8_activations_ && n_tokens <= kQ4_KInt8MaxTokens) {
+    return MultiplyQ4_KInt8(w, x, n_tokens, y);
+  }
+  if ((w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K) && int8_activations_) {
+    // Elsewhere the activations rounded as the int8 kernels round them go to the F32 kernel below.
     rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
     pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {
       RoundToQ8_0(x, static_cast<int>(cols), b, e, rounded_.data());
     });
     x = rounded_.data();
-  } else if (int8 && w.dtype == DType::kQ4_K) {
-    q4_k_quantized_.Resize(n_tokens, static_cast<int>(cols));
-    if (n_tokens == 1) {
-      q4_k_quantized_.Quantize(x, 0, 1);
-    } else {
-      pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { q4_k_quantized_.Quantize(x, b, e); });
-    }
-    pool_->ParallelFor(groups, [&](std::int64_t b, std::int64_t e, int) {
-      GemmRowsQ4_KInt8(isa_, w, q4_k_quantized_, y, rows, b * kGemmRowGroup, std::min(rows, e * kGemmRowGroup));
-    });
-    return;
-  } else if (int8) {
-    quantized_.Resize(n_tokens, static_cast<int>(cols));
-    if (n_tokens == 1) {
-      quantized_.Quantize(x, 0, 1);
-    } else {
-      pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { quantized_.Quantize(x, b, e); });
-    }
-    pool_->ParallelFor(groups, [&](std::int64_t b, std::int64_t e, int) {
-      GemmRowsInt8(isa_, w, quantized_, y, rows, b * kGemmRowGroup, std::min(rows, e * kGemmRowGroup));
-    });
-    return;
   }
 #if CACE_HAVE_OPENBLAS
   if (use_blas_ && n_tokens > kBlasMinTokens) {

@@ -27,7 +27,8 @@ class CpuMatmul {
  public:
   // use_blas: products over more than kBlasMinTokens tokens (prefill) go to OpenBLAS's sgemm, when
   // cace was built with it (off by default: benchmarks/decode_bench.cc BM_Prefill measures both).
-  // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`.
+  // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`. Q8_0 products
+  // on GemmPanelsInt8 (int8 activations) stay there, faster than widening rows for sgemm.
   // int8_activations: Q8_0 and Q4_K matrices multiply activations quantized to int8
   // (cpu_gemm_int8.h, cpu_gemm_q4_k_int8.h).
   CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations);
@@ -37,23 +38,34 @@ class CpuMatmul {
   static constexpr std::int64_t kBlasMinTokens = 8;
 
   // x: [n_tokens][w.cols], y: [n_tokens][w.rows]. Each weight row is read once per block of
-  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or with int8
-  // activations and up to kInt8MaxTokens tokens by GemmRowsInt8 (Q8_0) or GemmRowsQ4_KInt8 (Q4_K).
+  // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or, for Q8_0 with
+  // int8 activations, by GemmRowsInt8 (few tokens) or GemmPanelsInt8 (more, AVX-512 VNNI), or
+  // GemmRows on RoundToQ8_0's activations (more, other vector sets): kInt8PanelMinTokens says
+  // where each runs; for Q4_K with int8 activations by GemmRowsQ4_KInt8 up to kQ4_KInt8MaxTokens
+  // tokens, beyond by GemmRows on RoundToQ8_0's activations.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
-  // Bytes of the scratch the products have sized so far (widened rows per thread, sgemm's matrix,
-  // quantized activations).
+  // Bytes of the scratch the products have sized so far (widened rows or a repacked int8 panel
+  // per thread, sgemm's matrix, quantized activations).
   std::uint64_t ScratchBytes() const;
 
  private:
+  // Q8_0 with int8 activations: the activations quantized once per product, then rows as stored
+  // (few tokens) or repacked into panels (many).
+  void MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+  void MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+  // Q4_K with int8 activations, few tokens: the activations quantized once, then rows as stored.
+  void MultiplyQ4_KInt8(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+
   ThreadPool* pool_;
   bool use_blas_;
   bool int8_activations_;
   CpuIsa isa_;
   Int8Activations quantized_;  // the activations of the current Q8_0 product, few tokens
-  Q4_KActivations q4_k_quantized_;  // the same for Q4_K
-  AlignedVector<float> rounded_;  // the same rounded to Q8_0 as F32, more tokens
-  std::vector<AlignedVector<float>> scratch_;  // a widened row group per thread
+  Int8TokenTiles tiles_;       // the same, more tokens, where Int8PanelsRun
+  Q4_KActivations q4_k_quantized_;  // the activations of the current Q4_K product, few tokens
+  AlignedVector<float> rounded_;  // Q8_0's or Q4_K's rounded to Q8_0 as F32, more tokens elsewhere
+  std::vector<AlignedVector<float>> scratch_;  // a widened row group or an int8 panel per thread
   std::vector<float> widened_;               // the whole matrix as F32, for sgemm
 };
 

@@ -82,6 +82,20 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
   }
 }
 
+// kmath's int8 row dot of every row of w with every token of q, [tokens][rows]; *max_abs the
+// largest magnitude (the scale of the tolerance).
+std::vector<float> Int8RowDots(const WeightMatrix& w, const Int8Activations& q, double* max_abs) {
+  std::vector<float> dots(static_cast<std::size_t>(q.n_tokens() * w.rows));
+  for (std::int64_t t = 0; t < q.n_tokens(); ++t) {
+    for (std::int64_t r = 0; r < w.rows; ++r) {
+      float& d = dots[static_cast<std::size_t>(t * w.rows + r)];
+      d = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(w.Row(r)), q.values(t), q.scales(t), q.blocks());
+      *max_abs = std::max(*max_abs, std::abs(double(d)));
+    }
+  }
+  return dots;
+}
+
 TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot for every vector set and tail", "[cpu_kernels]") {
   constexpr std::int64_t kRows = 13;
   // 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4.
@@ -93,15 +107,8 @@ TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot
       q.Resize(tokens, static_cast<int>(cols));
       q.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
       q.Quantize(x.data(), tokens / 2, tokens);
-      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
       double max_abs = 0;
-      for (std::int64_t t = 0; t < tokens; ++t) {
-        for (std::int64_t r = 0; r < kRows; ++r) {
-          float& wt = want[static_cast<std::size_t>(t * kRows + r)];
-          wt = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(m.w.Row(r)), q.values(t), q.scales(t), q.blocks());
-          max_abs = std::max(max_abs, std::abs(double(wt)));
-        }
-      }
+      const std::vector<float> want = Int8RowDots(m.w, q, &max_abs);
       for (CpuIsa isa : IsasHere()) {
         INFO("cols " << cols << " tokens " << tokens << " " << CpuIsaName(isa));
         std::vector<float> y(want.size(), -1.0f);
@@ -154,6 +161,41 @@ TEST_CASE("GemmRowsQ4_KInt8, and GemmRows on RoundToQ8_0, equal kmath's Q4_K int
         RoundToQ8_0(x.data(), static_cast<int>(cols), 0, tokens, rounded.data());
         AlignedVector<float> scratch(GemmScratchFloats(m.w));
         GemmRows(isa, m.w, rounded.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
+      }
+    }
+  }
+}
+
+TEST_CASE("GemmPanelsInt8 equals kmath's int8 row dot for every vector set, token tile and row tail", "[cpu_kernels]") {
+  // 37 rows = two panels of 16 and one of 5; the thread pool's ranges start at multiples of 16.
+  constexpr std::int64_t kRows = 37;
+  struct Case {
+    std::int64_t cols;
+    std::vector<std::int64_t> tokens;
+  };
+  // Token counts: within one tile, one past a tile (9), 2 tiles + 3; 4096 columns make tiles of
+  // 40 KiB, so 300 tokens span two token blocks (each panel repacked twice).
+  const Case cases[] = {{96, {1, 2, 3, 4, 5, 6, 7, 8, 9, 19}}, {128, {9, 16, 19}}, {4096, {300}}};
+  for (const Case& c : cases) {
+    const Matrix m = MakeMatrix(DType::kQ8_0, kRows, c.cols);
+    for (std::int64_t tokens : c.tokens) {
+      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * c.cols), 11);
+      Int8Activations q;
+      q.Resize(tokens, static_cast<int>(c.cols));
+      q.Quantize(x.data(), 0, tokens);
+      Int8TokenTiles tiles;
+      tiles.Resize(tokens, static_cast<int>(c.cols));
+      tiles.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
+      tiles.Quantize(x.data(), tokens / 2, tokens);
+      double max_abs = 0;
+      const std::vector<float> want = Int8RowDots(m.w, q, &max_abs);
+      for (CpuIsa isa : IsasHere()) {
+        INFO("cols " << c.cols << " tokens " << tokens << " " << CpuIsaName(isa));
+        AlignedVector<float> scratch(Int8PanelScratchFloats(m.w));
+        std::vector<float> y(want.size(), -1.0f);
+        GemmPanelsInt8(isa, m.w, tiles, y.data(), kRows, 0, 16, scratch.data());
+        GemmPanelsInt8(isa, m.w, tiles, y.data(), kRows, 16, kRows, scratch.data());
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
       }
     }

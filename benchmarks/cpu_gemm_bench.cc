@@ -142,8 +142,8 @@ void BM_GemmQ4_KInt8(benchmark::State& state) {
   const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
   if (SkippedHere(state, isa)) return;
   const WeightMatrix& w = Matrix(DType::kQ4_K);
-  Q4_KActivations q;
-  TimeInt8(state, w, tokens, q, [&](const Q4_KActivations& a, float* y) { GemmRowsQ4_KInt8(isa, w, a, y, w.rows, 0, w.rows); });
+  Int8Activations q;
+  TimeInt8(state, w, tokens, q, [&](const Int8Activations& a, float* y) { GemmRowsQ4_KInt8(isa, w, a, y, w.rows, 0, w.rows); });
   Report(state, w, tokens, std::string("Q4_K int8 ") + std::string(CpuIsaName(isa)));
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lib/runtime/cpu_int8_rows.h"
 #include "lib/runtime/kernels_math.h"
 
 #if CACE_X86_KERNELS
@@ -18,23 +19,7 @@ constexpr int kBlockBytes = quant::kQ8_0BlockBytes;
 // tuned on, as in cpu_gemm.cc): each weight row is read once per token block.
 constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
 
-// Rows ahead of the one being read that are asked of the memory, in each of the four streams.
-constexpr std::int64_t kPrefetchRows = 2;
-
-// One register tile: up to four weight rows (the missing ones repeat the first) times `tokens`
-// consecutive tokens; y[i * ldy + j * row_step] gets the product of row j with token i.
-struct Tile {
-  const std::uint8_t* rows[4];
-  int valid;
-  const Int8Activations* x;
-  std::int64_t token;
-  int tokens;
-  float* y;
-  std::int64_t ldy;
-  std::int64_t row_step;
-};
-
-using TileFn = void (*)(const Tile&);
+using Tile = Int8RowTile;
 
 // Block b of every (row, token) pair of the tile by kmath: the portable set, and the odd last block
 // of the vector sets (which take blocks in pairs).
@@ -47,53 +32,12 @@ void AddBlockTail(const Tile& t, int b, float sums[][4]) {
   }
 }
 
-void StoreTile(const Tile& t, float sums[][4]) {
-  for (int i = 0; i < t.tokens; ++i) {
-    for (int j = 0; j < t.valid; ++j) t.y[i * t.ldy + j * t.row_step] = sums[i][j];
-  }
-}
-
 constexpr int kBaselineTileTokens = 4;
 
 void BaselineTile(const Tile& t) {
   float sums[kBaselineTileTokens][4] = {};
   for (int b = 0; b < t.x->blocks(); ++b) AddBlockTail(t, b, sums);
-  StoreTile(t, sums);
-}
-
-// Rows in four streams, each row once per token block, token tiles of up to tile_tokens.
-void DriveRows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
-               std::int64_t row_end, int tile_tokens, TileFn tile) {
-  const std::int64_t n_tokens = x.n_tokens();
-  const std::int64_t token_bytes = x.cols() + x.blocks() * static_cast<std::int64_t>(sizeof(float));
-  const std::int64_t block = std::max<std::int64_t>(tile_tokens, kTokenBlockBytes / token_bytes / tile_tokens * tile_tokens);
-  const std::int64_t step = (row_end - row_begin + 3) / 4;
-  const std::int64_t row_bytes = static_cast<std::int64_t>(w.RowBytes());
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
-    const std::int64_t t1 = std::min(n_tokens, t0 + block);
-    for (std::int64_t i = 0; i < step; ++i) {
-      const std::int64_t r = row_begin + i;
-      const int valid = static_cast<int>(std::min<std::int64_t>(4, (row_end - r + step - 1) / step));
-      if (i + kPrefetchRows < step) {  // the prefetchers alone leave loads waiting
-        for (int j = 0; j < valid; ++j) {
-          const char* ahead = reinterpret_cast<const char*>(w.Row(r + j * step + kPrefetchRows));
-          for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
-        }
-      }
-      Tile t{};
-      for (int j = 0; j < 4; ++j) t.rows[j] = reinterpret_cast<const std::uint8_t*>(w.Row(r + (j < valid ? j : 0) * step));
-      t.valid = valid;
-      t.x = &x;
-      t.ldy = ldy;
-      t.row_step = step;
-      for (std::int64_t tok = t0; tok < t1; tok += tile_tokens) {
-        t.token = tok;
-        t.tokens = static_cast<int>(std::min<std::int64_t>(tile_tokens, t1 - tok));
-        t.y = y + tok * ldy + r;
-        tile(t);
-      }
-    }
-  }
+  StoreInt8RowTile(t, sums);
 }
 
 }  // namespace
@@ -155,7 +99,7 @@ void TileOf(const Tile& t) {
     for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
   }
   if (b < n_blocks) AddBlockTail(t, b, sums);
-  StoreTile(t, sums);
+  StoreInt8RowTile(t, sums);
 }
 
 void TileUpTo(const Tile& t) {
@@ -217,7 +161,7 @@ void TileOf(const Tile& t) {
   for (int i = 0; i < MR; ++i) {
     for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
   }
-  StoreTile(t, sums);
+  StoreInt8RowTile(t, sums);
 }
 
 void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
@@ -333,13 +277,20 @@ void Int8Activations::Resize(std::int64_t n_tokens, int cols) {
   cols_ = cols;
   q_.resize(static_cast<std::size_t>(n_tokens * cols));
   d_.resize(static_cast<std::size_t>(n_tokens * blocks()));
+  sums_.resize(static_cast<std::size_t>(n_tokens * blocks()));
 }
 
 CACE_CPU_CLONES void Int8Activations::Quantize(const float* x, std::int64_t t0, std::int64_t t1) {
   for (std::int64_t t = t0; t < t1; ++t) {
     std::int8_t* q = q_.data() + t * cols_;
     float* d = d_.data() + t * blocks();
-    for (int b = 0; b < blocks(); ++b) d[b] = kmath::QuantizeQ8_0Block(x + t * cols_ + b * kBlock, q + b * kBlock);
+    std::int32_t* sums = sums_.data() + t * blocks();
+    for (int b = 0; b < blocks(); ++b) {
+      d[b] = kmath::QuantizeQ8_0Block(x + t * cols_ + b * kBlock, q + b * kBlock);
+      std::int32_t sum = 0;
+      for (int l = 0; l < kBlock; ++l) sum += q[b * kBlock + l];
+      sums[b] = sum;
+    }
   }
 }
 
@@ -402,11 +353,11 @@ void GemmRowsInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8
                   std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
 #if CACE_X86_KERNELS
   if (isa >= CpuIsa::kAvx512Vnni) {
-    return DriveRows(w, x, y, ldy, row_begin, row_end, int8_vnni::kTileTokens, int8_vnni::TileUpTo);
+    return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, int8_vnni::kTileTokens, int8_vnni::TileUpTo);
   }
-  if (isa >= CpuIsa::kAvx2) return DriveRows(w, x, y, ldy, row_begin, row_end, int8_avx2::kTileTokens, int8_avx2::TileUpTo);
+  if (isa >= CpuIsa::kAvx2) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, int8_avx2::kTileTokens, int8_avx2::TileUpTo);
 #endif
-  DriveRows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+  DriveInt8Rows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
 }
 
 }  // namespace cace

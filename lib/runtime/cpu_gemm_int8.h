@@ -29,7 +29,8 @@
 
 namespace cace {
 
-// The activations of n_tokens tokens of cols values (a multiple of 32) as Q8_0 blocks.
+// The activations of n_tokens tokens of cols values (a multiple of 32) as Q8_0 blocks, with each
+// block's sum of values (what a Q4_K sub-block's minimum multiplies: cpu_gemm_q4_k_int8.h).
 class Int8Activations {
  public:
   // Sizes the buffers for n_tokens x cols (cols a multiple of 32); keeps their capacity.
@@ -43,14 +44,21 @@ class Int8Activations {
   int blocks() const { return cols_ / quant::kQ8_0BlockValues; }
   const std::int8_t* values(std::int64_t t) const { return q_.data() + t * cols_; }  // cols values
   const float* scales(std::int64_t t) const { return d_.data() + t * blocks(); }    // blocks() scales
+  const std::int32_t* sums(std::int64_t t) const { return sums_.data() + t * blocks(); }  // blocks() sums
 
-  std::uint64_t CapacityBytes() const { return q_.capacity() + d_.capacity() * sizeof(float); }
+  // Bytes one token's activations take (what a token block of them holds in L2).
+  std::int64_t TokenBytes() const { return cols_ + blocks() * static_cast<std::int64_t>(sizeof(float) + sizeof(std::int32_t)); }
+
+  std::uint64_t CapacityBytes() const {
+    return q_.capacity() + d_.capacity() * sizeof(float) + sums_.capacity() * sizeof(std::int32_t);
+  }
 
  private:
   std::int64_t n_tokens_ = 0;
   int cols_ = 0;
-  AlignedVector<std::int8_t> q_;  // [n_tokens][cols]
-  AlignedVector<float> d_;        // [n_tokens][cols / 32]
+  AlignedVector<std::int8_t> q_;      // [n_tokens][cols]
+  AlignedVector<float> d_;            // [n_tokens][cols / 32]
+  AlignedVector<std::int32_t> sums_;  // [n_tokens][cols / 32]
 };
 
 // Which kernel multiplies a Q8_0 product of n tokens (CpuMatmul::Multiply): where Int8PanelsRun

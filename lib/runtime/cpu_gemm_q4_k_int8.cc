@@ -1,7 +1,6 @@
 #include "lib/runtime/cpu_gemm_q4_k_int8.h"
 
-#include <algorithm>
-
+#include "lib/runtime/cpu_int8_rows.h"
 #include "lib/runtime/kernels_math.h"
 
 #if CACE_X86_KERNELS
@@ -15,33 +14,7 @@ constexpr int kSubBlock = quant::kQ8_0BlockValues;               // 32 values: o
 constexpr int kSubBlocks = quant::kQKValues / kSubBlock;          // 8 in a Q4_K block
 constexpr int kNibbleOffset = 16;                                 // after d, dmin and the 12 scale bytes
 
-// Activations of one token block stay within this many bytes (half the L2 of the core this was
-// tuned on, as in cpu_gemm.cc): each weight row is read once per token block.
-constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
-
-// Rows ahead of the one being read that are asked of the memory, in each of the four streams.
-constexpr std::int64_t kPrefetchRows = 2;
-
-// One register tile: up to four weight rows (the missing ones repeat the first) times `tokens`
-// consecutive tokens; y[i * ldy + j * row_step] gets the product of row j with token i.
-struct Tile {
-  const std::uint8_t* rows[4];
-  int valid;
-  const Q4_KActivations* x;
-  std::int64_t token;
-  int tokens;
-  float* y;
-  std::int64_t ldy;
-  std::int64_t row_step;
-};
-
-using TileFn = void (*)(const Tile&);
-
-void StoreTile(const Tile& t, float sums[][4]) {
-  for (int i = 0; i < t.tokens; ++i) {
-    for (int j = 0; j < t.valid; ++j) t.y[i * t.ldy + j * t.row_step] = sums[i][j];
-  }
-}
+using Tile = Int8RowTile;
 
 constexpr int kBaselineTileTokens = 4;
 
@@ -57,42 +30,7 @@ void BaselineTile(const Tile& t) {
       }
     }
   }
-  StoreTile(t, sums);
-}
-
-// Rows in four streams, each row once per token block, token tiles of up to tile_tokens.
-void DriveRows(const WeightMatrix& w, const Q4_KActivations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
-               std::int64_t row_end, int tile_tokens, TileFn tile) {
-  const std::int64_t n_tokens = x.n_tokens();
-  const std::int64_t token_bytes = x.cols() + x.blocks() * static_cast<std::int64_t>(sizeof(float) + sizeof(std::int32_t));
-  const std::int64_t block = std::max<std::int64_t>(tile_tokens, kTokenBlockBytes / token_bytes / tile_tokens * tile_tokens);
-  const std::int64_t step = (row_end - row_begin + 3) / 4;
-  const std::int64_t row_bytes = static_cast<std::int64_t>(w.RowBytes());
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
-    const std::int64_t t1 = std::min(n_tokens, t0 + block);
-    for (std::int64_t i = 0; i < step; ++i) {
-      const std::int64_t r = row_begin + i;
-      const int valid = static_cast<int>(std::min<std::int64_t>(4, (row_end - r + step - 1) / step));
-      if (i + kPrefetchRows < step) {  // the prefetchers alone leave loads waiting
-        for (int j = 0; j < valid; ++j) {
-          const char* ahead = reinterpret_cast<const char*>(w.Row(r + j * step + kPrefetchRows));
-          for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
-        }
-      }
-      Tile t{};
-      for (int j = 0; j < 4; ++j) t.rows[j] = reinterpret_cast<const std::uint8_t*>(w.Row(r + (j < valid ? j : 0) * step));
-      t.valid = valid;
-      t.x = &x;
-      t.ldy = ldy;
-      t.row_step = step;
-      for (std::int64_t tok = t0; tok < t1; tok += tile_tokens) {
-        t.token = tok;
-        t.tokens = static_cast<int>(std::min<std::int64_t>(tile_tokens, t1 - tok));
-        t.y = y + tok * ldy + r;
-        tile(t);
-      }
-    }
-  }
+  StoreInt8RowTile(t, sums);
 }
 
 }  // namespace
@@ -191,7 +129,7 @@ void TileOf(const Tile& t) {
   for (int i = 0; i < MR; ++i) {
     for (int j = 0; j < 4; ++j) sums[i][j] = _mm512_reduce_add_ps(acc[i][j]);
   }
-  StoreTile(t, sums);
+  StoreInt8RowTile(t, sums);
 }
 
 void TileUpTo(const Tile& t) {
@@ -268,7 +206,7 @@ void TileOf(const Tile& t) {
   for (int i = 0; i < MR; ++i) {
     for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
   }
-  StoreTile(t, sums);
+  StoreInt8RowTile(t, sums);
 }
 
 void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
@@ -279,37 +217,15 @@ void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t
 #pragma GCC diagnostic pop
 #endif  // CACE_X86_KERNELS
 
-void Q4_KActivations::Resize(std::int64_t n_tokens, int cols) {
-  n_tokens_ = n_tokens;
-  cols_ = cols;
-  q_.resize(static_cast<std::size_t>(n_tokens * cols));
-  d_.resize(static_cast<std::size_t>(n_tokens * blocks()));
-  sums_.resize(static_cast<std::size_t>(n_tokens * blocks()));
-}
-
-CACE_CPU_CLONES void Q4_KActivations::Quantize(const float* x, std::int64_t t0, std::int64_t t1) {
-  for (std::int64_t t = t0; t < t1; ++t) {
-    std::int8_t* q = q_.data() + t * cols_;
-    float* d = d_.data() + t * blocks();
-    std::int32_t* sums = sums_.data() + t * blocks();
-    for (int b = 0; b < blocks(); ++b) {
-      d[b] = kmath::QuantizeQ8_0Block(x + t * cols_ + b * kSubBlock, q + b * kSubBlock);
-      std::int32_t sum = 0;
-      for (int l = 0; l < kSubBlock; ++l) sum += q[b * kSubBlock + l];
-      sums[b] = sum;
-    }
-  }
-}
-
-void GemmRowsQ4_KInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Q4_KActivations& x, float* y,
+void GemmRowsQ4_KInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8Activations& x, float* y,
                       std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
 #if CACE_X86_KERNELS
   if (isa >= CpuIsa::kAvx512Vnni) {
-    return DriveRows(w, x, y, ldy, row_begin, row_end, q4_k_vnni::kTileTokens, q4_k_vnni::TileUpTo);
+    return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q4_k_vnni::kTileTokens, q4_k_vnni::TileUpTo);
   }
-  if (isa >= CpuIsa::kAvx2) return DriveRows(w, x, y, ldy, row_begin, row_end, q4_k_avx2::kTileTokens, q4_k_avx2::TileUpTo);
+  if (isa >= CpuIsa::kAvx2) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q4_k_avx2::kTileTokens, q4_k_avx2::TileUpTo);
 #endif
-  DriveRows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+  DriveInt8Rows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
 }
 
 }  // namespace cace

@@ -85,8 +85,7 @@ CACE_CPU_CLONES void DequantizeRow(const WeightMatrix& w, std::int64_t r, float*
 std::uint64_t CpuMatmul::ScratchBytes() const {
   std::uint64_t bytes = widened_.capacity() * sizeof(float);
   for (const AlignedVector<float>& s : scratch_) bytes += s.capacity() * sizeof(float);
-  return bytes + quantized_.CapacityBytes() + tiles_.CapacityBytes() + q4_k_quantized_.CapacityBytes() +
-         rounded_.capacity() * sizeof(float);
+  return bytes + quantized_.CapacityBytes() + tiles_.CapacityBytes() + rounded_.capacity() * sizeof(float);
 }
 
 bool CpuMatmul::HaveBlas() { return CACE_HAVE_OPENBLAS != 0; }
@@ -98,35 +97,21 @@ CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations)
 #endif
 }
 
-namespace {
-
-// The int8 products that read rows as stored: x quantized into `activations` (one token on this
-// thread: not worth waking the pool), then kernel(row_begin, row_end) over groups of rows.
-template <typename Activations, typename Kernel>
-void QuantizedRowProduct(ThreadPool& pool, Activations& activations, const WeightMatrix& w, const float* x,
-                         std::int64_t n_tokens, Kernel kernel) {
-  activations.Resize(n_tokens, static_cast<int>(w.cols));
-  if (n_tokens == 1) {
-    activations.Quantize(x, 0, 1);
-  } else {
-    pool.ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { activations.Quantize(x, b, e); });
-  }
-  pool.ParallelFor((w.rows + kGemmRowGroup - 1) / kGemmRowGroup, [&](std::int64_t b, std::int64_t e, int) {
-    kernel(b * kGemmRowGroup, std::min(w.rows, e * kGemmRowGroup));
-  });
-}
-
-}  // namespace
-
 void CpuMatmul::MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
-  QuantizedRowProduct(*pool_, quantized_, w, x, n_tokens, [&](std::int64_t begin, std::int64_t end) {
-    GemmRowsInt8(isa_, w, quantized_, y, w.rows, begin, end);
-  });
-}
-
-void CpuMatmul::MultiplyQ4_KInt8(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
-  QuantizedRowProduct(*pool_, q4_k_quantized_, w, x, n_tokens, [&](std::int64_t begin, std::int64_t end) {
-    GemmRowsQ4_KInt8(isa_, w, q4_k_quantized_, y, w.rows, begin, end);
+  const std::int64_t rows = w.rows;
+  quantized_.Resize(n_tokens, static_cast<int>(w.cols));
+  if (n_tokens == 1) {
+    quantized_.Quantize(x, 0, 1);  // one token: not worth waking the pool
+  } else {
+    pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { quantized_.Quantize(x, b, e); });
+  }
+  pool_->ParallelFor((rows + kGemmRowGroup - 1) / kGemmRowGroup, [&](std::int64_t b, std::int64_t e, int) {
+    const std::int64_t begin = b * kGemmRowGroup, end = std::min(rows, e * kGemmRowGroup);
+    if (w.dtype == DType::kQ4_K) {
+      GemmRowsQ4_KInt8(isa_, w, quantized_, y, rows, begin, end);
+    } else {
+      GemmRowsInt8(isa_, w, quantized_, y, rows, begin, end);
+    }
   });
 }
 
@@ -152,7 +137,7 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
     if (n_tokens <= kInt8StreamMaxTokens) return MultiplyInt8Rows(w, x, n_tokens, y);
   }
   if (w.dtype == DType::kQ4_K && int8_activations_ && n_tokens <= kQ4_KInt8MaxTokens) {
-    return MultiplyQ4_KInt8(w, x, n_tokens, y);
+    return MultiplyInt8Rows(w, x, n_tokens, y);
   }
   if ((w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K) && int8_activations_) {
     // Elsewhere the activations rounded as the int8 kernels round them go to the F32 kernel below.

@@ -50,20 +50,17 @@ class CpuMatmul {
   std::uint64_t ScratchBytes() const;
 
  private:
-  // Q8_0 with int8 activations: the activations quantized once per product, then rows as stored
-  // (few tokens) or repacked into panels (many).
+  // Q8_0 (and Q4_K, rows only) with int8 activations: the activations quantized once per product,
+  // then rows as stored (few tokens) or repacked into panels (many).
   void MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
   void MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
-  // Q4_K with int8 activations, few tokens: the activations quantized once, then rows as stored.
-  void MultiplyQ4_KInt8(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
   ThreadPool* pool_;
   bool use_blas_;
   bool int8_activations_;
   CpuIsa isa_;
-  Int8Activations quantized_;  // the activations of the current Q8_0 product, few tokens
-  Int8TokenTiles tiles_;       // the same, more tokens, where Int8PanelsRun
-  Q4_KActivations q4_k_quantized_;  // the activations of the current Q4_K product, few tokens
+  Int8Activations quantized_;  // the activations of the current Q8_0 or Q4_K product, few tokens
+  Int8TokenTiles tiles_;       // the same, more tokens, where Int8PanelsRun (Q8_0)
   AlignedVector<float> rounded_;  // Q8_0's or Q4_K's rounded to Q8_0 as F32, more tokens elsewhere
   std::vector<AlignedVector<float>> scratch_;  // a widened row group or an int8 panel per thread
   std::vector<float> widened_;               // the whole matrix as F32, for sgemm

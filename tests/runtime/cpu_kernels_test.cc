@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "lib/loader/quantize.h"
@@ -82,83 +83,62 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
   }
 }
 
-// kmath's int8 row dot of every row of w with every token of q, [tokens][rows]; *max_abs the
-// largest magnitude (the scale of the tolerance).
+// kmath's int8 row dot (Q8_0 or Q4_K) of every row of w with every token of q, [tokens][rows];
+// *max_abs the largest magnitude (the scale of the tolerance).
 std::vector<float> Int8RowDots(const WeightMatrix& w, const Int8Activations& q, double* max_abs) {
   std::vector<float> dots(static_cast<std::size_t>(q.n_tokens() * w.rows));
   for (std::int64_t t = 0; t < q.n_tokens(); ++t) {
     for (std::int64_t r = 0; r < w.rows; ++r) {
+      const std::uint8_t* row = reinterpret_cast<const std::uint8_t*>(w.Row(r));
       float& d = dots[static_cast<std::size_t>(t * w.rows + r)];
-      d = kmath::DotQ8_0Int8Row(reinterpret_cast<const std::uint8_t*>(w.Row(r)), q.values(t), q.scales(t), q.blocks());
+      if (w.dtype == DType::kQ8_0) {
+        d = kmath::DotQ8_0Int8Row(row, q.values(t), q.scales(t), q.blocks());
+      } else {
+        d = 0;
+        for (std::int64_t b = 0; b < w.cols / quant::kQKValues; ++b) {  // eight activation blocks a Q4_K block
+          d += kmath::DotQ4_KInt8Block(row + b * quant::kQ4_KBlockBytes, q.values(t) + b * quant::kQKValues,
+                                       q.scales(t) + 8 * b, q.sums(t) + 8 * b);
+        }
+      }
       *max_abs = std::max(*max_abs, std::abs(double(d)));
     }
   }
   return dots;
 }
 
-TEST_CASE("GemmRowsInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dot for every vector set and tail", "[cpu_kernels]") {
+TEST_CASE("GemmRowsInt8 and GemmRowsQ4_KInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dots for every vector set and tail", "[cpu_kernels]") {
+  struct Case {
+    DType type;
+    std::int64_t cols;
+  };
+  // Q8_0: 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4; Q4_K: 1 and 3 blocks.
+  const Case cases[] = {{DType::kQ8_0, 96}, {DType::kQ8_0, 128}, {DType::kQ4_K, 256}, {DType::kQ4_K, 768}};
   constexpr std::int64_t kRows = 13;
-  // 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4.
-  for (std::int64_t cols : {96, 128}) {
-    const Matrix m = MakeMatrix(DType::kQ8_0, kRows, cols);
+  for (const Case& c : cases) {
+    const Matrix m = MakeMatrix(c.type, kRows, c.cols);
     for (std::int64_t tokens : {1, 2, 3, 4, 5, 7, 13, 40}) {
-      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * cols), 11);
+      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * c.cols), 11);
       Int8Activations q;
-      q.Resize(tokens, static_cast<int>(cols));
+      q.Resize(tokens, static_cast<int>(c.cols));
       q.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
       q.Quantize(x.data(), tokens / 2, tokens);
       double max_abs = 0;
       const std::vector<float> want = Int8RowDots(m.w, q, &max_abs);
       for (CpuIsa isa : IsasHere()) {
-        INFO("cols " << cols << " tokens " << tokens << " " << CpuIsaName(isa));
+        INFO(DTypeName(c.type) << " cols " << c.cols << " tokens " << tokens << " " << CpuIsaName(isa));
         std::vector<float> y(want.size(), -1.0f);
-        GemmRowsInt8(isa, m.w, q, y.data(), kRows, 0, 8);
-        GemmRowsInt8(isa, m.w, q, y.data(), kRows, 8, kRows);
-        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
-        // The same activations rounded in F32 and multiplied by GemmRows (the path of many tokens).
-        std::vector<float> rounded(x.size());
-        RoundToQ8_0(x.data(), static_cast<int>(cols), 0, tokens, rounded.data());
-        AlignedVector<float> scratch(GemmScratchFloats(m.w));
-        GemmRows(isa, m.w, rounded.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
-        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
-      }
-    }
-  }
-}
-
-TEST_CASE("GemmRowsQ4_KInt8, and GemmRows on RoundToQ8_0, equal kmath's Q4_K int8 dot for every vector set and tail", "[cpu_kernels]") {
-  constexpr std::int64_t kRows = 13;
-  for (std::int64_t cols : {256, 768}) {
-    const Matrix m = MakeMatrix(DType::kQ4_K, kRows, cols);
-    for (std::int64_t tokens : {1, 2, 3, 4, 5, 7, 13, 40}) {
-      const std::vector<float> x = Random(static_cast<std::size_t>(tokens * cols), 11);
-      Q4_KActivations q;
-      q.Resize(tokens, static_cast<int>(cols));
-      q.Quantize(x.data(), 0, tokens / 2);  // in two ranges, as the thread pool splits the tokens
-      q.Quantize(x.data(), tokens / 2, tokens);
-      std::vector<float> want(static_cast<std::size_t>(tokens * kRows));
-      double max_abs = 0;
-      for (std::int64_t t = 0; t < tokens; ++t) {
-        for (std::int64_t r = 0; r < kRows; ++r) {
-          float& wt = want[static_cast<std::size_t>(t * kRows + r)];
-          wt = 0;
-          for (std::int64_t b = 0; b < cols / 256; ++b) {
-            wt += kmath::DotQ4_KInt8Block(reinterpret_cast<const std::uint8_t*>(m.w.Row(r)) + b * quant::kQ4_KBlockBytes,
-                                          q.values(t) + b * 256, q.scales(t) + b * 8, q.sums(t) + b * 8);
+        for (auto [begin, end] : {std::pair<std::int64_t, std::int64_t>{0, 8}, {8, kRows}}) {
+          if (c.type == DType::kQ8_0) {
+            GemmRowsInt8(isa, m.w, q, y.data(), kRows, begin, end);
+          } else {
+            GemmRowsQ4_KInt8(isa, m.w, q, y.data(), kRows, begin, end);
           }
-          max_abs = std::max(max_abs, std::abs(double(wt)));
         }
-      }
-      for (CpuIsa isa : IsasHere()) {
-        INFO("cols " << cols << " tokens " << tokens << " " << CpuIsaName(isa));
-        std::vector<float> y(want.size(), -1.0f);
-        GemmRowsQ4_KInt8(isa, m.w, q, y.data(), kRows, 0, 8);
-        GemmRowsQ4_KInt8(isa, m.w, q, y.data(), kRows, 8, kRows);
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
-        // The same activations rounded in F32 and multiplied by GemmRows: Q8_0's rounding, one
-        // block a sub-block, so both paths of the int8 activations compute the same products.
+        // The same activations rounded in F32 and multiplied by GemmRows (the path of many tokens
+        // where the panels do not run): Q8_0's rounding, one block a Q4_K sub-block.
         std::vector<float> rounded(x.size());
-        RoundToQ8_0(x.data(), static_cast<int>(cols), 0, tokens, rounded.data());
+        RoundToQ8_0(x.data(), static_cast<int>(c.cols), 0, tokens, rounded.data());
         AlignedVector<float> scratch(GemmScratchFloats(m.w));
         GemmRows(isa, m.w, rounded.data(), tokens, y.data(), kRows, 0, kRows, scratch.data());
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));

@@ -7,6 +7,8 @@
 #            each type by llama.cpp's own quantizer
 #   tiny     a seeded Llama of 90 M parameters (hidden 1024, MLP 2816, 8 layers, 16 / 4 heads, 260
 #            tokens) written by tools/cace_make_tiny_model in each type
+# The K-quants (--types "Q4_K Q6_K") are for tiny alone: SmolLM2's rows are 576 wide, not whole
+# blocks of 256, and llama.cpp's quantizer writes most of its matrices in other types then.
 # then measures, alternating llama.cpp and cace run by run (A B A B), each round over every model,
 # type and thread count: prefill of a 512-token prompt, decode of 128 tokens after a 64-token
 # prompt (batch 1), and cace's decode of 32 steps at 8 and 32 sequences; and the memory read

@@ -1,7 +1,7 @@
 // The CPU matrix kernel (lib/runtime/cpu_gemm.h) alone, on one thread: an MLP-shaped matrix
 // (1536 x 576, SmolLM2-135M's gate projection; for Q4_K and Q6_K, whose rows are whole blocks of
 // 256, its down projection, 576 x 1536: the same work) times 1 to 512 tokens, for every stored
-// type and every vector set this processor runs, Q8_0 and Q4_K also by int8 products, beside the
+// type and every vector set this processor runs, Q8_0, Q4_K and Q6_K also by int8 products, beside the
 // plain reference (DotRow per row and token).
 // Counters: GFLOP_s (2 x rows x cols x tokens per second), weight_GB_s (stored weight bytes read
 // per second, the figure that bounds decode).
@@ -17,6 +17,7 @@
 #include "lib/runtime/cpu_gemm.h"
 #include "lib/runtime/cpu_gemm_int8.h"
 #include "lib/runtime/cpu_gemm_q4_k_int8.h"
+#include "lib/runtime/cpu_gemm_q6_k_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "tests/runtime/random_model.h"
 
@@ -135,16 +136,23 @@ void BM_GemmInt8(benchmark::State& state) {
   Report(state, w, tokens, std::string("Q8_0 int8 panels ") + std::string(CpuIsaName(isa)));
 }
 
-// Q4_K rows times int8 activations (cpu_gemm_q4_k_int8.h). state.range: 0 tokens, 1 vector set
-// (CpuIsa).
-void BM_GemmQ4_KInt8(benchmark::State& state) {
-  const std::int64_t tokens = state.range(0);
-  const CpuIsa isa = static_cast<CpuIsa>(state.range(1));
+// K-quant rows times int8 activations (cpu_gemm_q4_k_int8.h, cpu_gemm_q6_k_int8.h).
+// state.range: 0 type (Q4_K or Q6_K), 1 tokens, 2 vector set (CpuIsa).
+void BM_GemmKQuantInt8(benchmark::State& state) {
+  const DType type = static_cast<DType>(state.range(0));
+  const std::int64_t tokens = state.range(1);
+  const CpuIsa isa = static_cast<CpuIsa>(state.range(2));
   if (SkippedHere(state, isa)) return;
-  const WeightMatrix& w = Matrix(DType::kQ4_K);
+  const WeightMatrix& w = Matrix(type);
   Int8Activations q;
-  TimeInt8(state, w, tokens, q, [&](const Int8Activations& a, float* y) { GemmRowsQ4_KInt8(isa, w, a, y, w.rows, 0, w.rows); });
-  Report(state, w, tokens, std::string("Q4_K int8 ") + std::string(CpuIsaName(isa)));
+  TimeInt8(state, w, tokens, q, [&](const Int8Activations& a, float* y) {
+    if (type == DType::kQ4_K) {
+      GemmRowsQ4_KInt8(isa, w, a, y, w.rows, 0, w.rows);
+    } else {
+      GemmRowsQ6_KInt8(isa, w, a, y, w.rows, 0, w.rows);
+    }
+  });
+  Report(state, w, tokens, std::string(DTypeName(type)) + " int8 " + std::string(CpuIsaName(isa)));
 }
 
 void BM_DotRowReference(benchmark::State& state) {
@@ -180,9 +188,13 @@ void Int8Args(benchmark::internal::Benchmark* b) {
   for (std::int64_t tokens : {1, 4, 8, 9, 16, 32, 128, 512}) b->Args({tokens, static_cast<std::int64_t>(CpuIsa::kAvx512Vnni), 1});
 }
 
-void Q4_KInt8Args(benchmark::internal::Benchmark* b) {
-  for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
-    for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512Vnni}) b->Args({tokens, static_cast<std::int64_t>(isa)});
+void KQuantInt8Args(benchmark::internal::Benchmark* b) {
+  for (std::int64_t tokens : {1, 4, 8, 32}) {
+    for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512Vnni}) {
+      b->Args({static_cast<std::int64_t>(DType::kQ4_K), tokens, static_cast<std::int64_t>(isa)});
+    }
+    // Q6_K's vector kernel is AVX-512 VNNI's alone (elsewhere kmath's loop, not worth timing).
+    b->Args({static_cast<std::int64_t>(DType::kQ6_K), tokens, static_cast<std::int64_t>(CpuIsa::kAvx512Vnni)});
   }
 }
 
@@ -194,7 +206,7 @@ void ReferenceArgs(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Gemm)->Apply(GemmArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_GemmInt8)->Apply(Int8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
-BENCHMARK(BM_GemmQ4_KInt8)->Apply(Q4_KInt8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
+BENCHMARK(BM_GemmKQuantInt8)->Apply(KQuantInt8Args)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 BENCHMARK(BM_DotRowReference)->Apply(ReferenceArgs)->Unit(benchmark::kMicrosecond)->MinTime(0.3);
 
 }  // namespace

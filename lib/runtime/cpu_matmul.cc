@@ -109,6 +109,8 @@ void CpuMatmul::MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int
     const std::int64_t begin = b * kGemmRowGroup, end = std::min(rows, e * kGemmRowGroup);
     if (w.dtype == DType::kQ4_K) {
       GemmRowsQ4_KInt8(isa_, w, quantized_, y, rows, begin, end);
+    } else if (w.dtype == DType::kQ6_K) {
+      GemmRowsQ6_KInt8(isa_, w, quantized_, y, rows, begin, end);
     } else {
       GemmRowsInt8(isa_, w, quantized_, y, rows, begin, end);
     }
@@ -139,7 +141,10 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   if (w.dtype == DType::kQ4_K && int8_activations_ && n_tokens <= kQ4_KInt8MaxTokens) {
     return MultiplyInt8Rows(w, x, n_tokens, y);
   }
-  if ((w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K) && int8_activations_) {
+  if (w.dtype == DType::kQ6_K && int8_activations_ && Q6_KInt8Runs(isa_) && n_tokens <= kQ6_KInt8MaxTokens) {
+    return MultiplyInt8Rows(w, x, n_tokens, y);
+  }
+  if ((w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K || w.dtype == DType::kQ6_K) && int8_activations_) {
     // Elsewhere the activations rounded as the int8 kernels round them go to the F32 kernel below.
     rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
     pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {

@@ -11,6 +11,7 @@
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm_int8.h"
 #include "lib/runtime/cpu_gemm_q4_k_int8.h"
+#include "lib/runtime/cpu_gemm_q6_k_int8.h"
 #include "lib/runtime/model_weights.h"
 #include "lib/runtime/thread_pool.h"
 
@@ -29,8 +30,8 @@ class CpuMatmul {
   // cace was built with it (off by default: benchmarks/decode_bench.cc BM_Prefill measures both).
   // Sets OpenBLAS to one thread of its own (process-wide): the slices run on `pool`. Q8_0 products
   // on GemmPanelsInt8 (int8 activations) stay there, faster than widening rows for sgemm.
-  // int8_activations: Q8_0 and Q4_K matrices multiply activations quantized to int8
-  // (cpu_gemm_int8.h, cpu_gemm_q4_k_int8.h).
+  // int8_activations: Q8_0, Q4_K and Q6_K matrices multiply activations quantized to int8
+  // (cpu_gemm_int8.h, cpu_gemm_q4_k_int8.h, cpu_gemm_q6_k_int8.h).
   CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations);
 
   static bool HaveBlas();
@@ -41,8 +42,9 @@ class CpuMatmul {
   // tokens (once per step in decode, for one sequence or a batch) by GemmRows, or, for Q8_0 with
   // int8 activations, by GemmRowsInt8 (few tokens) or GemmPanelsInt8 (more, AVX-512 VNNI), or
   // GemmRows on RoundToQ8_0's activations (more, other vector sets): kInt8PanelMinTokens says
-  // where each runs; for Q4_K with int8 activations by GemmRowsQ4_KInt8 up to kQ4_KInt8MaxTokens
-  // tokens, beyond by GemmRows on RoundToQ8_0's activations.
+  // where each runs; for Q4_K (Q6_K) with int8 activations by GemmRowsQ4_KInt8 (GemmRowsQ6_KInt8,
+  // where Q6_KInt8Runs) up to kQ4_KInt8MaxTokens (kQ6_KInt8MaxTokens) tokens, otherwise by
+  // GemmRows on RoundToQ8_0's activations.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
   // Bytes of the scratch the products have sized so far (widened rows or a repacked int8 panel
@@ -50,7 +52,7 @@ class CpuMatmul {
   std::uint64_t ScratchBytes() const;
 
  private:
-  // Q8_0 (and Q4_K, rows only) with int8 activations: the activations quantized once per product,
+  // Q8_0 (and Q4_K, Q6_K, rows only) with int8 activations: the activations quantized once per product,
   // then rows as stored (few tokens) or repacked into panels (many).
   void MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
   void MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
@@ -59,9 +61,9 @@ class CpuMatmul {
   bool use_blas_;
   bool int8_activations_;
   CpuIsa isa_;
-  Int8Activations quantized_;  // the activations of the current Q8_0 or Q4_K product, few tokens
+  Int8Activations quantized_;  // the activations of the current Q8_0, Q4_K or Q6_K product, few tokens
   Int8TokenTiles tiles_;       // the same, more tokens, where Int8PanelsRun (Q8_0)
-  AlignedVector<float> rounded_;  // Q8_0's or Q4_K's rounded to Q8_0 as F32, more tokens elsewhere
+  AlignedVector<float> rounded_;  // the same rounded to Q8_0 as F32, where no int8 kernel runs
   std::vector<AlignedVector<float>> scratch_;  // a widened row group or an int8 panel per thread
   std::vector<float> widened_;               // the whole matrix as F32, for sgemm
 };

@@ -141,6 +141,27 @@ CACE_HD inline float DotQ4_KInt8Block(const std::uint8_t* block, const std::int8
   return sum;
 }
 
+// One Q6_K block (210 bytes) with its 256 activations quantized as eight Q8_0 blocks (values q,
+// scales dx): sub-block s of 16 contributes d * sc[s] * dx[s / 2] * sum((w - 32) * q), the
+// integer sum exact (w the 6-bit value, as DequantizeQ6_K assembles it).
+CACE_HD inline float DotQ6_KInt8Block(const std::uint8_t* block, const std::int8_t* q, const float* dx) {
+  const std::int8_t* sc = reinterpret_cast<const std::int8_t*>(block + 192);
+  const float d = HalfToFloat(LoadU16(block + 208));
+  float sum = 0.0f;
+  for (int s = 0; s < 16; ++s) {
+    const int half = s / 8, k = (s % 8) / 2;  // value 128 half + 32 k + l, l in [16 (s % 2), +16)
+    const std::uint8_t* ql = block + 64 * half + 32 * (k % 2);
+    const std::uint8_t* qh = block + 128 + 32 * half;
+    std::int32_t dot = 0;
+    for (int l = 16 * (s % 2); l < 16 * (s % 2) + 16; ++l) {
+      const int w = (((ql[l] >> (4 * (k / 2))) & 0x0F) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+      dot += w * q[128 * half + 32 * k + l];
+    }
+    sum += d * static_cast<float>(sc[s]) * dx[s / 2] * static_cast<float>(dot);
+  }
+  return sum;
+}
+
 // One Q4_K block (144 bytes) with 256 activations. Each 64-weight chunk uses 32 bytes of q: the
 // low nibbles are sub-block 2c, the high nibbles sub-block 2c+1.
 CACE_HD inline float DotQ4_KBlock(const std::uint8_t* block, const float* x) {

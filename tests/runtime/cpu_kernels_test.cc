@@ -17,6 +17,7 @@
 #include "lib/runtime/cpu_gemm.h"
 #include "lib/runtime/cpu_gemm_int8.h"
 #include "lib/runtime/cpu_gemm_q4_k_int8.h"
+#include "lib/runtime/cpu_gemm_q6_k_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "lib/runtime/kernels_math.h"
 
@@ -83,7 +84,7 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
   }
 }
 
-// kmath's int8 row dot (Q8_0 or Q4_K) of every row of w with every token of q, [tokens][rows];
+// kmath's int8 row dot (Q8_0, Q4_K or Q6_K) of every row of w with every token of q, [tokens][rows];
 // *max_abs the largest magnitude (the scale of the tolerance).
 std::vector<float> Int8RowDots(const WeightMatrix& w, const Int8Activations& q, double* max_abs) {
   std::vector<float> dots(static_cast<std::size_t>(q.n_tokens() * w.rows));
@@ -95,9 +96,11 @@ std::vector<float> Int8RowDots(const WeightMatrix& w, const Int8Activations& q, 
         d = kmath::DotQ8_0Int8Row(row, q.values(t), q.scales(t), q.blocks());
       } else {
         d = 0;
-        for (std::int64_t b = 0; b < w.cols / quant::kQKValues; ++b) {  // eight activation blocks a Q4_K block
-          d += kmath::DotQ4_KInt8Block(row + b * quant::kQ4_KBlockBytes, q.values(t) + b * quant::kQKValues,
-                                       q.scales(t) + 8 * b, q.sums(t) + 8 * b);
+        for (std::int64_t b = 0; b < w.cols / quant::kQKValues; ++b) {  // eight activation blocks a K-quant block
+          const std::int8_t* values = q.values(t) + b * quant::kQKValues;
+          d += w.dtype == DType::kQ4_K
+                   ? kmath::DotQ4_KInt8Block(row + b * quant::kQ4_KBlockBytes, values, q.scales(t) + 8 * b, q.sums(t) + 8 * b)
+                   : kmath::DotQ6_KInt8Block(row + b * quant::kQ6_KBlockBytes, values, q.scales(t) + 8 * b);
         }
       }
       *max_abs = std::max(*max_abs, std::abs(double(d)));
@@ -106,13 +109,14 @@ std::vector<float> Int8RowDots(const WeightMatrix& w, const Int8Activations& q, 
   return dots;
 }
 
-TEST_CASE("GemmRowsInt8 and GemmRowsQ4_KInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dots for every vector set and tail", "[cpu_kernels]") {
+TEST_CASE("GemmRowsInt8, GemmRowsQ4_KInt8 and GemmRowsQ6_KInt8, and GemmRows on RoundToQ8_0, equal kmath's int8 row dots for every vector set and tail", "[cpu_kernels]") {
   struct Case {
     DType type;
     std::int64_t cols;
   };
-  // Q8_0: 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4; Q4_K: 1 and 3 blocks.
-  const Case cases[] = {{DType::kQ8_0, 96}, {DType::kQ8_0, 128}, {DType::kQ4_K, 256}, {DType::kQ4_K, 768}};
+  // Q8_0: 96 = 3 blocks (an odd block after the VNNI kernel's pairs), 128 = 4; K-quants: 1 and 3 blocks.
+  const Case cases[] = {{DType::kQ8_0, 96},  {DType::kQ8_0, 128}, {DType::kQ4_K, 256},
+                        {DType::kQ4_K, 768}, {DType::kQ6_K, 256}, {DType::kQ6_K, 768}};
   constexpr std::int64_t kRows = 13;
   for (const Case& c : cases) {
     const Matrix m = MakeMatrix(c.type, kRows, c.cols);
@@ -130,8 +134,10 @@ TEST_CASE("GemmRowsInt8 and GemmRowsQ4_KInt8, and GemmRows on RoundToQ8_0, equal
         for (auto [begin, end] : {std::pair<std::int64_t, std::int64_t>{0, 8}, {8, kRows}}) {
           if (c.type == DType::kQ8_0) {
             GemmRowsInt8(isa, m.w, q, y.data(), kRows, begin, end);
-          } else {
+          } else if (c.type == DType::kQ4_K) {
             GemmRowsQ4_KInt8(isa, m.w, q, y.data(), kRows, begin, end);
+          } else {
+            GemmRowsQ6_KInt8(isa, m.w, q, y.data(), kRows, begin, end);
           }
         }
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));

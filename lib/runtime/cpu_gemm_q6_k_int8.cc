@@ -1,0 +1,139 @@
+#include "lib/runtime/cpu_gemm_q6_k_int8.h"
+
+#include "lib/runtime/cpu_int8_rows.h"
+#include "lib/runtime/kernels_math.h"
+
+#if CACE_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+namespace cace {
+namespace {
+
+constexpr int kActivationBlock = quant::kQ8_0BlockValues;              // 32 values, one step each
+constexpr int kActivationBlocks = quant::kQKValues / kActivationBlock;  // 8 in a Q6_K block
+
+using Tile = Int8RowTile;
+
+constexpr int kBaselineTileTokens = 4;
+
+void BaselineTile(const Tile& t) {
+  float sums[kBaselineTileTokens][4] = {};
+  for (int b = 0; b < t.x->cols() / quant::kQKValues; ++b) {
+    for (int i = 0; i < t.tokens; ++i) {
+      const std::int64_t token = t.token + i;
+      for (int j = 0; j < 4; ++j) {
+        sums[i][j] += kmath::DotQ6_KInt8Block(t.rows[j] + b * quant::kQ6_KBlockBytes, t.x->values(token) + b * quant::kQKValues,
+                                              t.x->scales(token) + b * kActivationBlocks);
+      }
+    }
+  }
+  StoreInt8RowTile(t, sums);
+}
+
+}  // namespace
+
+#if CACE_X86_KERNELS
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized reports.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
+namespace q6_k_vnni {
+namespace {
+
+constexpr int kTileTokens = 4;
+
+// The 64 6-bit values of chunk c (values 64c to 64c + 63) of half h of a Q6_K block, as unsigned
+// bytes in order: chunk 0 takes the low nibbles of the half's 64 ql bytes and bits 0-1 (values
+// 0-31) and 2-3 (32-63) of its 32 qh bytes; chunk 1 the high nibbles and bits 4-5 and 6-7.
+inline __m512i ChunkValues(const std::uint8_t* block, int h, int c) {
+  const __m512i ql = _mm512_loadu_si512(block + 64 * h);
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 128 + 32 * h));
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  const __m256i first = _mm256_and_si256(_mm256_srli_epi16(qh, 4 * c), two_bits);
+  const __m256i second = _mm256_and_si256(_mm256_srli_epi16(qh, 4 * c + 2), two_bits);
+  const __m512i high = _mm512_slli_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(first), second, 1), 4);
+  const __m512i low = _mm512_and_si512(c == 0 ? ql : _mm512_srli_epi16(ql, 4), _mm512_set1_epi8(0x0F));
+  return _mm512_or_si512(low, high);
+}
+
+// Lane l gets element first + l / group of v.
+inline __m512 Spread(__m512 v, int first, int group) {
+  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(first), _mm512_srli_epi32(lane, group == 4 ? 2 : 3));
+  return _mm512_permutexvar_ps(index, v);
+}
+
+template <int MR>
+void TileOf(const Tile& t) {
+  const int n_blocks = t.x->cols() / quant::kQKValues;
+  const __m512i thirty_two = _mm512_set1_epi8(32);
+  __m512 acc[MR][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block[4];
+    __m512 scales[4];  // lane s: d * sc[s], the 16 sub-blocks' multipliers
+    for (int j = 0; j < 4; ++j) {
+      block[j] = t.rows[j] + b * quant::kQ6_KBlockBytes;
+      const __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block[j] + 192))));
+      scales[j] = _mm512_mul_ps(sc, _mm512_set1_ps(_cvtsh_ss(quant::LoadU16(block[j] + 208))));
+    }
+    __m512 dx[MR];  // lanes 0-7: the steps of the block's eight activation blocks
+    for (int i = 0; i < MR; ++i) dx[i] = _mm512_maskz_loadu_ps(0xFF, t.x->scales(t.token + i) + b * kActivationBlocks);
+    for (int chunk = 0; chunk < 4; ++chunk) {  // 64 values: 4 sub-blocks, 2 activation blocks
+      const int h = chunk / 2, c = chunk % 2;
+      __m512i w[4];
+      __m512 scale[4];
+      for (int j = 0; j < 4; ++j) {
+        w[j] = ChunkValues(block[j], h, c);
+        scale[j] = Spread(scales[j], 4 * chunk, 4);
+      }
+      for (int i = 0; i < MR; ++i) {
+        const __m512i xv = _mm512_loadu_si512(t.x->values(t.token + i) + b * quant::kQKValues + 64 * chunk);
+        // Each lane starts from -32 x the sum of its four activations: sum (w - 32) x exactly.
+        const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), thirty_two, xv));
+        const __m512 step = Spread(dx[i], 2 * chunk, 8);
+        for (int j = 0; j < 4; ++j) {
+          const __m512i dot = _mm512_dpbusd_epi32(start, w[j], xv);
+          acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale[j], step), acc[i][j]);
+        }
+      }
+    }
+  }
+  float sums[kTileTokens][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) sums[i][j] = _mm512_reduce_add_ps(acc[i][j]);
+  }
+  StoreInt8RowTile(t, sums);
+}
+
+void TileUpTo(const Tile& t) {
+  switch (t.tokens) {
+    case 1: return TileOf<1>(t);
+    case 2: return TileOf<2>(t);
+    case 3: return TileOf<3>(t);
+    default: return TileOf<4>(t);
+  }
+}
+
+}  // namespace
+}  // namespace q6_k_vnni
+#pragma GCC pop_options
+#pragma GCC diagnostic pop
+#endif  // CACE_X86_KERNELS
+
+bool Q6_KInt8Runs([[maybe_unused]] CpuIsa isa) { return CACE_X86_KERNELS && isa >= CpuIsa::kAvx512Vnni; }
+
+void GemmRowsQ6_KInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8Activations& x, float* y,
+                      std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
+#if CACE_X86_KERNELS
+  if (Q6_KInt8Runs(isa)) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q6_k_vnni::kTileTokens, q6_k_vnni::TileUpTo);
+#endif
+  DriveInt8Rows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+}
+
+}  // namespace cace

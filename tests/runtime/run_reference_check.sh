@@ -26,8 +26,7 @@ skip() { echo "SKIP: $*"; exit $SKIP; }
 # compared twice: with F32 activations (transformers' arithmetic) to 1e-4, and with the default
 # int8 ones (each activation rounded by up to 1/254 of its block's largest before every product;
 # 1.1-1.4e-2 measured on the tiny Q8_0 models and SmolLM2, 1.7e-2 and 1.5e-2 on the tiny Q4_K and
-# Q6_K models)
-# to 3e-2. The greedy continuation must be identical in both.
+# Q6_K models) to 3e-2. The greedy continuation must be identical in both.
 compare_gguf() {
   "$compare" "$@" --rel-tol 1e-4 --activations f32 || exit 1
   exec "$compare" "$@" --rel-tol 3e-2 --activations int8

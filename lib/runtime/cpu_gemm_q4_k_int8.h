@@ -22,8 +22,10 @@ namespace cace {
 
 // Up to this many tokens Q4_K products are integer dot products; beyond (prefill), the
 // activations are rounded as Q8_0 (RoundToQ8_0, cpu_gemm_int8.h) and multiplied in F32 by
-// GemmRows, which is faster there (cpu_gemm_bench on AVX-512 VNNI: 2.0x, 0.9x and 0.55x GemmRows's
-// speed at 1, 8 and 32 tokens): the same arithmetic either way, up to F32 rounding.
+// GemmRows, which is faster there: the same arithmetic either way, up to F32 rounding.
+// cpu_gemm_bench on AVX-512 VNNI, weights in cache: 2.0x, 0.9x and 0.55x GemmRows's speed at 1, 8
+// and 32 tokens. 8 is Q8_0's bound for rows read as stored; whether 4 or 6 would serve decode
+// batches read from memory better was not measured.
 inline constexpr std::int64_t kQ4_KInt8MaxTokens = 8;
 
 // y[t * ldy + r] = the int8 product of Q4_K row r of w with token t of x, for r in

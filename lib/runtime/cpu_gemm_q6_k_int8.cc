@@ -59,10 +59,12 @@ inline __m512i ChunkValues(const std::uint8_t* block, int h, int c) {
   return _mm512_or_si512(low, high);
 }
 
-// Lane l gets element first + l / group of v.
-inline __m512 Spread(__m512 v, int first, int group) {
+// Lane l gets element first + (l >> kShift) of v: 2 spreads a sub-block's scale over its 4 lanes,
+// 3 an activation block's step over its 8.
+template <int kShift>
+inline __m512 Spread(__m512 v, int first) {
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(first), _mm512_srli_epi32(lane, group == 4 ? 2 : 3));
+  const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(first), _mm512_srli_epi32(lane, kShift));
   return _mm512_permutexvar_ps(index, v);
 }
 
@@ -90,13 +92,13 @@ void TileOf(const Tile& t) {
       __m512 scale[4];
       for (int j = 0; j < 4; ++j) {
         w[j] = ChunkValues(block[j], h, c);
-        scale[j] = Spread(scales[j], 4 * chunk, 4);
+        scale[j] = Spread<2>(scales[j], 4 * chunk);
       }
       for (int i = 0; i < MR; ++i) {
         const __m512i xv = _mm512_loadu_si512(t.x->values(t.token + i) + b * quant::kQKValues + 64 * chunk);
         // Each lane starts from -32 x the sum of its four activations: sum (w - 32) x exactly.
         const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), thirty_two, xv));
-        const __m512 step = Spread(dx[i], 2 * chunk, 8);
+        const __m512 step = Spread<3>(dx[i], 2 * chunk);
         for (int j = 0; j < 4; ++j) {
           const __m512i dot = _mm512_dpbusd_epi32(start, w[j], xv);
           acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(scale[j], step), acc[i][j]);

@@ -14,6 +14,20 @@ namespace {
 const std::uint16_t* U16(const std::byte* p) { return reinterpret_cast<const std::uint16_t*>(p); }
 const std::uint8_t* U8(const std::byte* p) { return reinterpret_cast<const std::uint8_t*>(p); }
 
+// The types whose products take int8 activations (CpuMatmul's int8_activations).
+bool HasInt8Products(DType dtype) { return dtype == DType::kQ8_0 || dtype == DType::kQ4_K || dtype == DType::kQ6_K; }
+
+// Whether the int8 kernel that reads rows as stored multiplies n_tokens tokens of this type on isa
+// (the bounds' headers say why there).
+bool Int8RowsServe(CpuIsa isa, DType dtype, std::int64_t n_tokens) {
+  switch (dtype) {
+    case DType::kQ8_0: return n_tokens <= kInt8StreamMaxTokens;
+    case DType::kQ4_K: return n_tokens <= kQ4_KInt8MaxTokens;
+    case DType::kQ6_K: return Q6_KInt8Runs(isa) && n_tokens <= kQ6_KInt8MaxTokens;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 CACE_CPU_CLONES float DotRow(const WeightMatrix& w, std::int64_t r, const float* x) {
@@ -134,17 +148,11 @@ void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_t
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
   const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
-  if (w.dtype == DType::kQ8_0 && int8_activations_) {
-    if (Int8PanelsRun(isa_) && n_tokens >= kInt8PanelMinTokens) return MultiplyInt8Panels(w, x, n_tokens, y);
-    if (n_tokens <= kInt8StreamMaxTokens) return MultiplyInt8Rows(w, x, n_tokens, y);
-  }
-  if (w.dtype == DType::kQ4_K && int8_activations_ && n_tokens <= kQ4_KInt8MaxTokens) {
-    return MultiplyInt8Rows(w, x, n_tokens, y);
-  }
-  if (w.dtype == DType::kQ6_K && int8_activations_ && Q6_KInt8Runs(isa_) && n_tokens <= kQ6_KInt8MaxTokens) {
-    return MultiplyInt8Rows(w, x, n_tokens, y);
-  }
-  if ((w.dtype == DType::kQ8_0 || w.dtype == DType::kQ4_K || w.dtype == DType::kQ6_K) && int8_activations_) {
+  if (int8_activations_ && HasInt8Products(w.dtype)) {
+    if (w.dtype == DType::kQ8_0 && Int8PanelsRun(isa_) && n_tokens >= kInt8PanelMinTokens) {
+      return MultiplyInt8Panels(w, x, n_tokens, y);
+    }
+    if (Int8RowsServe(isa_, w.dtype, n_tokens)) return MultiplyInt8Rows(w, x, n_tokens, y);
     // Elsewhere the activations rounded as the int8 kernels round them go to the F32 kernel below.
     rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
     pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {

@@ -125,15 +125,100 @@ void TileUpTo(const Tile& t) {
 }  // namespace
 }  // namespace q6_k_vnni
 #pragma GCC pop_options
+
+// ---- AVX2: one activation block (two sub-blocks) a vector; 2 tokens x 4 rows = 8 accumulators ----
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace q6_k_avx2 {
+namespace {
+
+constexpr int kTileTokens = 2;
+
+inline float Sum(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 h = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+
+// The 32 6-bit values of activation block a (values 32a to 32a + 31) of a Q6_K block, as unsigned
+// bytes in order: in half h = a / 4, quarter k = a % 4 takes the low (k < 2) or high nibbles of ql
+// bytes 32 (k % 2) to 32 (k % 2) + 31 and bits 2k, 2k + 1 of the half's 32 qh bytes.
+inline __m256i BlockValues(const std::uint8_t* block, int a) {
+  const int h = a / 4, k = a % 4;
+  const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * h + 32 * (k % 2)));
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 128 + 32 * h));
+  const __m256i low = _mm256_and_si256(k < 2 ? ql : _mm256_srli_epi16(ql, 4), _mm256_set1_epi8(0x0F));
+  const __m256i high = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * k), 4), _mm256_set1_epi8(0x30));
+  return _mm256_or_si256(low, high);
+}
+
+template <int MR>
+void TileOf(const Tile& t) {
+  const int n_blocks = t.x->cols() / quant::kQKValues;
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i thirty_two = _mm256_set1_epi8(32);
+  // Lanes 0-3 sum values 0-15 of a block of 32 (the first sub-block), lanes 4-7 values 16-31.
+  const __m256i sub_block_of_lane = _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0);
+  __m256 acc[MR][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  for (int b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block[4];
+    __m256 scales[4][2];  // d * sc[s] for the 16 sub-blocks, eight a vector
+    for (int j = 0; j < 4; ++j) {
+      block[j] = t.rows[j] + b * quant::kQ6_KBlockBytes;
+      const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block[j] + 192));
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(quant::LoadU16(block[j] + 208)));
+      scales[j][0] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)), d);
+      scales[j][1] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8))), d);
+    }
+    for (int a = 0; a < kActivationBlocks; ++a) {
+      __m256i w[4];
+      __m256 scale[4];  // the two sub-blocks' multipliers, each over its four lanes
+      const __m256i pick = _mm256_add_epi32(sub_block_of_lane, _mm256_set1_epi32(2 * (a % 4)));
+      for (int j = 0; j < 4; ++j) {
+        w[j] = BlockValues(block[j], a);
+        scale[j] = _mm256_permutevar8x32_ps(scales[j][a / 4], pick);
+      }
+      for (int i = 0; i < MR; ++i) {
+        const std::int64_t token = t.token + i;
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.x->values(token) + b * quant::kQKValues + kActivationBlock * a));
+        // 6-bit x int8 in pairs (at most 2 x 63 x 128 in magnitude: no saturation), then fours;
+        // 32 x the activations' sums in fours taken off: sum (w - 32) x exactly.
+        const __m256i offset = _mm256_madd_epi16(_mm256_maddubs_epi16(thirty_two, xv), ones);
+        const __m256 dx = _mm256_set1_ps(t.x->scales(token)[b * kActivationBlocks + a]);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w[j], xv), ones), offset);
+          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(scale[j], dx), acc[i][j]);
+        }
+      }
+    }
+  }
+  float sums[kTileTokens][4];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
+  }
+  StoreInt8RowTile(t, sums);
+}
+
+void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
+
+}  // namespace
+}  // namespace q6_k_avx2
+#pragma GCC pop_options
 #pragma GCC diagnostic pop
 #endif  // CACE_X86_KERNELS
 
-bool Q6_KInt8Runs([[maybe_unused]] CpuIsa isa) { return CACE_X86_KERNELS && isa >= CpuIsa::kAvx512Vnni; }
+bool Q6_KInt8Runs([[maybe_unused]] CpuIsa isa) { return CACE_X86_KERNELS && isa >= CpuIsa::kAvx2; }
 
 void GemmRowsQ6_KInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8Activations& x, float* y,
                       std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
 #if CACE_X86_KERNELS
-  if (Q6_KInt8Runs(isa)) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q6_k_vnni::kTileTokens, q6_k_vnni::TileUpTo);
+  if (isa >= CpuIsa::kAvx512Vnni) {
+    return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q6_k_vnni::kTileTokens, q6_k_vnni::TileUpTo);
+  }
+  if (isa >= CpuIsa::kAvx2) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q6_k_avx2::kTileTokens, q6_k_avx2::TileUpTo);
 #endif
   DriveInt8Rows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
 }

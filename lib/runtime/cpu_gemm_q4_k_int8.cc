@@ -1,5 +1,6 @@
 #include "lib/runtime/cpu_gemm_q4_k_int8.h"
 
+#include "lib/runtime/cpu_avx2_sum.h"
 #include "lib/runtime/cpu_int8_rows.h"
 #include "lib/runtime/kernels_math.h"
 
@@ -153,12 +154,6 @@ namespace {
 
 constexpr int kTileTokens = 2;
 
-inline float Sum(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 h = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
-}
-
 template <int MR>
 void TileOf(const Tile& t) {
   const int n_blocks = t.x->cols() / quant::kQKValues;
@@ -204,7 +199,7 @@ void TileOf(const Tile& t) {
   }
   float sums[kTileTokens][4];
   for (int i = 0; i < MR; ++i) {
-    for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
+    for (int j = 0; j < 4; ++j) sums[i][j] = avx2::SumLanes(acc[i][j]);
   }
   StoreInt8RowTile(t, sums);
 }

@@ -1,5 +1,6 @@
 #include "lib/runtime/cpu_gemm_q6_k_int8.h"
 
+#include "lib/runtime/cpu_avx2_sum.h"
 #include "lib/runtime/cpu_int8_rows.h"
 #include "lib/runtime/kernels_math.h"
 
@@ -134,12 +135,6 @@ namespace {
 
 constexpr int kTileTokens = 2;
 
-inline float Sum(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 h = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
-}
-
 // The 32 6-bit values of activation block a (values 32a to 32a + 31) of a Q6_K block, as unsigned
 // bytes in order: in half h = a / 4, quarter k = a % 4 takes the low (k < 2) or high nibbles of ql
 // bytes 32 (k % 2) to 32 (k % 2) + 31 and bits 2k, 2k + 1 of the half's 32 qh bytes.
@@ -197,7 +192,7 @@ void TileOf(const Tile& t) {
   }
   float sums[kTileTokens][4];
   for (int i = 0; i < MR; ++i) {
-    for (int j = 0; j < 4; ++j) sums[i][j] = Sum(acc[i][j]);
+    for (int j = 0; j < 4; ++j) sums[i][j] = avx2::SumLanes(acc[i][j]);
   }
   StoreInt8RowTile(t, sums);
 }

@@ -172,7 +172,7 @@ void BM_DotRowReference(benchmark::State& state) {
 
 void GemmArgs(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
-    for (std::int64_t tokens : {1, 8, 32, 128, 512}) {
+    for (std::int64_t tokens : {1, 8, 16, 32, 128, 512}) {
       for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
         b->Args({static_cast<std::int64_t>(t), tokens, static_cast<std::int64_t>(isa)});
       }

@@ -1,14 +1,16 @@
 // The CPU backend's matrix product over a range of weight rows: y[t][r] = dot(W row r, x[t]) for
 // every token t, in F32 (the weights widened exactly, as DequantizeRow widens them). One kernel
 // serves decode (one token, or a batch of sequences) and prefill (a whole prompt):
-//  - up to 8 tokens (4 with AVX2): four rows a quarter of the range apart are read as stored, side
+//  - up to 8 tokens: four rows a quarter of the range apart are read as stored, side
 //    by side (four memory streams per thread, prefetched a few rows ahead), widened in registers,
 //    each row once per step;
 //  - more: rows are widened into per-thread scratch 64 at a time (a panel in L2), once per block of
 //    tokens whose activations stay in L2; each tile of tokens is loaded into L1 once per panel;
-//  - a register tile is 6 tokens x 4 rows with AVX-512 (2 x 4 with AVX2): every weight vector
-//    loaded feeds tile x 4 fused multiply-adds, and the four partial sums of a token are reduced
-//    together at the end of the row.
+//  - a register tile is 6 tokens x 4 rows with AVX-512 (2 x 4 with AVX2 for decode): every weight
+//    vector loaded feeds tile x 4 fused multiply-adds, and the four partial sums of a token are
+//    reduced together at the end of the row;
+//  - AVX2's prefill tile is 6 tokens x 16 rows instead, the rows packed column by column so that
+//    each activation is broadcast against 16 rows (its 2 x 4 tile would wait on L2).
 // The vector set is chosen per call (DetectedCpuIsa() in the backend; tests run every set the
 // processor has). Sums are reordered against kmath's dot products, nothing else differs.
 #ifndef CACE_LIB_RUNTIME_CPU_GEMM_H_

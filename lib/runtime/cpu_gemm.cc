@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lib/runtime/cpu_avx2_transpose.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "lib/runtime/kernels_math.h"
 
@@ -46,7 +47,8 @@ void BaselineRows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, 
 }  // namespace
 
 #if CACE_X86_KERNELS
-// ---- AVX-512: 16 floats a vector, 6 tokens x 4 rows = 24 accumulators of the 32 registers -------
+// ---- AVX-512: 16 floats a vector; decode 6 tokens x 4 rows, prefill 6 tokens x 64 rows = 24 ------
+// ---- accumulators of the 32 registers ----------------------------------------------------------
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wuninitialized reports.
@@ -61,8 +63,11 @@ constexpr int kLanes = 16;
 constexpr int kTileTokens = 6;
 constexpr int kSumQueries = 4;
 constexpr std::int64_t kDirectMaxTokens = 8;
+constexpr int kPanelVecs = 4;
+constexpr int kBroadcastTokens = 6;
 
 inline Vec LoadFloats(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec Broadcast(const float* p) { return _mm512_set1_ps(*p); }
 inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm512_set1_ps(x); }
 inline Vec Zero() { return _mm512_setzero_ps(); }
@@ -107,36 +112,13 @@ inline void Sum4(const Vec v[4], float out[4]) {
 
 #include "lib/runtime/cpu_gemm_kernel.inc"
 
-// Prefill: rows in panels widened into scratch (L2); each token tile's activations are loaded into
-// L1 once per panel and meet every row group of it there, four rows against six tokens.
-void PanelRows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
-               std::int64_t row_begin, std::int64_t row_end, float* scratch) {
-  const int cols = static_cast<int>(w.cols);
-  const std::int64_t block = TokenBlock(cols, kTileTokens);
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
-    const std::int64_t t1 = std::min(n_tokens, t0 + block);
-    for (std::int64_t p0 = row_begin; p0 < row_end; p0 += kPanelRows) {
-      const std::int64_t p1 = std::min(row_end, p0 + kPanelRows);
-      for (std::int64_t r = p0; r < p1; ++r) Widen(w, r, scratch + (r - p0) * cols);
-      for (std::int64_t t = t0; t < t1; t += kTileTokens) {
-        const int mr = static_cast<int>(std::min<std::int64_t>(kTileTokens, t1 - t));
-        for (std::int64_t r = p0; r < p1; r += kGemmRowGroup) {
-          const int valid = static_cast<int>(std::min(kGemmRowGroup, p1 - r));
-          F32Rows rows;
-          for (int j = 0; j < 4; ++j) rows.r[j] = scratch + (r - p0 + (j < valid ? j : 0)) * cols;
-          TileUpTo<kTileTokens>(mr, rows, x + t * cols, cols, cols, y + t * ldy + r, ldy, 1, valid);
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 }  // namespace gemm_avx512
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
-// ---- AVX2: 8 floats a vector, 2 tokens x 4 rows = 8 accumulators of the 16 registers -----------
+// ---- AVX2: 8 floats a vector; decode 2 tokens x 4 rows = 8 accumulators of the 16 registers, ----
+// ---- prefill 6 tokens x 16 rows = 12 -----------------------------------------------------------
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 namespace gemm_avx2 {
@@ -147,8 +129,11 @@ constexpr int kLanes = 8;
 constexpr int kTileTokens = 2;
 constexpr int kSumQueries = 2;
 constexpr std::int64_t kDirectMaxTokens = 8;
+constexpr int kPanelVecs = 2;
+constexpr int kBroadcastTokens = 6;
 
 inline Vec LoadFloats(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
 inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm256_set1_ps(x); }
 inline Vec Zero() { return _mm256_setzero_ps(); }
@@ -186,120 +171,13 @@ inline void Sum4(const Vec v[4], float out[4]) {
 
 #include "lib/runtime/cpu_gemm_kernel.inc"
 
-// Prefill: the dot-product tile above (2 tokens x 4 rows) leaves the loads of four rows from L2 per
-// 8 fused multiply-adds, which L2 cannot feed. Here 16 rows are widened into a panel in scratch
-// column by column (panel[k * 16 + l] = value k of row l), and 6 tokens' activations, in L1, are
-// broadcast against it a value at a time: 12 accumulators, two panel loads and six broadcasts per
-// 12 multiply-adds, and no sums across lanes at the end.
-constexpr int kPanelLanes = 2 * kLanes;
-constexpr int kBroadcastTokens = 6;
-
-// dst[k * ldd + i] = src[i * lds + k] for i, k < 8: eight rows of eight floats transposed in registers.
-inline void Transpose8x8(const float* src, std::int64_t lds, float* dst, std::int64_t ldd) {
-  Vec r[8], t[8], u[8];
-  for (int i = 0; i < 8; ++i) r[i] = LoadFloats(src + i * lds);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);  // per 128-bit half: a0 b0 a1 b1
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);  // a2 b2 a3 b3
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);  // a0 b0 c0 d0
-    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);  // a1 b1 c1 d1
-    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int k = 0; k < 4; ++k) {  // rows 0-3 of column k in u[k], rows 4-7 in u[k + 4]; low halves columns 0-3
-    Store(dst + k * ldd, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
-    Store(dst + (k + 4) * ldd, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
-  }
-}
-
-// Rows [r0, r0 + valid) of w widened into panel as above (valid <= 16: the lanes past it are
-// zero), through rows (16 rows of w.cols floats), eight by eight columns in registers.
-void PackPanel(const WeightMatrix& w, std::int64_t r0, int valid, float* rows, float* panel) {
-  const int cols = static_cast<int>(w.cols);
-  for (int l = 0; l < kPanelLanes; ++l) {
-    if (l < valid) {
-      Widen(w, r0 + l, rows + l * cols);
-    } else {
-      std::fill_n(rows + l * cols, cols, 0.0f);
-    }
-  }
-  int k = 0;
-  for (; k + kLanes <= cols; k += kLanes) {
-    for (int l = 0; l < kPanelLanes; l += kLanes) Transpose8x8(rows + l * cols + k, cols, panel + k * kPanelLanes + l, kPanelLanes);
-  }
-  for (; k < cols; ++k) {  // cols % 8
-    for (int l = 0; l < kPanelLanes; ++l) panel[k * kPanelLanes + l] = rows[l * cols + k];
-  }
-}
-
-// y[i * ldy + l] = dot(panel row l, x + i * cols) for i < MR, l < valid.
-template <int MR>
-void PanelTile(const float* panel, const float* x, int cols, float* y, std::int64_t ldy, int valid) {
-  Vec acc[MR][2];
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = Zero();
-  for (int k = 0; k < cols; ++k, panel += kPanelLanes) {
-    const Vec w0 = LoadFloats(panel);
-    const Vec w1 = LoadFloats(panel + kLanes);
-    for (int i = 0; i < MR; ++i) {
-      const Vec xv = _mm256_broadcast_ss(x + i * cols + k);
-      acc[i][0] = Fma(w0, xv, acc[i][0]);
-      acc[i][1] = Fma(w1, xv, acc[i][1]);
-    }
-  }
-  // Through a buffer, not stored from acc under a branch on valid: GCC then keeps acc in memory
-  // too and stores all 12 accumulators every step of k (measured: 3x slower).
-  alignas(32) float out[MR][kPanelLanes];
-  for (int i = 0; i < MR; ++i) {
-    Store(out[i], acc[i][0]);
-    Store(out[i] + kLanes, acc[i][1]);
-  }
-  for (int i = 0; i < MR; ++i) std::copy_n(out[i], valid, y + i * ldy);
-}
-
-template <int MR>
-void PanelTileUpTo(int mr, const float* panel, const float* x, int cols, float* y, std::int64_t ldy, int valid) {
-  if constexpr (MR > 1) {
-    if (mr < MR) return PanelTileUpTo<MR - 1>(mr, panel, x, cols, y, ldy, valid);
-  }
-  PanelTile<MR>(panel, x, cols, y, ldy, valid);
-}
-
-// Per token block, kPanelRows rows at a time packed into kPanelRows / 16 panels (scratch, after
-// room for the 16 rows a panel is packed from); each 6-token tile then meets the panels in turn.
-void PanelRows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
-               std::int64_t row_begin, std::int64_t row_end, float* scratch) {
-  static_assert(kPanelRows % kPanelLanes == 0);
-  const int cols = static_cast<int>(w.cols);
-  float* rows = scratch;
-  float* panels = scratch + kPanelLanes * cols;
-  const std::int64_t block = TokenBlock(cols, kBroadcastTokens);
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
-    const std::int64_t t1 = std::min(n_tokens, t0 + block);
-    for (std::int64_t p0 = row_begin; p0 < row_end; p0 += kPanelRows) {
-      const std::int64_t p1 = std::min(row_end, p0 + kPanelRows);
-      for (std::int64_t r = p0; r < p1; r += kPanelLanes) {
-        PackPanel(w, r, static_cast<int>(std::min<std::int64_t>(kPanelLanes, p1 - r)), rows, panels + (r - p0) * cols);
-      }
-      for (std::int64_t t = t0; t < t1; t += kBroadcastTokens) {
-        const int mr = static_cast<int>(std::min<std::int64_t>(kBroadcastTokens, t1 - t));
-        for (std::int64_t r = p0; r < p1; r += kPanelLanes) {
-          const int valid = static_cast<int>(std::min<std::int64_t>(kPanelLanes, p1 - r));
-          PanelTileUpTo<kBroadcastTokens>(mr, panels + (r - p0) * cols, x + t * cols, cols, y + t * ldy + r, ldy, valid);
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 }  // namespace gemm_avx2
 #pragma GCC pop_options
 #endif  // CACE_X86_KERNELS
 
-// The widened panel, and (AVX2) the 16 rows it packs at a time, widened before they are packed.
-std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::size_t>((kPanelRows + 16) * w.cols); }
+// The widened panel, and the 8 rows it packs at a time (kPackRows), widened before they are packed.
+std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::size_t>((kPanelRows + 8) * w.cols); }
 
 void GemmRows([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               std::int64_t row_begin, std::int64_t row_end, float* scratch) {

@@ -6,11 +6,12 @@
 //    each row once per step;
 //  - more: rows are widened into per-thread scratch 64 at a time (a panel in L2), once per block of
 //    tokens whose activations stay in L2; each tile of tokens is loaded into L1 once per panel;
-//  - a register tile is 6 tokens x 4 rows with AVX-512 (2 x 4 with AVX2 for decode): every weight
+//  - decode's register tile is 6 tokens x 4 rows with AVX-512, 2 x 4 with AVX2: every weight
 //    vector loaded feeds tile x 4 fused multiply-adds, and the four partial sums of a token are
 //    reduced together at the end of the row;
-//  - AVX2's prefill tile is 6 tokens x 16 rows instead, the rows packed column by column so that
-//    each activation is broadcast against 16 rows (its 2 x 4 tile would wait on L2).
+//  - prefill's is 6 tokens x 64 rows with AVX-512, 6 x 16 with AVX2, the rows packed column by
+//    column so that each activation is broadcast against a whole vector of rows (a 6 x 4 dot tile
+//    would wait on L2 for its rows).
 // The vector set is chosen per call (DetectedCpuIsa() in the backend; tests run every set the
 // processor has). Sums are reordered against kmath's dot products, nothing else differs.
 #ifndef CACE_LIB_RUNTIME_CPU_GEMM_H_

@@ -33,7 +33,25 @@ CpuIsa Capped(CpuIsa found) {
   return static_cast<int>(limit) < static_cast<int>(found) ? limit : found;
 }
 
+constexpr std::int64_t kAmdPrefetchMaxStreamBytes = 40 * 1024;
+
+std::int64_t ProbeDecodePrefetch() {
+  constexpr std::int64_t kEveryStream = INT64_MAX;
+  const char* forced = std::getenv("CACE_DECODE_PREFETCH");
+  if (forced != nullptr) return std::string_view(forced) == "0" ? 0 : kEveryStream;
+#if CACE_X86_KERNELS
+  __builtin_cpu_init();
+  if (__builtin_cpu_is("amd")) return kAmdPrefetchMaxStreamBytes;
+#endif
+  return kEveryStream;
+}
+
 }  // namespace
+
+std::int64_t DecodePrefetchMaxStreamBytes() {
+  static const std::int64_t bytes = ProbeDecodePrefetch();
+  return bytes;
+}
 
 CpuIsa DetectedCpuIsa() {
   static const CpuIsa isa = Capped(Probe());

@@ -9,6 +9,7 @@
 #ifndef CACE_LIB_RUNTIME_CPU_FEATURES_H_
 #define CACE_LIB_RUNTIME_CPU_FEATURES_H_
 
+#include <cstdint>
 #include <string_view>
 
 // Not in sanitizer builds: the clone resolvers run before the sanitizer runtime is set up.
@@ -41,6 +42,16 @@ enum class CpuIsa : int {
 CpuIsa DetectedCpuIsa();
 
 std::string_view CpuIsaName(CpuIsa isa);
+
+// Up to how many bytes a stream of decode's rows read as stored (cpu_gemm.h, cpu_int8_rows.h) is
+// prefetched a few rows ahead by software, found on first call. Intel (the Xeon the streams were
+// tuned on, where the hardware prefetchers alone left loads waiting) and others: every stream.
+// AMD: streams under 40 KB only. On a Zen 5 (cace_gguf_speed decode, alternating runs),
+// prefetching every stream cost the tiny model's 64 KB streams 15-20 % at one thread, while
+// SmolLM2's streams of 20 KB and less ran 5-18 % faster with it; of the two bounds tried, 40 and
+// 200 KB, 40 KB did best on both.
+// CACE_DECODE_PREFETCH=0|1 in the environment turns it off or on for every stream (to measure).
+std::int64_t DecodePrefetchMaxStreamBytes();
 
 }  // namespace cace
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "lib/runtime/cpu_features.h"
+
 namespace cace {
 namespace {
 
@@ -26,12 +28,13 @@ void DriveInt8Rows(const WeightMatrix& w, const Int8Activations& x, float* y, st
   const std::int64_t block = std::max<std::int64_t>(tile_tokens, kTokenBlockBytes / x.TokenBytes() / tile_tokens * tile_tokens);
   const std::int64_t step = (row_end - row_begin + 3) / 4;
   const std::int64_t row_bytes = static_cast<std::int64_t>(w.RowBytes());
+  const bool prefetch = step * row_bytes < DecodePrefetchMaxStreamBytes();
   for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
     const std::int64_t t1 = std::min(n_tokens, t0 + block);
     for (std::int64_t i = 0; i < step; ++i) {
       const std::int64_t r = row_begin + i;
       const int valid = static_cast<int>(std::min<std::int64_t>(4, (row_end - r + step - 1) / step));
-      if (i + kPrefetchRows < step) {  // the prefetchers alone leave loads waiting
+      if (prefetch && i + kPrefetchRows < step) {  // where that helps (DecodePrefetchMaxStreamBytes)
         for (int j = 0; j < valid; ++j) {
           const char* ahead = reinterpret_cast<const char*>(w.Row(r + j * step + kPrefetchRows));
           for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);

@@ -1,7 +1,8 @@
 // What the int8 row products (GemmRowsInt8 for Q8_0, GemmRowsQ4_KInt8 for Q4_K) share: rows read
 // as stored, four rows a quarter of the range apart side by side (four memory streams, prefetched
-// a few rows ahead), each row once per block of tokens whose activations stay in L2, meeting a
-// register tile of tokens there. Each kernel brings its own tile function per vector set.
+// a few rows ahead where that helps: cpu_features.h), each row once per block of tokens whose
+// activations stay in L2, meeting a register tile of tokens there. Each kernel brings its own tile
+// function per vector set.
 #ifndef CACE_LIB_RUNTIME_CPU_INT8_ROWS_H_
 #define CACE_LIB_RUNTIME_CPU_INT8_ROWS_H_
 

@@ -71,6 +71,7 @@ inline Vec Broadcast(const float* p) { return _mm512_set1_ps(*p); }
 inline void Store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm512_set1_ps(x); }
 inline Vec Zero() { return _mm512_setzero_ps(); }
+inline Vec Add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
 inline Vec Mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
 inline Vec Sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
@@ -137,6 +138,7 @@ inline Vec Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
 inline void Store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 inline Vec Set1(float x) { return _mm256_set1_ps(x); }
 inline Vec Zero() { return _mm256_setzero_ps(); }
+inline Vec Add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
 inline Vec Mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
 inline Vec Sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
 inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }

@@ -21,6 +21,10 @@ constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
 // activations of a token block.
 constexpr std::int64_t kPanelRows = 64;
 
+// Rows of a panel widened at a time, then transposed into it (PackPanel): eight rows of floats,
+// one AVX2 transpose high, stay in L1.
+constexpr int kPackRows = 8;
+
 // Rows ahead of the one being read that decode asks the memory for, in each of its four streams.
 // (This and TokenBlock serve the x86 kernel sets only, hence maybe_unused where they are not built.)
 [[maybe_unused]] constexpr std::int64_t kPrefetchRows = 2;
@@ -178,8 +182,8 @@ inline void Sum4(const Vec v[4], float out[4]) {
 #pragma GCC pop_options
 #endif  // CACE_X86_KERNELS
 
-// The widened panel, and the 8 rows it packs at a time (kPackRows), widened before they are packed.
-std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::size_t>((kPanelRows + 8) * w.cols); }
+// The widened panel, and the rows it packs at a time, widened before they are packed.
+std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::size_t>((kPanelRows + kPackRows) * w.cols); }
 
 void GemmRows([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               std::int64_t row_begin, std::int64_t row_end, float* scratch) {

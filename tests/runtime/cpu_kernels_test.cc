@@ -58,8 +58,9 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
   // 100 = 6 x 16 + 4 (a tail after the AVX-512 and AVX2 loops); quantized types need whole blocks.
   const Case cases[] = {{DType::kF32, 100}, {DType::kF16, 100}, {DType::kBF16, 100}, {DType::kQ8_0, 96},
                         {DType::kQ4_K, 512}, {DType::kQ6_K, 512}};
-  // 37 rows in ranges of 20 and 17: AVX2's prefill panels of 16 rows, whole and cut short.
-  constexpr std::int64_t kRows = 37;
+  // 85 rows in ranges of 68 and 17: the prefill panels (64 rows on AVX-512, 16 on AVX2) whole and
+  // cut short.
+  constexpr std::int64_t kRows = 85;
   for (const Case& c : cases) {
     const Matrix m = MakeMatrix(c.type, kRows, c.cols);
     for (std::int64_t tokens : {1, 2, 5, 6, 7, 13, 40}) {
@@ -77,8 +78,8 @@ TEST_CASE("GemmRows equals DotRow for every vector set, stored type and tail", "
         AlignedVector<float> scratch(GemmScratchFloats(m.w));
         std::vector<float> y(want.size(), -1.0f);
         // Two ranges, the second starting mid-matrix, as the thread pool splits the rows.
-        GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 0, 20, scratch.data());
-        GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 20, kRows, scratch.data());
+        GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 0, 68, scratch.data());
+        GemmRows(isa, m.w, x.data(), tokens, y.data(), kRows, 68, kRows, scratch.data());
         for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(want[i]).margin(1e-5 * max_abs));
       }
     }

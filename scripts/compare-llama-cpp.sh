@@ -12,7 +12,7 @@
 # then measures, alternating llama.cpp and cace run by run (A B A B), each round over every model,
 # type and thread count: prefill of a 512-token prompt, decode of 128 tokens after a 64-token
 # prompt (batch 1), and cace's decode of 32 steps at 8 and 32 sequences; and the memory read
-# bandwidth (4 streams a thread) that bounds decode. Prints the medians over the rounds as a table.
+# bandwidth (the best of 1, 2, 4 and 8 streams a thread) that bounds decode. Prints the medians over the rounds as a table.
 # Cache: CACE_BENCH_CACHE (default ~/.cache/cace). llama.cpp is built natively for this processor
 # with AMX turned off (its AMX Q8_0 kernel dies with SIGILL where the tiles are not usable); the
 # table's heading says which build ran. llama.cpp runs with OMP_WAIT_POLICY=passive: with its default

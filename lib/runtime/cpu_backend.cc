@@ -166,9 +166,8 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
   for (std::int64_t t = 0; t < n; ++t) {
     kmath::RmsNormRow(x_.data() + t * dim, layer.attn_norm, dim, s.rms_eps, xb_.data() + t * dim);
   }
-  matmul_.Multiply(layer.wq, xb_.data(), n, q_.data());
-  matmul_.Multiply(layer.wk, xb_.data(), n, k_.data());
-  matmul_.Multiply(layer.wv, xb_.data(), n, v_.data());
+  const MatmulOutput qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
+  matmul_.MultiplyShared(qkv, xb_.data(), n);
   AddBias(q_.data(), layer.bq, n, q_dim);
   AddBias(k_.data(), layer.bk, n, kv_dim);
   AddBias(v_.data(), layer.bv, n, kv_dim);
@@ -224,8 +223,8 @@ void CpuBackend::MlpLayer(const LayerWeights& layer, std::int64_t n) {
   for (std::int64_t t = 0; t < n; ++t) {
     kmath::RmsNormRow(x_.data() + t * dim, layer.ffn_norm, dim, s.rms_eps, xb_.data() + t * dim);
   }
-  matmul_.Multiply(layer.w_gate, xb_.data(), n, hb_.data());
-  matmul_.Multiply(layer.w_up, xb_.data(), n, hb2_.data());
+  const MatmulOutput gate_up[] = {{&layer.w_gate, hb_.data()}, {&layer.w_up, hb2_.data()}};
+  matmul_.MultiplyShared(gate_up, xb_.data(), n);
   SiluMulRows(hb_.data(), hb2_.data(), n * ffn);
   matmul_.Multiply(layer.w_down, hb_.data(), n, xb2_.data());
   for (std::int64_t t = 0; t < n; ++t) kmath::AddRow(x_.data() + t * dim, xb2_.data() + t * dim, dim);

@@ -1,5 +1,7 @@
 #include "lib/runtime/cpu_matmul.h"
 
+#include <algorithm>
+
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_gemm.h"
 #include "lib/runtime/kernels_math.h"
@@ -111,22 +113,64 @@ CpuMatmul::CpuMatmul(ThreadPool* pool, bool use_blas, bool int8_activations)
 #endif
 }
 
-void CpuMatmul::MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
-  const std::int64_t rows = w.rows;
-  quantized_.Resize(n_tokens, static_cast<int>(w.cols));
-  if (n_tokens == 1) {
-    quantized_.Quantize(x, 0, 1);  // one token: not worth waking the pool
-  } else {
-    pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { quantized_.Quantize(x, b, e); });
+CpuMatmul::Plan CpuMatmul::PlanOf(const WeightMatrix& w, std::int64_t n_tokens) const {
+  bool round_to_q8_0 = false;
+  if (int8_activations_ && HasInt8Products(w.dtype)) {
+    if (w.dtype == DType::kQ8_0 && Int8PanelsRun(isa_) && n_tokens >= kInt8PanelMinTokens) {
+      return {Route::kInt8Panels, false};
+    }
+    if (Int8RowsServe(isa_, w.dtype, n_tokens)) return {Route::kInt8Rows, false};
+    round_to_q8_0 = true;
   }
-  pool_->ParallelFor((rows + kGemmRowGroup - 1) / kGemmRowGroup, [&](std::int64_t b, std::int64_t e, int) {
-    const std::int64_t begin = b * kGemmRowGroup, end = std::min(rows, e * kGemmRowGroup);
-    if (w.dtype == DType::kQ4_K) {
-      GemmRowsQ4_KInt8(isa_, w, quantized_, y, rows, begin, end);
-    } else if (w.dtype == DType::kQ6_K) {
-      GemmRowsQ6_KInt8(isa_, w, quantized_, y, rows, begin, end);
+  if (use_blas_ && n_tokens > kBlasMinTokens) return {Route::kBlas, round_to_q8_0};
+  return {Route::kRows, round_to_q8_0};
+}
+
+const float* CpuMatmul::RoundedToQ8_0(const float* x, std::int64_t n_tokens, std::int64_t cols) {
+  rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
+  pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {
+    RoundToQ8_0(x, static_cast<int>(cols), b, e, rounded_.data());
+  });
+  return rounded_.data();
+}
+
+void CpuMatmul::MultiplyRows(std::span<const MatmulOutput> outputs, Plan plan, const float* x,
+                             std::int64_t n_tokens) {
+  const std::int64_t cols = outputs[0].w->cols;
+  if (plan.route == Route::kInt8Rows) {
+    quantized_.Resize(n_tokens, static_cast<int>(cols));
+    if (n_tokens == 1) {
+      quantized_.Quantize(x, 0, 1);  // one token: not worth waking the pool
     } else {
-      GemmRowsInt8(isa_, w, quantized_, y, rows, begin, end);
+      pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) { quantized_.Quantize(x, b, e); });
+    }
+  } else if (plan.round_to_q8_0) {
+    x = RoundedToQ8_0(x, n_tokens, cols);
+  }
+  const auto groups_of = [](const WeightMatrix& w) { return (w.rows + kGemmRowGroup - 1) / kGemmRowGroup; };
+  std::int64_t total_groups = 0;
+  for (const MatmulOutput& out : outputs) total_groups += groups_of(*out.w);
+  scratch_.resize(static_cast<std::size_t>(pool_->size()));
+  // Group g of the whole range is group g - first of the matrix whose groups start at first.
+  pool_->ParallelFor(total_groups, [&](std::int64_t b, std::int64_t e, int thread) {
+    std::int64_t first = 0;
+    for (const MatmulOutput& out : outputs) {
+      const WeightMatrix& w = *out.w;
+      const std::int64_t lo = std::max(b, first) - first, hi = std::min(e, first + groups_of(w)) - first;
+      first += groups_of(w);
+      if (lo >= hi) continue;
+      const std::int64_t begin = lo * kGemmRowGroup, end = std::min(w.rows, hi * kGemmRowGroup);
+      if (plan.route == Route::kRows) {
+        AlignedVector<float>& scratch = scratch_[static_cast<std::size_t>(thread)];
+        scratch.resize(std::max(scratch.size(), GemmScratchFloats(w)));
+        GemmRows(isa_, w, x, n_tokens, out.y, w.rows, begin, end, scratch.data());
+      } else if (w.dtype == DType::kQ4_K) {
+        GemmRowsQ4_KInt8(isa_, w, quantized_, out.y, w.rows, begin, end);
+      } else if (w.dtype == DType::kQ6_K) {
+        GemmRowsQ6_KInt8(isa_, w, quantized_, out.y, w.rows, begin, end);
+      } else {
+        GemmRowsInt8(isa_, w, quantized_, out.y, w.rows, begin, end);
+      }
     }
   });
 }
@@ -139,52 +183,56 @@ void CpuMatmul::MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::i
   // Threads take whole panels: a range of rows cut inside one would repack it twice.
   pool_->ParallelFor((rows + kInt8PanelRows - 1) / kInt8PanelRows, [&](std::int64_t b, std::int64_t e, int thread) {
     AlignedVector<float>& scratch = scratch_[static_cast<std::size_t>(thread)];
-    scratch.resize(Int8PanelScratchFloats(w));
+    scratch.resize(std::max(scratch.size(), Int8PanelScratchFloats(w)));
     GemmPanelsInt8(isa_, w, tiles_, y, rows, b * kInt8PanelRows, std::min(rows, e * kInt8PanelRows), scratch.data());
   });
 }
 
-void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
+void CpuMatmul::MultiplyBlas(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
+#if CACE_HAVE_OPENBLAS
+  // y = x W^T by OpenBLAS sgemm, one slice of W's rows per pool thread (OpenBLAS's own threads
+  // are kept at one: two thread pools spinning on two cores slow each other down). Other types
+  // are widened into scratch first, by the same threads.
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
-  const std::int64_t groups = (rows + kGemmRowGroup - 1) / kGemmRowGroup;
-  if (int8_activations_ && HasInt8Products(w.dtype)) {
-    if (w.dtype == DType::kQ8_0 && Int8PanelsRun(isa_) && n_tokens >= kInt8PanelMinTokens) {
-      return MultiplyInt8Panels(w, x, n_tokens, y);
+  if (w.dtype != DType::kF32) widened_.resize(static_cast<std::size_t>(rows * cols));
+  pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) {
+    const float* wf = reinterpret_cast<const float*>(w.data);
+    if (w.dtype != DType::kF32) {
+      for (std::int64_t r = b; r < e; ++r) WidenRow(isa_, w, r, widened_.data() + r * cols);
+      wf = widened_.data();
     }
-    if (Int8RowsServe(isa_, w.dtype, n_tokens)) return MultiplyInt8Rows(w, x, n_tokens, y);
-    // Elsewhere the activations rounded as the int8 kernels round them go to the F32 kernel below.
-    rounded_.resize(static_cast<std::size_t>(n_tokens * cols));
-    pool_->ParallelFor(n_tokens, [&](std::int64_t b, std::int64_t e, int) {
-      RoundToQ8_0(x, static_cast<int>(cols), b, e, rounded_.data());
-    });
-    x = rounded_.data();
-  }
-#if CACE_HAVE_OPENBLAS
-  if (use_blas_ && n_tokens > kBlasMinTokens) {
-    // y = x W^T by OpenBLAS sgemm, one slice of W's rows per pool thread (OpenBLAS's own threads
-    // are kept at one: two thread pools spinning on two cores slow each other down). Other types
-    // are widened into scratch first, by the same threads.
-    if (w.dtype != DType::kF32) widened_.resize(static_cast<std::size_t>(rows * cols));
-    pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) {
-      const float* wf = reinterpret_cast<const float*>(w.data);
-      if (w.dtype != DType::kF32) {
-        for (std::int64_t r = b; r < e; ++r) WidenRow(isa_, w, r, widened_.data() + r * cols);
-        wf = widened_.data();
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(e - b),
-                  static_cast<int>(cols), 1.0f, x, static_cast<int>(cols), wf + b * cols, static_cast<int>(cols), 0.0f,
-                  y + b, static_cast<int>(rows));
-    });
-    return;
-  }
-#endif
-  scratch_.resize(static_cast<std::size_t>(pool_->size()));
-  pool_->ParallelFor(groups, [&](std::int64_t b, std::int64_t e, int thread) {
-    AlignedVector<float>& scratch = scratch_[static_cast<std::size_t>(thread)];
-    scratch.resize(GemmScratchFloats(w));
-    GemmRows(isa_, w, x, n_tokens, y, rows, b * kGemmRowGroup, std::min(rows, e * kGemmRowGroup), scratch.data());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(e - b),
+                static_cast<int>(cols), 1.0f, x, static_cast<int>(cols), wf + b * cols, static_cast<int>(cols), 0.0f,
+                y + b, static_cast<int>(rows));
   });
+#else
+  (void)w, (void)x, (void)n_tokens, (void)y;  // PlanOf routes here only where OpenBLAS is built in
+#endif
+}
+
+void CpuMatmul::Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
+  const Plan plan = PlanOf(w, n_tokens);
+  switch (plan.route) {
+    case Route::kInt8Panels:
+      return MultiplyInt8Panels(w, x, n_tokens, y);
+    case Route::kBlas:
+      return MultiplyBlas(w, plan.round_to_q8_0 ? RoundedToQ8_0(x, n_tokens, w.cols) : x, n_tokens, y);
+    case Route::kRows:
+    case Route::kInt8Rows: {
+      const MatmulOutput out{&w, y};
+      return MultiplyRows({&out, 1}, plan, x, n_tokens);
+    }
+  }
+}
+
+void CpuMatmul::MultiplyShared(std::span<const MatmulOutput> outputs, const float* x, std::int64_t n_tokens) {
+  if (outputs.empty()) return;
+  const Plan plan = PlanOf(*outputs[0].w, n_tokens);
+  bool one_pass = plan.route == Route::kRows || plan.route == Route::kInt8Rows;
+  for (const MatmulOutput& out : outputs) one_pass = one_pass && PlanOf(*out.w, n_tokens) == plan;
+  if (one_pass) return MultiplyRows(outputs, plan, x, n_tokens);
+  for (const MatmulOutput& out : outputs) Multiply(*out.w, x, n_tokens, out.y);
 }
 
 }  // namespace cace

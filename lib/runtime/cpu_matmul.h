@@ -5,6 +5,7 @@
 #define CACE_LIB_RUNTIME_CPU_MATMUL_H_
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "lib/runtime/aligned_vector.h"
@@ -23,6 +24,12 @@ float DotRow(const WeightMatrix& w, std::int64_t r, const float* x);
 
 // Row r of w as F32 (w.cols values): embedding look-ups and the batched product.
 void DequantizeRow(const WeightMatrix& w, std::int64_t r, float* out);
+
+// One matrix of a product over a shared input, and where its result goes ([n_tokens][w->rows]).
+struct MatmulOutput {
+  const WeightMatrix* w;
+  float* y;
+};
 
 class CpuMatmul {
  public:
@@ -47,15 +54,41 @@ class CpuMatmul {
   // GemmRows on RoundToQ8_0's activations.
   void Multiply(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
 
+  // The products of several matrices with the same x (q, k and v; gate and up: equal w->cols). Where
+  // every one reads its rows as stored (decode), their rows go to the pool as one range and x is
+  // quantized once: a decode step of a small model is a few hundred such products, and each fork
+  // and join of the pool, with the thread that finishes first waiting on the other, costs as much
+  // as reading a small matrix. Otherwise (prefill) one Multiply each.
+  void MultiplyShared(std::span<const MatmulOutput> outputs, const float* x, std::int64_t n_tokens);
+
   // Bytes of the scratch the products have sized so far (widened rows or a repacked int8 panel
   // per thread, sgemm's matrix, quantized activations).
   std::uint64_t ScratchBytes() const;
 
  private:
-  // Q8_0 (and Q4_K, Q6_K, rows only) with int8 activations: the activations quantized once per product,
-  // then rows as stored (few tokens) or repacked into panels (many).
-  void MultiplyInt8Rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+  // Which kernel multiplies a product, as Multiply's comment says.
+  enum class Route {
+    kRows,        // GemmRows, on x or, with round_to_q8_0, on RoundToQ8_0's activations
+    kInt8Rows,    // GemmRowsInt8, GemmRowsQ4_KInt8 or GemmRowsQ6_KInt8 on quantized_
+    kInt8Panels,  // GemmPanelsInt8 on tiles_
+    kBlas,        // OpenBLAS sgemm, on x or on RoundToQ8_0's activations
+  };
+  struct Plan {
+    Route route;
+    bool round_to_q8_0;  // int8 activations where no int8 kernel serves: F32 kernels on x rounded
+    bool operator==(const Plan&) const = default;
+  };
+  Plan PlanOf(const WeightMatrix& w, std::int64_t n_tokens) const;
+
+  // The products of outputs (all with plan `plan`, route kRows or kInt8Rows): the activations
+  // prepared once, then one pass of the pool over the row groups of every matrix in turn.
+  void MultiplyRows(std::span<const MatmulOutput> outputs, Plan plan, const float* x, std::int64_t n_tokens);
+  // Q8_0 with int8 activations and many tokens: the activations quantized into token tiles, then
+  // the rows repacked into panels.
   void MultiplyInt8Panels(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+  void MultiplyBlas(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+  // x rounded to Q8_0 as the int8 kernels round it, in rounded_.
+  const float* RoundedToQ8_0(const float* x, std::int64_t n_tokens, std::int64_t cols);
 
   ThreadPool* pool_;
   bool use_blas_;

@@ -5,7 +5,6 @@
 namespace cace {
 namespace {
 constexpr int kSpinIterations = 20000;
-constexpr std::int64_t kChunksPerThread = 4;
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -25,11 +24,14 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::RunChunks(Job* job, int thread) {
-  for (std::int64_t c = job->next.fetch_add(1); c < job->chunks; c = job->next.fetch_add(1)) {
-    const std::int64_t begin = job->n * c / job->chunks;
-    const std::int64_t end = job->n * (c + 1) / job->chunks;
-    (*job->fn)(begin, end, thread);
-    job->done.fetch_add(1, std::memory_order_release);
+  std::int64_t begin = job->next.load(std::memory_order_relaxed);
+  while (begin < job->n) {
+    const std::int64_t size = std::max<std::int64_t>(1, (job->n - begin) / job->threads);
+    // On failure `begin` is reloaded with the index another thread left.
+    if (!job->next.compare_exchange_weak(begin, begin + size, std::memory_order_relaxed)) continue;
+    (*job->fn)(begin, begin + size, thread);
+    job->done.fetch_add(size, std::memory_order_release);
+    begin = job->next.load(std::memory_order_relaxed);
   }
 }
 
@@ -42,7 +44,7 @@ void ThreadPool::ParallelFor(std::int64_t n, const RangeFn& fn) {
   Job job;
   job.fn = &fn;
   job.n = n;
-  job.chunks = std::min<std::int64_t>(n, kChunksPerThread * size());
+  job.threads = size();
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &job;
@@ -50,7 +52,7 @@ void ThreadPool::ParallelFor(std::int64_t n, const RangeFn& fn) {
   }
   wake_.notify_all();
   RunChunks(&job, 0);
-  while (job.done.load(std::memory_order_acquire) != job.chunks) std::this_thread::yield();
+  while (job.done.load(std::memory_order_acquire) != n) std::this_thread::yield();
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = nullptr;  // from here no worker joins; wait for those that did to leave `job`

@@ -43,6 +43,6 @@ widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
 for r in table:
     print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
 for key in sorted(k for k in runs if k[3] == "bandwidth"):
-    print(f"read bandwidth, {key[2]} thread(s), 4 streams each: {fmt(median(key, 'GB_s'), 2)} GB/s "
+    print(f"read bandwidth, {key[2]} thread(s), best of 1-8 streams each: {fmt(median(key, 'GB_s'), 2)} GB/s "
           f"(median of {len(runs[key])})")
 print(f"rounds: {max((len(v) for v in runs.values()), default=0)} (medians shown)")

@@ -20,6 +20,7 @@
 #include "lib/runtime/cpu_gemm_q6_k_int8.h"
 #include "lib/runtime/cpu_matmul.h"
 #include "lib/runtime/kernels_math.h"
+#include "lib/runtime/thread_pool.h"
 
 namespace cace {
 namespace {
@@ -213,6 +214,43 @@ TEST_CASE("Int8 activations stay within their rounding bound of DotRow", "[cpu_k
       const double want = DotRow(m.w, r, x.data() + t * kCols);
       INFO("row " << r << " token " << t << " bound " << bound);
       REQUIRE(std::abs(y[t * kRows + r] - want) <= bound + 1e-5 * magnitude);
+    }
+  }
+}
+
+TEST_CASE("MultiplyShared gives exactly what one Multiply per matrix gives", "[cpu_kernels]") {
+  // Row counts that are not multiples of the row group, so the one range over all the matrices
+  // cuts groups at their seams; token counts for decode (one pass) and prefill (one product each).
+  struct Set {
+    const char* name;
+    std::vector<std::pair<DType, std::int64_t>> matrices;  // type and rows
+    std::int64_t cols;
+  };
+  const Set sets[] = {
+      {"f16 q k v", {{DType::kF16, 37}, {DType::kF16, 13}, {DType::kF16, 13}}, 100},
+      {"q4_k and q6_k in one pass", {{DType::kQ4_K, 13}, {DType::kQ6_K, 9}, {DType::kQ4_K, 6}}, 512},
+      {"q8_0 beside f32: different kernels", {{DType::kQ8_0, 21}, {DType::kF32, 11}}, 96},
+  };
+  ThreadPool pool(2);
+  for (const Set& set : sets) {
+    std::vector<Matrix> matrices;
+    for (const auto& [type, rows] : set.matrices) matrices.push_back(MakeMatrix(type, rows, set.cols));
+    for (bool int8 : {false, true}) {
+      CpuMatmul matmul(&pool, /*use_blas=*/false, int8);
+      for (std::int64_t tokens : {1, 3, 8, 20}) {
+        INFO(set.name << (int8 ? ", int8 activations" : "") << ", tokens " << tokens);
+        const std::vector<float> x = Random(static_cast<std::size_t>(tokens * set.cols), 5);
+        std::vector<std::vector<float>> want, got;
+        std::vector<MatmulOutput> outputs;
+        for (const Matrix& m : matrices) {
+          want.emplace_back(static_cast<std::size_t>(tokens * m.w.rows), -1.0f);
+          got.emplace_back(static_cast<std::size_t>(tokens * m.w.rows), -2.0f);
+          matmul.Multiply(m.w, x.data(), tokens, want.back().data());
+        }
+        for (std::size_t i = 0; i < matrices.size(); ++i) outputs.push_back({&matrices[i].w, got[i].data()});
+        matmul.MultiplyShared(outputs, x.data(), tokens);
+        for (std::size_t i = 0; i < matrices.size(); ++i) REQUIRE(got[i] == want[i]);
+      }
     }
   }
 }

@@ -27,6 +27,24 @@ CACE_CPU_CLONES float SoftmaxWeights(float* row, std::int64_t n, float scale) {
   return sum;
 }
 
+// One token's query heads (rows head_dim apart) against every position up to its own, up to
+// kAttentionQueryBlock heads at a time (what scores holds).
+void AttendHeads(CpuIsa isa, const AttentionRun& run, int head_dim, float scale, float* scores) {
+  const std::int64_t n_keys = run.first_pos + 1;
+  float inv_sums[kAttentionQueryBlock];
+  for (std::int64_t h0 = 0; h0 < run.n_heads; h0 += kAttentionQueryBlock) {
+    const std::int64_t heads = std::min(kAttentionQueryBlock, run.n_heads - h0);
+    const float* q = run.q + h0 * head_dim;
+    float* out = run.out + h0 * head_dim;
+    DotProducts(isa, q, head_dim, heads, run.keys, run.kv_stride, n_keys, head_dim, scores, n_keys);
+    for (std::int64_t h = 0; h < heads; ++h) inv_sums[h] = 1.0f / SoftmaxWeights(scores + h * n_keys, n_keys, scale);
+    WeightedRowSums(isa, scores, n_keys, heads, n_keys, run.values, run.kv_stride, head_dim, out, head_dim);
+    for (std::int64_t h = 0; h < heads; ++h) {
+      for (int d = 0; d < head_dim; ++d) out[h * head_dim + d] *= inv_sums[h];
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t AttentionScratchFloats(std::int64_t n_positions) {
@@ -34,6 +52,7 @@ std::size_t AttentionScratchFloats(std::int64_t n_positions) {
 }
 
 void AttendRun(CpuIsa isa, const AttentionRun& run, int head_dim, float scale, float* scores) {
+  if (run.n_tokens == 1) return AttendHeads(isa, run, head_dim, scale, scores);
   const std::int64_t n_keys = run.first_pos + run.n_tokens;  // what the last token sees
   DotProducts(isa, run.q, run.q_stride, run.n_tokens, run.keys, run.kv_stride, n_keys, head_dim, scores, n_keys);
   float inv_sums[kValueTile];

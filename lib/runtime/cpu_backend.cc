@@ -89,14 +89,20 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   attention_blocks_.clear();
 
   // Embedding: x[t] = embedding row of token t. Attention work: every block of up to
-  // kAttentionQueryBlock consecutive tokens of a step, for every query head.
+  // kAttentionQueryBlock consecutive tokens of a step, for every query head; a step of one token,
+  // for every key/value head with the query heads that share it (cpu_attention.h says why).
   std::int64_t positions = 0;
+  const std::int64_t group = s.n_heads / s.n_kv_heads;
   for (const SequenceStep& step : steps) {
     const std::int64_t first = static_cast<std::int64_t>(token_cache_.size());
     const std::int64_t len = static_cast<std::int64_t>(step.tokens.size());
-    for (std::int64_t b = 0; b < len; b += kAttentionQueryBlock) {
-      for (std::int64_t h = 0; h < s.n_heads; ++h) {
-        attention_blocks_.push_back({first + b, std::min(kAttentionQueryBlock, len - b), h});
+    if (len == 1) {
+      for (std::int64_t h = 0; h < s.n_heads; h += group) attention_blocks_.push_back({first, 1, h, group});
+    } else {
+      for (std::int64_t b = 0; b < len; b += kAttentionQueryBlock) {
+        for (std::int64_t h = 0; h < s.n_heads; ++h) {
+          attention_blocks_.push_back({first + b, std::min(kAttentionQueryBlock, len - b), h, 1});
+        }
       }
     }
     positions = std::max(positions, step.cache->length() + len);
@@ -201,6 +207,7 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
       AttentionRun run;
       run.q = q_.data() + block.first_token * q_dim + block.head * hd;
       run.q_stride = q_dim;
+      run.n_heads = block.n_heads;
       run.keys = cache->keys(l) + kv_off;
       run.values = cache->values(l) + kv_off;
       run.kv_stride = kv_dim;

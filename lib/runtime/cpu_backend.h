@@ -50,11 +50,13 @@ class CpuBackend final : public Backend {
   void AttentionLayer(const LayerWeights& layer, std::int64_t layer_index, std::int64_t n);
   void MlpLayer(const LayerWeights& layer, std::int64_t n);
 
-  // Consecutive tokens of one step (the batch's tokens first_token..+n_tokens) and one query head.
+  // Consecutive tokens of one step (the batch's tokens first_token..+n_tokens) and one query head,
+  // or a step's one token and the n_heads query heads from `head` on that share a key/value head.
   struct AttentionBlock {
     std::int64_t first_token;
     std::int64_t n_tokens;
     std::int64_t head;
+    std::int64_t n_heads;
   };
 
   std::shared_ptr<const ModelWeights> weights_;

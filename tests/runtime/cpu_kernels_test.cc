@@ -289,6 +289,21 @@ TEST_CASE("DotProducts equals the plain dot of every pair", "[cpu_kernels]") {
   }
 }
 
+// The plain reference of attention: query q over positions 0..n_positions-1, kmath's online softmax.
+std::vector<float> OnlineSoftmaxAttention(const float* q, const std::vector<float>& keys, const std::vector<float>& values,
+                                          std::int64_t kv_stride, std::int64_t n_positions, int hd, float scale) {
+  std::vector<float> out(static_cast<std::size_t>(hd), 0.0f);
+  kmath::SoftmaxState state = kmath::SoftmaxInit();
+  for (std::int64_t p = 0; p < n_positions; ++p) {
+    float weight;
+    const float score = kmath::DotF32(q, keys.data() + p * kv_stride, hd) * scale;
+    const float rescale = kmath::SoftmaxPush(&state, score, &weight);
+    kmath::AttendAccumulate(out.data(), values.data() + p * kv_stride, hd, rescale, weight);
+  }
+  kmath::AttendFinish(out.data(), hd, state);
+  return out;
+}
+
 TEST_CASE("AttendRun equals the online softmax of every token over the positions it sees", "[cpu_kernels]") {
   const int hd = 24;
   const std::int64_t kv_stride = 2 * hd, q_stride = 3 * hd, first_pos = 5, n_tokens = 19;
@@ -300,27 +315,13 @@ TEST_CASE("AttendRun equals the online softmax of every token over the positions
   for (CpuIsa isa : IsasHere()) {
     std::vector<float> out(static_cast<std::size_t>(n_tokens * q_stride), 0.0f);
     AlignedVector<float> scratch(AttentionScratchFloats(positions));
-    AttentionRun run;
-    run.q = q.data();
-    run.q_stride = q_stride;
-    run.keys = keys.data();
-    run.values = values.data();
-    run.kv_stride = kv_stride;
-    run.first_pos = first_pos;
-    run.n_tokens = n_tokens;
-    run.out = out.data();
-    run.out_stride = q_stride;
+    const AttentionRun run{.q = q.data(), .q_stride = q_stride, .keys = keys.data(), .values = values.data(),
+                           .kv_stride = kv_stride, .first_pos = first_pos, .n_tokens = n_tokens, .out = out.data(),
+                           .out_stride = q_stride};
     AttendRun(isa, run, hd, scale, scratch.data());
     for (std::int64_t i = 0; i < n_tokens; ++i) {
-      std::vector<float> want(hd, 0.0f);
-      kmath::SoftmaxState state = kmath::SoftmaxInit();
-      for (std::int64_t p = 0; p <= first_pos + i; ++p) {
-        float weight;
-        const float score = kmath::DotF32(q.data() + i * q_stride, keys.data() + p * kv_stride, hd) * scale;
-        const float rescale = kmath::SoftmaxPush(&state, score, &weight);
-        kmath::AttendAccumulate(want.data(), values.data() + p * kv_stride, hd, rescale, weight);
-      }
-      kmath::AttendFinish(want.data(), hd, state);
+      const std::vector<float> want =
+          OnlineSoftmaxAttention(q.data() + i * q_stride, keys, values, kv_stride, first_pos + i + 1, hd, scale);
       for (int d = 0; d < hd; ++d) {
         INFO(CpuIsaName(isa) << " token " << i << " dim " << d);
         REQUIRE(out[static_cast<std::size_t>(i * q_stride + d)] == Approx(want[static_cast<std::size_t>(d)]).margin(1e-5));
@@ -329,5 +330,31 @@ TEST_CASE("AttendRun equals the online softmax of every token over the positions
   }
 }
 
+TEST_CASE("AttendRun of one token takes every query head of its key/value head at once", "[cpu_kernels]") {
+  // 37 heads: more than the kAttentionQueryBlock heads the scores hold at once.
+  const int hd = 24;
+  const std::int64_t n_heads = kAttentionQueryBlock + 5, kv_stride = 2 * hd, first_pos = 40;
+  const std::int64_t positions = first_pos + 1;
+  const std::vector<float> keys = Random(static_cast<std::size_t>(positions * kv_stride), 15);
+  const std::vector<float> values = Random(static_cast<std::size_t>(positions * kv_stride), 16);
+  const std::vector<float> q = Random(static_cast<std::size_t>(n_heads * hd), 18);
+  const float scale = 0.3f;
+  for (CpuIsa isa : IsasHere()) {
+    std::vector<float> out(static_cast<std::size_t>(n_heads * hd), 0.0f);
+    AlignedVector<float> scratch(AttentionScratchFloats(positions));
+    const AttentionRun run{.q = q.data(), .q_stride = n_heads * hd, .n_heads = n_heads, .keys = keys.data(),
+                           .values = values.data(), .kv_stride = kv_stride, .first_pos = first_pos, .n_tokens = 1,
+                           .out = out.data(), .out_stride = n_heads * hd};
+    AttendRun(isa, run, hd, scale, scratch.data());
+    for (std::int64_t h = 0; h < n_heads; ++h) {
+      const std::vector<float> want =
+          OnlineSoftmaxAttention(q.data() + h * hd, keys, values, kv_stride, positions, hd, scale);
+      for (int d = 0; d < hd; ++d) {
+        INFO(CpuIsaName(isa) << " head " << h << " dim " << d);
+        REQUIRE(out[static_cast<std::size_t>(h * hd + d)] == Approx(want[static_cast<std::size_t>(d)]).margin(1e-5));
+      }
+    }
+  }
+}
 }  // namespace
 }  // namespace cace

@@ -17,10 +17,6 @@ namespace {
 constexpr int kBlock = quant::kQ8_0BlockValues;
 constexpr int kBlockBytes = quant::kQ8_0BlockBytes;
 
-// Activations of one token block stay within this many bytes (half the L2 of the core this was
-// tuned on, as in cpu_gemm.cc): each weight row is read once per token block.
-constexpr std::int64_t kTokenBlockBytes = 1024 * 1024;
-
 using Tile = Int8RowTile;
 
 // Block b of every (row, token) pair of the tile by kmath: the portable set, and the odd last block
@@ -40,6 +36,11 @@ void BaselineTile(const Tile& t) {
   float sums[kBaselineTileTokens][4] = {};
   for (int b = 0; b < t.x->blocks(); ++b) AddBlockTail(t, b, sums);
   StoreInt8RowTile(t, sums);
+}
+
+void BaselineRows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+                  std::int64_t row_end) {
+  DriveInt8Rows<BaselineTile>(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens);
 }
 
 }  // namespace
@@ -113,6 +114,13 @@ void TileUpTo(const Tile& t) {
   }
 }
 
+
+// GemmRows*Int8 of this vector set: the driver with this set's tile inlined (cpu_int8_rows.h).
+void Rows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+          std::int64_t row_end) {
+  DriveInt8Rows<TileUpTo>(w, x, y, ldy, row_begin, row_end, kTileTokens);
+}
+
 }  // namespace
 }  // namespace int8_vnni
 #pragma GCC pop_options
@@ -161,6 +169,13 @@ void TileOf(const Tile& t) {
 }
 
 void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
+
+
+// GemmRows*Int8 of this vector set: the driver with this set's tile inlined (cpu_int8_rows.h).
+void Rows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+          std::int64_t row_end) {
+  DriveInt8Rows<TileUpTo>(w, x, y, ldy, row_begin, row_end, kTileTokens);
+}
 
 }  // namespace
 }  // namespace int8_avx2
@@ -268,7 +283,7 @@ void DrivePanels(const WeightMatrix& w, const Int8TokenTiles& x, float* y, std::
                  std::int64_t row_end, std::byte* panel) {
   const int blocks = x.blocks();
   const std::int64_t tile_bytes = blocks * static_cast<std::int64_t>(sizeof(Int8TileBlock));
-  const std::int64_t block_tiles = std::max<std::int64_t>(1, kTokenBlockBytes / tile_bytes);
+  const std::int64_t block_tiles = std::max<std::int64_t>(1, kInt8RowsTokenBlockBytes / tile_bytes);
   for (std::int64_t tile0 = 0; tile0 < x.tiles(); tile0 += block_tiles) {
     const std::int64_t tile1 = std::min(x.tiles(), tile0 + block_tiles);
     for (std::int64_t r = row_begin; r < row_end; r += kInt8PanelRows) {
@@ -371,11 +386,11 @@ void GemmRowsInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const Int8
                   std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
 #if CACE_X86_KERNELS
   if (isa >= CpuIsa::kAvx512Vnni) {
-    return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, int8_vnni::kTileTokens, int8_vnni::TileUpTo);
+    return int8_vnni::Rows(w, x, y, ldy, row_begin, row_end);
   }
-  if (isa >= CpuIsa::kAvx2) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, int8_avx2::kTileTokens, int8_avx2::TileUpTo);
+  if (isa >= CpuIsa::kAvx2) return int8_avx2::Rows(w, x, y, ldy, row_begin, row_end);
 #endif
-  DriveInt8Rows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+  BaselineRows(w, x, y, ldy, row_begin, row_end);
 }
 
 }  // namespace cace

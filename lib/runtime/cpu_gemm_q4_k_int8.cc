@@ -34,6 +34,11 @@ void BaselineTile(const Tile& t) {
   StoreInt8RowTile(t, sums);
 }
 
+void BaselineRows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+                  std::int64_t row_end) {
+  DriveInt8Rows<BaselineTile>(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens);
+}
+
 }  // namespace
 
 #if CACE_X86_KERNELS
@@ -142,6 +147,13 @@ void TileUpTo(const Tile& t) {
   }
 }
 
+
+// GemmRows*Int8 of this vector set: the driver with this set's tile inlined (cpu_int8_rows.h).
+void Rows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+          std::int64_t row_end) {
+  DriveInt8Rows<TileUpTo>(w, x, y, ldy, row_begin, row_end, kTileTokens);
+}
+
 }  // namespace
 }  // namespace q4_k_vnni
 #pragma GCC pop_options
@@ -206,6 +218,13 @@ void TileOf(const Tile& t) {
 
 void TileUpTo(const Tile& t) { return t.tokens == 1 ? TileOf<1>(t) : TileOf<2>(t); }
 
+
+// GemmRows*Int8 of this vector set: the driver with this set's tile inlined (cpu_int8_rows.h).
+void Rows(const WeightMatrix& w, const Int8Activations& x, float* y, std::int64_t ldy, std::int64_t row_begin,
+          std::int64_t row_end) {
+  DriveInt8Rows<TileUpTo>(w, x, y, ldy, row_begin, row_end, kTileTokens);
+}
+
 }  // namespace
 }  // namespace q4_k_avx2
 #pragma GCC pop_options
@@ -216,11 +235,11 @@ void GemmRowsQ4_KInt8([[maybe_unused]] CpuIsa isa, const WeightMatrix& w, const 
                       std::int64_t ldy, std::int64_t row_begin, std::int64_t row_end) {
 #if CACE_X86_KERNELS
   if (isa >= CpuIsa::kAvx512Vnni) {
-    return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q4_k_vnni::kTileTokens, q4_k_vnni::TileUpTo);
+    return q4_k_vnni::Rows(w, x, y, ldy, row_begin, row_end);
   }
-  if (isa >= CpuIsa::kAvx2) return DriveInt8Rows(w, x, y, ldy, row_begin, row_end, q4_k_avx2::kTileTokens, q4_k_avx2::TileUpTo);
+  if (isa >= CpuIsa::kAvx2) return q4_k_avx2::Rows(w, x, y, ldy, row_begin, row_end);
 #endif
-  DriveInt8Rows(w, x, y, ldy, row_begin, row_end, kBaselineTileTokens, BaselineTile);
+  BaselineRows(w, x, y, ldy, row_begin, row_end);
 }
 
 }  // namespace cace

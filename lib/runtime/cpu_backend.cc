@@ -13,6 +13,10 @@
 namespace cace {
 namespace {
 
+// Positions a decode token's attention is cut into spans of, at least: a span's fixed work (its
+// calls, its share of the merge) stays small beside its positions.
+constexpr std::int64_t kMinDecodeSpan = 64;
+
 // kmath::SiluMulRow over all rows at once, in AVX2 where the processor has it.
 CACE_CPU_CLONES void SiluMulRows(float* gate, const float* up, std::int64_t n) {
   kmath::SiluMulRow(gate, up, static_cast<int>(n));
@@ -87,21 +91,34 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   token_cache_.clear();
   token_pos_.clear();
   attention_blocks_.clear();
+  decode_spans_.clear();
 
-  // Embedding: x[t] = embedding row of token t. Attention work: every block of up to
-  // kAttentionQueryBlock consecutive tokens of a step, for every query head; a step of one token,
-  // for every key/value head with the query heads that share it (cpu_attention.h says why).
+  // Embedding: x[t] = embedding row of token t. Attention work: for a step of several tokens,
+  // every block of up to kAttentionQueryBlock of them, for every query head; for a step of one,
+  // spans of its positions and key/value heads (cpu_attention.h): as many as give the pool's
+  // threads two each over the batch's decode steps (one alone), cut by positions while spans keep
+  // kMinDecodeSpan of them, then by key/value heads.
   std::int64_t positions = 0;
-  const std::int64_t group = s.n_heads / s.n_kv_heads;
+  std::int64_t decode_steps = 0;
+  for (const SequenceStep& step : steps) decode_steps += step.tokens.size() == 1 ? 1 : 0;
+  const std::int64_t wanted = pool_.size() == 1 ? 1 : (2 * pool_.size() + decode_steps - 1) / std::max<std::int64_t>(1, decode_steps);
   for (const SequenceStep& step : steps) {
     const std::int64_t first = static_cast<std::int64_t>(token_cache_.size());
     const std::int64_t len = static_cast<std::int64_t>(step.tokens.size());
     if (len == 1) {
-      for (std::int64_t h = 0; h < s.n_heads; h += group) attention_blocks_.push_back({first, 1, h, group});
+      const std::int64_t seen = step.cache->length() + 1;
+      const std::int64_t by_position = std::clamp<std::int64_t>(seen / kMinDecodeSpan, 1, wanted);
+      const std::int64_t by_head = std::clamp<std::int64_t>((wanted + by_position - 1) / by_position, 1, s.n_kv_heads);
+      for (std::int64_t g = 0; g < by_head; ++g) {
+        for (std::int64_t i = 0; i < by_position; ++i) {
+          decode_spans_.push_back({first, seen * i / by_position, seen * (i + 1) / by_position, s.n_kv_heads * g / by_head,
+                                   s.n_kv_heads * (g + 1) / by_head});
+        }
+      }
     } else {
       for (std::int64_t b = 0; b < len; b += kAttentionQueryBlock) {
         for (std::int64_t h = 0; h < s.n_heads; ++h) {
-          attention_blocks_.push_back({first + b, std::min(kAttentionQueryBlock, len - b), h, 1});
+          attention_blocks_.push_back({first + b, std::min(kAttentionQueryBlock, len - b), h});
         }
       }
     }
@@ -114,7 +131,10 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
     }
   }
 
-  for (AlignedVector<float>& scratch : attention_scratch_) scratch.resize(AttentionScratchFloats(positions));
+  const std::size_t scratch_floats =
+      std::max(AttentionScratchFloats(positions), DecodeChunkScratchFloats(positions, s.n_heads));
+  for (AlignedVector<float>& scratch : attention_scratch_) scratch.resize(scratch_floats);
+  decode_parts_.resize(decode_spans_.size() * static_cast<std::size_t>(s.n_heads * (s.head_dim + 2)));
 
   // Rotary cos/sin of each token's position, the same in every layer and head.
   const std::int64_t half = s.head_dim / 2;
@@ -154,7 +174,7 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
 
   // What the buffers hold now that this batch sized them (they keep their largest size).
   std::uint64_t workspace = matmul_.ScratchBytes();
-  for (const AlignedVector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_}) {
+  for (const AlignedVector<float>* buffer : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &hb_, &hb2_, &decode_parts_}) {
     workspace += buffer->capacity() * sizeof(float);
   }
   for (const AlignedVector<float>& scratch : attention_scratch_) workspace += scratch.capacity() * sizeof(float);
@@ -207,7 +227,6 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
       AttentionRun run;
       run.q = q_.data() + block.first_token * q_dim + block.head * hd;
       run.q_stride = q_dim;
-      run.n_heads = block.n_heads;
       run.keys = cache->keys(l) + kv_off;
       run.values = cache->values(l) + kv_off;
       run.kv_stride = kv_dim;
@@ -218,9 +237,40 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
       AttendRun(isa_, run, hd, scale, attention_scratch_[static_cast<std::size_t>(thread)].data());
     }
   });
+  DecodeAttention(l);
 
   matmul_.Multiply(layer.wo, att_.data(), n, xb2_.data());
   for (std::int64_t t = 0; t < n; ++t) kmath::AddRow(x_.data() + t * dim, xb2_.data() + t * dim, dim);
+}
+
+void CpuBackend::DecodeAttention(std::int64_t l) {
+  if (decode_spans_.empty()) return;
+  const LlamaShape& s = shape();
+  const int hd = static_cast<int>(s.head_dim);
+  const AttentionHeads heads{s.n_heads, s.n_kv_heads, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+  const std::int64_t part_floats = s.n_heads * (hd + 2);
+  decode_chunks_.clear();
+  for (std::size_t i = 0; i < decode_spans_.size(); ++i) {
+    const DecodeSpan& span = decode_spans_[i];
+    const KvCache* cache = token_cache_[static_cast<std::size_t>(span.token)];
+    float* part = decode_parts_.data() + static_cast<std::int64_t>(i) * part_floats;
+    decode_chunks_.push_back({q_.data() + span.token * s.q_dim(), cache->keys(l), cache->values(l), s.kv_dim(),
+                              span.begin, span.end, span.kv_begin, span.kv_end, part, part + s.n_heads * hd,
+                              part + s.n_heads * (hd + 1)});
+  }
+  pool_.ParallelFor(static_cast<std::int64_t>(decode_chunks_.size()), [&](std::int64_t begin, std::int64_t end, int thread) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      AttendDecodeChunk(isa_, decode_chunks_[static_cast<std::size_t>(i)], heads,
+                        attention_scratch_[static_cast<std::size_t>(thread)].data());
+    }
+  });
+  // A token's spans lie in a row.
+  for (std::size_t i = 0; i < decode_spans_.size();) {
+    std::size_t j = i + 1;
+    while (j < decode_spans_.size() && decode_spans_[j].token == decode_spans_[i].token) ++j;
+    MergeDecodeChunks(std::span(decode_chunks_).subspan(i, j - i), heads, att_.data() + decode_spans_[i].token * s.q_dim());
+    i = j;
+  }
 }
 
 void CpuBackend::MlpLayer(const LayerWeights& layer, std::int64_t n) {

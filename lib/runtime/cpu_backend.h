@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/runtime/aligned_vector.h"
+#include "lib/runtime/cpu_attention.h"
 #include "lib/runtime/backend.h"
 #include "lib/runtime/cpu_features.h"
 #include "lib/runtime/cpu_matmul.h"
@@ -48,15 +49,25 @@ class CpuBackend final : public Backend {
   CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options);
 
   void AttentionLayer(const LayerWeights& layer, std::int64_t layer_index, std::int64_t n);
+  // Attention of the batch's decode tokens (decode_spans_) in layer l, into att_.
+  void DecodeAttention(std::int64_t l);
   void MlpLayer(const LayerWeights& layer, std::int64_t n);
 
-  // Consecutive tokens of one step (the batch's tokens first_token..+n_tokens) and one query head,
-  // or a step's one token and the n_heads query heads from `head` on that share a key/value head.
+  // Consecutive tokens of one step of several tokens (the batch's tokens first_token..+n_tokens)
+  // and one query head.
   struct AttentionBlock {
     std::int64_t first_token;
     std::int64_t n_tokens;
     std::int64_t head;
-    std::int64_t n_heads;
+  };
+  // A step of one token (the batch's token `token`) over its cached positions [begin, end), the
+  // query heads of key/value heads [kv_begin, kv_end).
+  struct DecodeSpan {
+    std::int64_t token;
+    std::int64_t begin;
+    std::int64_t end;
+    std::int64_t kv_begin;
+    std::int64_t kv_end;
   };
 
   std::shared_ptr<const ModelWeights> weights_;
@@ -66,6 +77,10 @@ class CpuBackend final : public Backend {
   CpuIsa isa_;
   std::vector<AlignedVector<float>> attention_scratch_;  // scores, one buffer per pool thread
   std::vector<AttentionBlock> attention_blocks_;         // of the current batch
+  std::vector<DecodeSpan> decode_spans_;                 // of the current batch, a token's in a row
+  std::vector<DecodeChunk> decode_chunks_;               // decode_spans_ in the layer at hand
+  // Per decode span: the partial softmax of every query head (DecodeChunk's out, max and sum).
+  AlignedVector<float> decode_parts_;
 
   // Per-token bookkeeping of the current batch: which cache, which position.
   std::vector<KvCache*> token_cache_;

@@ -37,14 +37,17 @@ void GemmRows(CpuIsa isa, const WeightMatrix& w, const float* x, std::int64_t n_
               std::int64_t row_begin, std::int64_t row_end, float* scratch);
 
 // c[i * ldc + j] = dot(a + i * lda, b + j * ldb) over k floats, for i < n_a and j < n_b: the F32
-// kernel of GemmRows on operands in place (attention scores: queries against cached keys).
+// kernel of GemmRows on operands in place (attention scores: queries against cached keys). The rows
+// of b, and in WeightedRowSums those of v, are asked of memory a few positions ahead (kv caches are
+// read once per step, from memory).
 void DotProducts(CpuIsa isa, const float* a, std::int64_t lda, std::int64_t n_a, const float* b, std::int64_t ldb,
                  std::int64_t n_b, int k, float* c, std::int64_t ldc);
 
 // out[i * ldo + d] = sum over p < n_p of w[i * ldw + p] * v[p * ldv + d], for i < n_rows and
-// d < n: rows of weights times a matrix (attention: softmax weights times cached values).
+// d < n: rows of weights times a matrix (attention: softmax weights times cached values); with
+// accumulate, added to what out holds (attention over a run of positions a block at a time).
 void WeightedRowSums(CpuIsa isa, const float* w, std::int64_t ldw, std::int64_t n_rows, std::int64_t n_p,
-                     const float* v, std::int64_t ldv, int n, float* out, std::int64_t ldo);
+                     const float* v, std::int64_t ldv, int n, float* out, std::int64_t ldo, bool accumulate);
 
 // Row r of w as F32 with isa's vector code: the values DequantizeRow writes.
 void WidenRow(CpuIsa isa, const WeightMatrix& w, std::int64_t r, float* out);

@@ -290,15 +290,15 @@ TEST_CASE("DotProducts equals the plain dot of every pair", "[cpu_kernels]") {
 }
 
 // The plain reference of attention: query q over positions 0..n_positions-1, kmath's online softmax.
-std::vector<float> OnlineSoftmaxAttention(const float* q, const std::vector<float>& keys, const std::vector<float>& values,
-                                          std::int64_t kv_stride, std::int64_t n_positions, int hd, float scale) {
+std::vector<float> OnlineSoftmaxAttention(const float* q, const float* keys, const float* values, std::int64_t kv_stride,
+                                          std::int64_t n_positions, int hd, float scale) {
   std::vector<float> out(static_cast<std::size_t>(hd), 0.0f);
   kmath::SoftmaxState state = kmath::SoftmaxInit();
   for (std::int64_t p = 0; p < n_positions; ++p) {
     float weight;
-    const float score = kmath::DotF32(q, keys.data() + p * kv_stride, hd) * scale;
+    const float score = kmath::DotF32(q, keys + p * kv_stride, hd) * scale;
     const float rescale = kmath::SoftmaxPush(&state, score, &weight);
-    kmath::AttendAccumulate(out.data(), values.data() + p * kv_stride, hd, rescale, weight);
+    kmath::AttendAccumulate(out.data(), values + p * kv_stride, hd, rescale, weight);
   }
   kmath::AttendFinish(out.data(), hd, state);
   return out;
@@ -321,7 +321,7 @@ TEST_CASE("AttendRun equals the online softmax of every token over the positions
     AttendRun(isa, run, hd, scale, scratch.data());
     for (std::int64_t i = 0; i < n_tokens; ++i) {
       const std::vector<float> want =
-          OnlineSoftmaxAttention(q.data() + i * q_stride, keys, values, kv_stride, first_pos + i + 1, hd, scale);
+          OnlineSoftmaxAttention(q.data() + i * q_stride, keys.data(), values.data(), kv_stride, first_pos + i + 1, hd, scale);
       for (int d = 0; d < hd; ++d) {
         INFO(CpuIsaName(isa) << " token " << i << " dim " << d);
         REQUIRE(out[static_cast<std::size_t>(i * q_stride + d)] == Approx(want[static_cast<std::size_t>(d)]).margin(1e-5));
@@ -330,28 +330,49 @@ TEST_CASE("AttendRun equals the online softmax of every token over the positions
   }
 }
 
-TEST_CASE("AttendRun of one token takes every query head of its key/value head at once", "[cpu_kernels]") {
-  // 37 heads: more than the kAttentionQueryBlock heads the scores hold at once.
+TEST_CASE("AttendDecodeChunk over spans of the positions, merged, equals the online softmax of every query head", "[cpu_kernels]") {
+  // 150 positions cross the chunk's blocks of 64; spans of 1 and of most positions, and spans of
+  // some key/value heads; 37 query heads of one key/value head are more than a register tile or a
+  // value tile holds.
   const int hd = 24;
-  const std::int64_t n_heads = kAttentionQueryBlock + 5, kv_stride = 2 * hd, first_pos = 40;
-  const std::int64_t positions = first_pos + 1;
-  const std::vector<float> keys = Random(static_cast<std::size_t>(positions * kv_stride), 15);
-  const std::vector<float> values = Random(static_cast<std::size_t>(positions * kv_stride), 16);
-  const std::vector<float> q = Random(static_cast<std::size_t>(n_heads * hd), 18);
-  const float scale = 0.3f;
-  for (CpuIsa isa : IsasHere()) {
-    std::vector<float> out(static_cast<std::size_t>(n_heads * hd), 0.0f);
-    AlignedVector<float> scratch(AttentionScratchFloats(positions));
-    const AttentionRun run{.q = q.data(), .q_stride = n_heads * hd, .n_heads = n_heads, .keys = keys.data(),
-                           .values = values.data(), .kv_stride = kv_stride, .first_pos = first_pos, .n_tokens = 1,
-                           .out = out.data(), .out_stride = n_heads * hd};
-    AttendRun(isa, run, hd, scale, scratch.data());
-    for (std::int64_t h = 0; h < n_heads; ++h) {
-      const std::vector<float> want =
-          OnlineSoftmaxAttention(q.data() + h * hd, keys, values, kv_stride, positions, hd, scale);
-      for (int d = 0; d < hd; ++d) {
-        INFO(CpuIsaName(isa) << " head " << h << " dim " << d);
-        REQUIRE(out[static_cast<std::size_t>(h * hd + d)] == Approx(want[static_cast<std::size_t>(d)]).margin(1e-5));
+  const std::int64_t positions = 150;
+  struct Span {
+    std::int64_t begin, end, kv_begin, kv_end;  // kv_end 0: every key/value head
+  };
+  const std::vector<std::vector<Span>> splits = {
+      {{0, positions, 0, 0}}, {{0, 1, 0, 0}, {1, 70, 0, 0}, {70, positions, 0, 0}},
+      {{0, positions, 0, 1}, {0, 70, 1, 0}, {70, positions, 1, 0}}};
+  for (const auto& [n_heads, n_kv_heads] : {std::pair<std::int64_t, std::int64_t>{6, 2}, {37, 1}}) {
+    const std::int64_t kv_stride = n_kv_heads * hd, group = n_heads / n_kv_heads;
+    const std::vector<float> keys = Random(static_cast<std::size_t>(positions * kv_stride), 15);
+    const std::vector<float> values = Random(static_cast<std::size_t>(positions * kv_stride), 16);
+    const std::vector<float> q = Random(static_cast<std::size_t>(n_heads * hd), 18);
+    const AttentionHeads heads{n_heads, n_kv_heads, hd, 0.3f};
+    for (const auto& split : splits) {
+      for (CpuIsa isa : IsasHere()) {
+        std::vector<std::vector<float>> parts;
+        std::vector<DecodeChunk> chunks;
+        AlignedVector<float> scratch(DecodeChunkScratchFloats(positions, n_heads));
+        for (const Span& span : split) {
+          if (span.kv_begin >= n_kv_heads) continue;  // a split by key/value heads of a model with one
+          parts.emplace_back(static_cast<std::size_t>(n_heads * (hd + 2)), -1.0f);
+          float* part = parts.back().data();
+          const std::int64_t kv_end = span.kv_end == 0 ? n_kv_heads : span.kv_end;
+          chunks.push_back({q.data(), keys.data(), values.data(), kv_stride, span.begin, span.end, span.kv_begin, kv_end,
+                            part, part + n_heads * hd, part + n_heads * (hd + 1)});
+          AttendDecodeChunk(isa, chunks.back(), heads, scratch.data());
+        }
+        std::vector<float> out(static_cast<std::size_t>(n_heads * hd), 0.0f);
+        MergeDecodeChunks(chunks, heads, out.data());
+        for (std::int64_t h = 0; h < n_heads; ++h) {
+          const std::int64_t kv = (h / group) * hd;
+          const std::vector<float> want = OnlineSoftmaxAttention(q.data() + h * hd, keys.data() + kv, values.data() + kv,
+                                                                 kv_stride, positions, hd, heads.scale);
+          for (int d = 0; d < hd; ++d) {
+            INFO(CpuIsaName(isa) << " heads " << n_heads << " spans " << split.size() << " head " << h << " dim " << d);
+            REQUIRE(out[static_cast<std::size_t>(h * hd + d)] == Approx(want[static_cast<std::size_t>(d)]).margin(1e-5));
+          }
+        }
       }
     }
   }

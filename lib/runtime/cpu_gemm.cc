@@ -192,6 +192,14 @@ inline void Sum4(const Vec v[4], float out[4]) {
 #pragma GCC pop_options
 #endif  // CACE_X86_KERNELS
 
+std::int64_t GemmRowsGranule([[maybe_unused]] CpuIsa isa, [[maybe_unused]] DType dtype, [[maybe_unused]] std::int64_t n_tokens) {
+#if CACE_X86_KERNELS
+  if (isa >= CpuIsa::kAvx512) return n_tokens <= gemm_avx512::DirectMaxTokens(dtype) ? kGemmRowGroup : kPanelRows;
+  if (isa == CpuIsa::kAvx2) return n_tokens <= gemm_avx2::DirectMaxTokens(dtype) ? kGemmRowGroup : kPanelRows;
+#endif
+  return kGemmRowGroup;
+}
+
 // The widened panel, and the rows it packs at a time, widened before they are packed.
 std::size_t GemmScratchFloats(const WeightMatrix& w) { return static_cast<std::size_t>((kPanelRows + kPackRows) * w.cols); }
 

@@ -28,6 +28,11 @@ namespace cace {
 // Rows a kernel call takes together; ranges given to GemmRows should start at multiples of it.
 inline constexpr std::int64_t kGemmRowGroup = 4;
 
+// Rows that the ranges of a GemmRows product of n_tokens tokens over rows of `dtype` should be cut
+// into multiples of: a row group where rows are read as stored, a whole panel where they are
+// widened into panels (a range cut short of a panel still costs a whole panel's products).
+std::int64_t GemmRowsGranule(CpuIsa isa, DType dtype, std::int64_t n_tokens);
+
 // Floats of scratch one GemmRows call needs for w (its widened row group).
 std::size_t GemmScratchFloats(const WeightMatrix& w);
 

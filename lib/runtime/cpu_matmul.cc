@@ -147,19 +147,24 @@ void CpuMatmul::MultiplyRows(std::span<const MatmulOutput> outputs, Plan plan, c
   } else if (plan.round_to_q8_0) {
     x = RoundedToQ8_0(x, n_tokens, cols);
   }
-  const auto groups_of = [](const WeightMatrix& w) { return (w.rows + kGemmRowGroup - 1) / kGemmRowGroup; };
-  std::int64_t total_groups = 0;
-  for (const MatmulOutput& out : outputs) total_groups += groups_of(*out.w);
+  // The pool takes each matrix's rows in units of the kernel's granule.
+  const auto granule_of = [&](const WeightMatrix& w) {
+    return plan.route == Route::kRows ? GemmRowsGranule(isa_, w.dtype, n_tokens) : kGemmRowGroup;
+  };
+  const auto units_of = [&](const WeightMatrix& w) { return (w.rows + granule_of(w) - 1) / granule_of(w); };
+  std::int64_t total_units = 0;
+  for (const MatmulOutput& out : outputs) total_units += units_of(*out.w);
   scratch_.resize(static_cast<std::size_t>(pool_->size()));
-  // Group g of the whole range is group g - first of the matrix whose groups start at first.
-  pool_->ParallelFor(total_groups, [&](std::int64_t b, std::int64_t e, int thread) {
+  // Unit u of the whole range is unit u - first of the matrix whose units start at first.
+  pool_->ParallelFor(total_units, [&](std::int64_t b, std::int64_t e, int thread) {
     std::int64_t first = 0;
     for (const MatmulOutput& out : outputs) {
       const WeightMatrix& w = *out.w;
-      const std::int64_t lo = std::max(b, first) - first, hi = std::min(e, first + groups_of(w)) - first;
-      first += groups_of(w);
+      const std::int64_t units = units_of(w);
+      const std::int64_t lo = std::max(b, first) - first, hi = std::min(e, first + units) - first;
+      first += units;
       if (lo >= hi) continue;
-      const std::int64_t begin = lo * kGemmRowGroup, end = std::min(w.rows, hi * kGemmRowGroup);
+      const std::int64_t begin = lo * granule_of(w), end = std::min(w.rows, hi * granule_of(w));
       if (plan.route == Route::kRows) {
         AlignedVector<float>& scratch = scratch_[static_cast<std::size_t>(thread)];
         scratch.resize(std::max(scratch.size(), GemmScratchFloats(w)));
@@ -196,7 +201,10 @@ void CpuMatmul::MultiplyBlas(const WeightMatrix& w, const float* x, std::int64_t
   const std::int64_t rows = w.rows;
   const std::int64_t cols = w.cols;
   if (w.dtype != DType::kF32) widened_.resize(static_cast<std::size_t>(rows * cols));
-  pool_->ParallelFor(rows, [&](std::int64_t b, std::int64_t e, int) {
+  // Slices of whole 64-row units: the pool's last chunks are small, and sgemm on a few rows is slow.
+  constexpr std::int64_t kUnit = 64;
+  pool_->ParallelFor((rows + kUnit - 1) / kUnit, [&](std::int64_t ub, std::int64_t ue, int) {
+    const std::int64_t b = ub * kUnit, e = std::min(rows, ue * kUnit);
     const float* wf = reinterpret_cast<const float*>(w.data);
     if (w.dtype != DType::kF32) {
       for (std::int64_t r = b; r < e; ++r) WidenRow(isa_, w, r, widened_.data() + r * cols);

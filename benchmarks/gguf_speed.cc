@@ -9,8 +9,9 @@
 // prefilled with --prompt tokens (untimed), then --steps steps of one token per sequence, timed.
 // Prints one line: `tok_s=X` (tokens of all sequences per second); decode adds `bound_tok_s=Y`
 // (the memory-bandwidth bound: the read bandwidth over a buffer the size of the weights, divided
-// by the weight bytes one step reads, times the batch) and `weight_MB=Z`; bandwidth prints `GB_s=X`
-// over 1 GiB. Token ids are fixed (i * 7919 + 13 mod vocab), the
+// by the bytes one step reads, times the batch: the weights once, and each sequence's cached keys
+// and values up to its position, on average over the steps), `weight_MB=Z` and `kv_MB=W` (the
+// cache bytes of an average step, all sequences); bandwidth prints `GB_s=X` over 1 GiB. Token ids are fixed (i * 7919 + 13 mod vocab), the
 // same the llama.cpp side feeds.
 #include <chrono>
 #include <cstdio>
@@ -113,6 +114,10 @@ int main(int argc, char** argv) {
   // Read over a buffer as large as the weights: a model smaller than the last-level cache (480 MiB
   // on the Xeon this was tuned on) is read partly from it, and its bound must say so.
   const double bytes = static_cast<double>((*model)->weights().BytesReadPerToken());
+  // Step s (from 0) of a sequence reads the keys and values of positions 0..prompt + s in every layer.
+  const cace::LlamaShape& shape = backend.shape();
+  const double kv_bytes = static_cast<double>(batch) * 2.0 * static_cast<double>(shape.n_layers * shape.kv_dim()) *
+                          sizeof(float) * (static_cast<double>(prompt) + static_cast<double>(steps + 1) / 2.0);
   cace::ThreadPool pool(threads);
   const double bandwidth = cace::bench::MeasureReadBandwidth(&pool, static_cast<std::size_t>(bytes), 3);
   std::vector<std::int32_t> next(static_cast<std::size_t>(batch), 17);
@@ -129,7 +134,7 @@ int main(int argc, char** argv) {
     }
   }
   const double seconds = Seconds(start);
-  std::printf("tok_s=%.2f bound_tok_s=%.2f weight_MB=%.1f\n", static_cast<double>(steps * batch) / seconds,
-              bandwidth / bytes * static_cast<double>(batch), bytes / 1e6);
+  std::printf("tok_s=%.2f bound_tok_s=%.2f weight_MB=%.1f kv_MB=%.1f\n", static_cast<double>(steps * batch) / seconds,
+              bandwidth / (bytes + kv_bytes) * static_cast<double>(batch), bytes / 1e6, kv_bytes / 1e6);
   return 0;
 }

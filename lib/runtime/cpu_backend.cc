@@ -101,7 +101,8 @@ absl::Status CpuBackend::Forward(std::span<const SequenceStep> steps, LogitsMode
   std::int64_t positions = 0;
   std::int64_t decode_steps = 0;
   for (const SequenceStep& step : steps) decode_steps += step.tokens.size() == 1 ? 1 : 0;
-  const std::int64_t wanted = pool_.size() == 1 ? 1 : (2 * pool_.size() + decode_steps - 1) / std::max<std::int64_t>(1, decode_steps);
+  const std::int64_t wanted =
+      pool_.size() == 1 ? 1 : (2 * pool_.size() + decode_steps - 1) / std::max<std::int64_t>(1, decode_steps);
   for (const SequenceStep& step : steps) {
     const std::int64_t first = static_cast<std::int64_t>(token_cache_.size());
     const std::int64_t len = static_cast<std::int64_t>(step.tokens.size());

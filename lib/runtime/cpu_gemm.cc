@@ -30,6 +30,9 @@ constexpr int kPackRows = 8;
 // (This and TokenBlock serve the x86 kernel sets only, hence maybe_unused where they are not built.)
 [[maybe_unused]] constexpr std::int64_t kPrefetchRows = 2;
 
+// Up to how many rows of a (query heads of a key/value head) DotProducts takes LaneDots.
+[[maybe_unused]] constexpr std::int64_t kLaneDotsMaxRows = 8;
+
 // Positions ahead of the one being read whose cached key or value rows attention asks of memory
 // (attention_bench, cold cache, Zen 5: about 5 % faster with them).
 [[maybe_unused]] constexpr std::int64_t kAttentionPrefetchRows = 16;
@@ -125,6 +128,24 @@ inline void Sum4(const Vec v[4], float out[4]) {
   _mm_storeu_ps(out, _mm512_castps512_ps128(firsts));
 }
 
+// Lane j of the result is the sum of v[j]'s 16 lanes: pairs of vectors interleaved and added
+// within 128-bit lanes (8, then 4 vectors), then 128-bit lanes exchanged and added (2, then 1).
+inline Vec ReduceLanes(const Vec v[16]) {
+  Vec pairs[8], quads[4], octs[2];
+  for (int i = 0; i < 8; ++i) {
+    pairs[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+  }
+  for (int i = 0; i < 4; ++i) {
+    quads[i] = _mm512_add_ps(_mm512_shuffle_ps(pairs[2 * i], pairs[2 * i + 1], 0x44),
+                             _mm512_shuffle_ps(pairs[2 * i], pairs[2 * i + 1], 0xEE));
+  }
+  for (int i = 0; i < 2; ++i) {
+    octs[i] = _mm512_add_ps(_mm512_shuffle_f32x4(quads[2 * i], quads[2 * i + 1], 0x88),
+                            _mm512_shuffle_f32x4(quads[2 * i], quads[2 * i + 1], 0xDD));
+  }
+  return _mm512_add_ps(_mm512_shuffle_f32x4(octs[0], octs[1], 0x88), _mm512_shuffle_f32x4(octs[0], octs[1], 0xDD));
+}
+
 #include "lib/runtime/cpu_gemm_kernel.inc"
 
 }  // namespace
@@ -183,6 +204,14 @@ inline Vec LoadQ6_K(const std::uint8_t* low, int low_shift, const std::uint8_t* 
 inline void Sum4(const Vec v[4], float out[4]) {
   const Vec h = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
   _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+}
+
+// Lane j of the result is the sum of v[j]'s 8 lanes: hadd of pairs, then of those (each 128-bit
+// half holding four half-sums), then the halves of 0-3 and of 4-7 added.
+inline Vec ReduceLanes(const Vec v[8]) {
+  const Vec lo = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  const Vec hi = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
 }
 
 #include "lib/runtime/cpu_gemm_kernel.inc"

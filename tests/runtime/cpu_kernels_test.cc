@@ -273,17 +273,25 @@ TEST_CASE("WidenRow gives exactly DequantizeRow's values", "[cpu_kernels]") {
 }
 
 TEST_CASE("DotProducts equals the plain dot of every pair", "[cpu_kernels]") {
-  const int k = 70;
-  const std::int64_t n_a = 9, n_b = 11, lda = 75, ldb = 80, ldc = 13;
-  const std::vector<float> a = Random(static_cast<std::size_t>(n_a * lda), 3), b = Random(static_cast<std::size_t>(n_b * ldb), 4);
-  for (CpuIsa isa : IsasHere()) {
-    std::vector<float> c(static_cast<std::size_t>(n_a * ldc), 0.0f);
-    DotProducts(isa, a.data(), lda, n_a, b.data(), ldb, n_b, k, c.data(), ldc);
-    for (std::int64_t i = 0; i < n_a; ++i) {
-      for (std::int64_t j = 0; j < n_b; ++j) {
-        INFO(CpuIsaName(isa) << " " << i << "," << j);
-        REQUIRE(c[static_cast<std::size_t>(i * ldc + j)] ==
-                Approx(kmath::DotF32(a.data() + i * lda, b.data() + j * ldb, k)).margin(1e-5));
+  // k = 70 and 9 rows of a: the 4-row tiles with tails; k = 32, 64 and 128 with 3 rows: the lane
+  // kernel of few rows (4 and 8 vectors a row on AVX-512 and AVX2), 37 rows of b a tail of lanes.
+  struct Case {
+    int k;
+    std::int64_t n_a, n_b;
+  };
+  for (const Case& cs : {Case{70, 9, 11}, Case{32, 3, 37}, Case{64, 3, 37}, Case{128, 3, 37}}) {
+    const int k = cs.k;
+    const std::int64_t n_a = cs.n_a, n_b = cs.n_b, lda = k + 5, ldb = k + 10, ldc = n_b + 2;
+    const std::vector<float> a = Random(static_cast<std::size_t>(n_a * lda), 3), b = Random(static_cast<std::size_t>(n_b * ldb), 4);
+    for (CpuIsa isa : IsasHere()) {
+      std::vector<float> c(static_cast<std::size_t>(n_a * ldc), 0.0f);
+      DotProducts(isa, a.data(), lda, n_a, b.data(), ldb, n_b, k, c.data(), ldc);
+      for (std::int64_t i = 0; i < n_a; ++i) {
+        for (std::int64_t j = 0; j < n_b; ++j) {
+          INFO(CpuIsaName(isa) << " k " << k << " " << i << "," << j);
+          REQUIRE(c[static_cast<std::size_t>(i * ldc + j)] ==
+                  Approx(kmath::DotF32(a.data() + i * lda, b.data() + j * ldb, k)).margin(1e-5));
+        }
       }
     }
   }

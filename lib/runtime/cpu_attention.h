@@ -9,8 +9,8 @@
 //    products, and the chunk is read in
 //    blocks of positions, every key/value head of a block before the next block, so the cache is
 //    read front to back (its rows interleave the heads: one head's keys alone lie kv_stride apart,
-//    which memory serves at a third of the speed). MergeDecodeChunks joins the chunks' partial
-//    softmaxes.
+//    which memory served at about half the speed of the same bytes in a row, 8 against 15-17 GB/s
+//    on a Zen 5 core). MergeDecodeChunks joins the chunks' partial softmaxes.
 // The same arithmetic as the CUDA kernel's online softmax (kernels_math.h), in another order: the
 // largest score of a run or chunk is known before any exponential is taken, so nothing is rescaled
 // but the chunks' sums when they are merged.

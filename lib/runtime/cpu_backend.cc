@@ -238,17 +238,17 @@ void CpuBackend::AttentionLayer(const LayerWeights& layer, std::int64_t l, std::
       AttendRun(isa_, run, hd, scale, attention_scratch_[static_cast<std::size_t>(thread)].data());
     }
   });
-  DecodeAttention(l);
+  DecodeAttention(l, scale);
 
   matmul_.Multiply(layer.wo, att_.data(), n, xb2_.data());
   for (std::int64_t t = 0; t < n; ++t) kmath::AddRow(x_.data() + t * dim, xb2_.data() + t * dim, dim);
 }
 
-void CpuBackend::DecodeAttention(std::int64_t l) {
+void CpuBackend::DecodeAttention(std::int64_t l, float scale) {
   if (decode_spans_.empty()) return;
   const LlamaShape& s = shape();
   const int hd = static_cast<int>(s.head_dim);
-  const AttentionHeads heads{s.n_heads, s.n_kv_heads, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+  const AttentionHeads heads{s.n_heads, s.n_kv_heads, hd, scale};
   const std::int64_t part_floats = s.n_heads * (hd + 2);
   decode_chunks_.clear();
   for (std::size_t i = 0; i < decode_spans_.size(); ++i) {

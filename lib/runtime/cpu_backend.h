@@ -49,8 +49,8 @@ class CpuBackend final : public Backend {
   CpuBackend(std::shared_ptr<const ModelWeights> weights, const CpuBackendOptions& options);
 
   void AttentionLayer(const LayerWeights& layer, std::int64_t layer_index, std::int64_t n);
-  // Attention of the batch's decode tokens (decode_spans_) in layer l, into att_.
-  void DecodeAttention(std::int64_t l);
+  // Attention of the batch's decode tokens (decode_spans_) in layer l, scores scaled by scale, into att_.
+  void DecodeAttention(std::int64_t l, float scale);
   void MlpLayer(const LayerWeights& layer, std::int64_t n);
 
   // Consecutive tokens of one step of several tokens (the batch's tokens first_token..+n_tokens)

@@ -1,5 +1,6 @@
 #include "lib/runtime/cpu_features.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -33,22 +34,15 @@ CpuIsa Capped(CpuIsa found) {
   return static_cast<int>(limit) < static_cast<int>(found) ? limit : found;
 }
 
-constexpr std::int64_t kAmdPrefetchMaxStreamBytes = 40 * 1024;
-
 std::int64_t ProbeDecodePrefetch() {
-  constexpr std::int64_t kEveryStream = INT64_MAX;
   const char* forced = std::getenv("CACE_DECODE_PREFETCH");
-  if (forced != nullptr) return std::string_view(forced) == "0" ? 0 : kEveryStream;
-#if CACE_X86_KERNELS
-  __builtin_cpu_init();
-  if (__builtin_cpu_is("amd")) return kAmdPrefetchMaxStreamBytes;
-#endif
-  return kEveryStream;
+  if (forced == nullptr) return kDecodePrefetchBytes;
+  return std::max<long long>(0, std::atoll(forced));
 }
 
 }  // namespace
 
-std::int64_t DecodePrefetchMaxStreamBytes() {
+std::int64_t DecodePrefetchDistance() {
   static const std::int64_t bytes = ProbeDecodePrefetch();
   return bytes;
 }

@@ -43,15 +43,33 @@ CpuIsa DetectedCpuIsa();
 
 std::string_view CpuIsaName(CpuIsa isa);
 
-// Up to how many bytes a stream of decode's rows read as stored (cpu_gemm.h, cpu_int8_rows.h) is
-// prefetched a few rows ahead by software, found on first call. Intel (the Xeon the streams were
-// tuned on, where the hardware prefetchers alone left loads waiting) and others: every stream.
-// AMD: streams under 40 KB only. On a Zen 5 (cace_gguf_speed decode, alternating runs),
-// prefetching every stream cost the tiny model's 64 KB streams 15-20 % at one thread, while
-// SmolLM2's streams of 20 KB and less ran 5-18 % faster with it; of the two bounds tried, 40 and
-// 200 KB, 40 KB did best on both.
-// CACE_DECODE_PREFETCH=0|1 in the environment turns it off or on for every stream (to measure).
-std::int64_t DecodePrefetchMaxStreamBytes();
+// How many bytes ahead of where decode's row streams (cpu_gemm.h, cpu_int8_rows.h) read the
+// kernels ask memory for their rows, found on first call: kDecodePrefetchBytes, or
+// CACE_DECODE_PREFETCH=N in the environment (N bytes; 0: none, to measure). F32 rows are left to
+// the hardware (cpu_gemm_kernel.inc says why). Every kernel that widens or multiplies its bytes
+// in integers falls behind memory with the hardware prefetchers alone. On one Zen 5 core:
+// - Q8_0 rows of 1536 x 576 from memory read 28-30 GB/s without and 37-38 GB/s with 2 KB ahead;
+//   summing the same bytes reads 38-45.
+// - cace_gguf_speed decode, medians of three alternating rounds without and with: SmolLM2 Q8_0
+//   190.5 and 215.7 tokens/s, tiny Q8_0 316.9 and 363.5, SmolLM2 F16 108.5 and 127.3, tiny F16
+//   173.1 and 190.5. At two threads (half the bandwidth a thread) within 5 % either way.
+// Intel's Xeon, where the streams were first tuned (rows read 2 rows ahead), was not measured.
+inline constexpr std::int64_t kDecodePrefetchBytes = 2048;
+std::int64_t DecodePrefetchDistance();
+
+// Asks memory for kLines cache lines from `from` on: a row stream's next step, the distance
+// ahead. An address as an integer: it may lie past the stream's end (a prefetch does not fault).
+// Branch-free, as the tiles want it: a step of fewer bytes than a line asks for its line again
+// (steps of 68 bytes, a Q8_0 pair of blocks, miss one line in 17; the hardware brings that one).
+// The empty asm is an effect the compiler must keep: GCC 12 deletes a loop of a known trip count
+// whose body is only prefetches (it did so here, inlined into the tiles).
+template <int kLines = 1>
+inline void PrefetchLines(std::uintptr_t from) {
+  for (int i = 0; i < kLines; ++i) {
+    __builtin_prefetch(reinterpret_cast<const void*>(from + 64 * static_cast<std::uintptr_t>(i)));
+    asm volatile("");
+  }
+}
 
 }  // namespace cace
 

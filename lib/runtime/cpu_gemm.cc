@@ -26,10 +26,6 @@ constexpr std::int64_t kPanelRows = 64;
 // one AVX2 transpose high, stay in L1.
 constexpr int kPackRows = 8;
 
-// Rows ahead of the one being read that decode asks the memory for, in each of its four streams.
-// (This and TokenBlock serve the x86 kernel sets only, hence maybe_unused where they are not built.)
-[[maybe_unused]] constexpr std::int64_t kPrefetchRows = 2;
-
 // Up to how many rows of a (query heads of a key/value head) DotProducts takes LaneDots.
 [[maybe_unused]] constexpr std::int64_t kLaneDotsMaxRows = 8;
 

@@ -76,6 +76,7 @@ void TileOf(const Tile& t) {
   }
   int b = 0;
   for (; b + 2 <= n_blocks; b += 2) {
+    PrefetchInt8RowTile<1>(t, b * kBlockBytes);
     __m512i w[4], minus_128_sum[4];
     __m512 dw[4];
     for (int j = 0; j < 4; ++j) {
@@ -142,6 +143,7 @@ void TileOf(const Tile& t) {
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   for (int b = 0; b < n_blocks; ++b) {
+    PrefetchInt8RowTile<1>(t, b * kBlockBytes);
     __m256i w[4], w_abs[4];
     float dw[4];
     for (int j = 0; j < 4; ++j) {

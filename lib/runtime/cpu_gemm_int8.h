@@ -9,7 +9,7 @@
 // Two kernels, by the number of tokens:
 // - GemmRowsInt8 (decode of few sequences, every vector set; see kInt8PanelMinTokens): rows read as
 //   GemmRows reads them for decode, four rows a quarter of the range apart side by side (four
-//   memory streams, prefetched a few rows ahead), meeting a register tile of tokens (4 with VNNI,
+//   memory streams, asked of memory 2 KB ahead), meeting a register tile of tokens (4 with VNNI,
 //   2 with AVX2) on activations laid out per token (Int8Activations).
 // - GemmPanelsInt8 (prefill and big decode batches, AVX-512 VNNI): 16 rows at a time repacked
 //   into a panel in the thread's scratch, one row per vector lane, once per block of tokens whose

@@ -97,6 +97,7 @@ void TileOf(const Tile& t) {
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
   }
   for (int b = 0; b < n_blocks; ++b) {
+    PrefetchInt8RowTile<2>(t, b * quant::kQ4_KBlockBytes);
     const std::uint8_t* block[4];
     __m512 scale[4], min[4];  // lanes 0-7: the sub-blocks' multipliers (the rest unused, or zero)
     for (int j = 0; j < 4; ++j) {
@@ -176,6 +177,7 @@ void TileOf(const Tile& t) {
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   for (int b = 0; b < n_blocks; ++b) {
+    PrefetchInt8RowTile<2>(t, b * quant::kQ4_KBlockBytes);
     const std::uint8_t* block[4];
     float scale[4][kSubBlocks];
     __m256 min[4];

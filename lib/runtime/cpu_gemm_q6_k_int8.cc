@@ -83,6 +83,7 @@ void TileOf(const Tile& t) {
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
   }
   for (int b = 0; b < n_blocks; ++b) {
+    PrefetchInt8RowTile<3>(t, b * quant::kQ6_KBlockBytes);
     const std::uint8_t* block[4];
     __m512 scales[4];  // lane s: d * sc[s], the 16 sub-blocks' multipliers
     for (int j = 0; j < 4; ++j) {
@@ -171,6 +172,7 @@ void TileOf(const Tile& t) {
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   for (int b = 0; b < n_blocks; ++b) {
+    PrefetchInt8RowTile<3>(t, b * quant::kQ6_KBlockBytes);
     const std::uint8_t* block[4];
     __m256 scales[4][2];  // d * sc[s] for the 16 sub-blocks, eight a vector
     for (int j = 0; j < 4; ++j) {

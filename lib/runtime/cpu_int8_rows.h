@@ -1,8 +1,8 @@
 // What the int8 row products (GemmRowsInt8 for Q8_0, GemmRowsQ4_KInt8 for Q4_K) share: rows read
-// as stored, four rows a quarter of the range apart side by side (four memory streams, prefetched
-// a few rows ahead where that helps: cpu_features.h), each row once per block of tokens whose
-// activations stay in L2, meeting a register tile of tokens there. Each kernel brings its own tile
-// function per vector set.
+// as stored, four rows a quarter of the range apart side by side (four memory streams, each asked
+// of memory DecodePrefetchDistance() bytes ahead by the tile: cpu_features.h), each row once per
+// block of tokens whose activations stay in L2, meeting a register tile of tokens there. Each
+// kernel brings its own tile function per vector set.
 #ifndef CACE_LIB_RUNTIME_CPU_INT8_ROWS_H_
 #define CACE_LIB_RUNTIME_CPU_INT8_ROWS_H_
 
@@ -26,7 +26,18 @@ struct Int8RowTile {
   float* y;
   std::int64_t ldy;
   std::int64_t row_step;
+  std::int64_t prefetch_distance;  // the tile asks for each row stream's bytes this far ahead; 0: none
 };
+
+// What a tile asks of memory as it reads a step of kLines x 64 bytes or so from byte `at` of each
+// of its rows (PrefetchLines).
+template <int kLines>
+inline void PrefetchInt8RowTile(const Int8RowTile& t, std::int64_t at) {
+  if (t.prefetch_distance == 0) return;
+  for (const std::uint8_t* row : t.rows) {
+    PrefetchLines<kLines>(reinterpret_cast<std::uintptr_t>(row) + static_cast<std::uintptr_t>(at + t.prefetch_distance));
+  }
+}
 
 // The tile's sums[i][j] (token i, row j) into y, the valid rows only.
 inline void StoreInt8RowTile(const Int8RowTile& t, const float sums[][4]) {
@@ -38,9 +49,6 @@ inline void StoreInt8RowTile(const Int8RowTile& t, const float sums[][4]) {
 // Activations of one token block stay within this many bytes (half the L2 of the core this was
 // tuned on, as in cpu_gemm.cc): each weight row is read once per token block.
 inline constexpr std::int64_t kInt8RowsTokenBlockBytes = 1024 * 1024;
-
-// Rows ahead of the one being read that are asked of the memory, in each of the four streams.
-inline constexpr std::int64_t kInt8RowsPrefetchRows = 2;
 
 // y[t * ldy + r] for r in [row_begin, row_end) and every token of x: rows in four streams, token
 // tiles of up to tile_tokens, each computed by kTile. Always inlined, and called from a function
@@ -57,18 +65,12 @@ template <void (*kTile)(const Int8RowTile&)>
   const std::int64_t step = (row_end - row_begin + 3) / 4;
   const std::int64_t row_bytes = static_cast<std::int64_t>(w.RowBytes());
   const auto row = [&](std::int64_t r) { return reinterpret_cast<const std::uint8_t*>(w.data) + r * row_bytes; };
-  const bool prefetch = step * row_bytes < DecodePrefetchMaxStreamBytes();
+  const std::int64_t prefetch_distance = DecodePrefetchDistance();
   for (std::int64_t t0 = 0; t0 < n_tokens; t0 += block) {
     const std::int64_t t1 = std::min(n_tokens, t0 + block);
     for (std::int64_t i = 0; i < step; ++i) {
       const std::int64_t r = row_begin + i;
       const int valid = static_cast<int>(std::min<std::int64_t>(4, (row_end - r + step - 1) / step));
-      if (prefetch && i + kInt8RowsPrefetchRows < step) {  // where that helps (DecodePrefetchMaxStreamBytes)
-        for (int j = 0; j < valid; ++j) {
-          const std::uint8_t* ahead = row(r + j * step + kInt8RowsPrefetchRows);
-          for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
-        }
-      }
       Int8RowTile t{};
       for (int j = 0; j < 4; ++j) t.rows[j] = row(r + (j < valid ? j : 0) * step);
       t.valid = valid;
@@ -76,6 +78,7 @@ template <void (*kTile)(const Int8RowTile&)>
       t.ldy = ldy;
       t.row_step = step;
       for (std::int64_t tok = t0; tok < t1; tok += tile_tokens) {
+        t.prefetch_distance = tok == t0 ? prefetch_distance : 0;  // the first tile's reads bring the rows
         t.token = tok;
         t.tokens = static_cast<int>(std::min<std::int64_t>(tile_tokens, t1 - tok));
         t.y = y + tok * ldy + r;

@@ -1,7 +1,8 @@
 // The CPU backend's matrix product over a range of weight rows: y[t][r] = dot(W row r, x[t]) for
 // every token t, in F32 (the weights widened exactly, as DequantizeRow widens them). One kernel
 // serves decode (one token, or a batch of sequences) and prefill (a whole prompt):
-//  - up to 8 tokens: four rows a quarter of the range apart are read as stored, side
+//  - up to 8 tokens (with AVX-512 F32 up to 16, F16 up to 32: cpu_gemm.cc says why): four rows
+//    a quarter of the range apart are read as stored, side
 //    by side (four memory streams per thread, each asked of memory a fixed distance ahead but
 //    F32's, as cpu_features.h says), widened in registers, each row once per step;
 //  - more: rows are widened into per-thread scratch 64 at a time (a panel in L2), once per block of

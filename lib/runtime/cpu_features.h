@@ -48,11 +48,13 @@ std::string_view CpuIsaName(CpuIsa isa);
 // CACE_DECODE_PREFETCH=N in the environment (N bytes; 0: none, to measure). F32 rows are left to
 // the hardware (cpu_gemm_kernel.inc says why). Every kernel that widens or multiplies its bytes
 // in integers falls behind memory with the hardware prefetchers alone. On one Zen 5 core:
-// - Q8_0 rows of 1536 x 576 from memory read 28-30 GB/s without and 37-38 GB/s with 2 KB ahead;
-//   summing the same bytes reads 38-45.
+// - Q8_0 rows of 1536 x 576 cycled through 113 MB (a benchmark written for this and not kept):
+//   28-30 GB/s from memory without, 37-38 GB/s with 2 KB ahead; summing the same bytes, 38-45.
 // - cace_gguf_speed decode, medians of three alternating rounds without and with: SmolLM2 Q8_0
 //   190.5 and 215.7 tokens/s, tiny Q8_0 316.9 and 363.5, SmolLM2 F16 108.5 and 127.3, tiny F16
-//   173.1 and 190.5. At two threads (half the bandwidth a thread) within 5 % either way.
+//   173.1 and 190.5. At two threads (half the bandwidth a thread) from -5.5 % (tiny F16) to +4 %
+//   against the code before; a sweep of SmolLM2 Q8_0 there gave 255-263 tokens/s with none,
+//   272-280 at 1 KB, 296-305 at 2 KB, 299-305 at 4 KB.
 // Intel's Xeon, where the streams were first tuned (rows read 2 rows ahead), was not measured.
 inline constexpr std::int64_t kDecodePrefetchBytes = 2048;
 std::int64_t DecodePrefetchDistance();

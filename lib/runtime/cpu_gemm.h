@@ -2,9 +2,9 @@
 // every token t, in F32 (the weights widened exactly, as DequantizeRow widens them). One kernel
 // serves decode (one token, or a batch of sequences) and prefill (a whole prompt):
 //  - up to 8 tokens (with AVX-512 F32 up to 16, F16 up to 32: cpu_gemm.cc says why): four rows
-//    a quarter of the range apart are read as stored, side
-//    by side (four memory streams per thread, each asked of memory a fixed distance ahead but
-//    F32's, as cpu_features.h says), widened in registers, each row once per step;
+//    a quarter of the range apart are read as stored, side by side (four memory streams per
+//    thread, each asked of memory a fixed distance ahead but F32's, as cpu_features.h says),
+//    widened in registers, each row once per step;
 //  - more: rows are widened into per-thread scratch 64 at a time (a panel in L2), once per block of
 //    tokens whose activations stay in L2; each tile of tokens is loaded into L1 once per panel;
 //  - decode's register tile is 6 tokens x 4 rows with AVX-512, 2 x 4 with AVX2: every weight
